@@ -1,0 +1,63 @@
+# matrx_relations: PGXS build, tests, demo and benchmark.
+#
+#   make            build the module
+#   make install    install it into the server found by pg_config (needs root)
+#   make test       build, install, run every test on a throwaway cluster
+#   make demo       show the extension on a small example schema
+#   make bench      the reference benchmark (see test/bench/)
+
+EXTENSION   = matrx_relations
+EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big  = matrx_relations
+OBJS = \
+	src/matrx_relations.o \
+	src/catalog.o \
+	src/register.o \
+	src/keys.o \
+	src/sqlgen.o \
+	src/execute.o \
+	src/functions.o
+
+# The one editable install script; the versioned copy is generated from it.
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS      = discovery naming register fetch_related statements ddl
+REGRESS_OPTS =
+# isolation specs live in test/specs, their expected output in test/expected
+ISOLATION    =
+ISOLATION_OPTS = --inputdir=test --outputdir=output_iso
+
+PG_CONFIG  ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter \
+	-Wno-sign-compare -Wno-missing-field-initializers -Wno-cast-function-type
+ifdef WERROR
+PG_CPPFLAGS += -Werror
+endif
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+# No server headers yet: make test installs them (as root) through prereqs.
+all install installcheck:
+	@echo "PGXS not found: install postgresql-server-dev-15, or run make test as root"; exit 1
+endif
+
+$(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql $(EXTENSION).control
+	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
+
+.PHONY: test demo bench prereqs
+
+prereqs:
+	@test/prereqs.sh
+
+test: prereqs
+	@test/run-tests.sh
+
+demo: prereqs
+	@test/demo.sh
+
+bench: prereqs
+	@test/bench/run.sh

@@ -1,0 +1,106 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *		Relation discovery: what matrx_relations knows about tables, their
+ *		keys and the named relations (fk, ifk, m2m) between them.
+ *
+ *		Metadata lives in a backend-local cache, flushed by relcache and
+ *		syscache invalidation callbacks, so DDL is seen by the next call.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MX_CATALOG_H
+#define MX_CATALOG_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+#include "nodes/pg_list.h"
+#include "pg_config_manual.h"
+
+#define MX_MAX_KEYS INDEX_MAX_KEYS
+
+typedef enum MxRelKind
+{
+	MX_KIND_FK,					/* to one: FK on the source */
+	MX_KIND_IFK,				/* to many: FK on the target pointing back */
+	MX_KIND_M2M					/* to many: through a junction table */
+} MxRelKind;
+
+/*
+ * One join step: columns of the outer table (nearer to the source) matched
+ * column by column to columns of the inner table, as "inner OP outer".
+ */
+typedef struct MxHop
+{
+	Oid			outer_rel;
+	Oid			inner_rel;
+	int			nkeys;
+	AttrNumber	outer_cols[MX_MAX_KEYS];
+	AttrNumber	inner_cols[MX_MAX_KEYS];
+	Oid			outer_types[MX_MAX_KEYS];
+	Oid			inner_types[MX_MAX_KEYS];
+	Oid			outer_collations[MX_MAX_KEYS];
+	Oid			eqops[MX_MAX_KEYS]; /* operator(inner type, outer type) */
+} MxHop;
+
+/* A named, directed relation from a source table to a target table */
+typedef struct MxRelation
+{
+	char	   *name;			/* name under the naming rules */
+	MxRelKind	kind;
+	bool		registered;		/* from register_relation, not a constraint */
+	Oid			source;
+	Oid			target;
+	Oid			via;			/* junction (m2m), else InvalidOid */
+	Oid			conoid;			/* FK constraint (fk, ifk), else InvalidOid */
+	char	   *conname;		/* its name, or NULL */
+	int			nhops;			/* 1, or 2 for m2m */
+	MxHop		hops[2];
+	bool		via_unique;		/* m2m: junction pairs are unique */
+} MxRelation;
+
+/* What matrx_relations knows about one table, view or foreign table */
+typedef struct MxTable
+{
+	Oid			relid;			/* hash key */
+	char		relkind;
+	Oid			rowtype;
+	int			pk_nkeys;		/* 0 when no primary key */
+	AttrNumber	pk_cols[MX_MAX_KEYS];
+	Oid			pk_types[MX_MAX_KEYS];
+	Oid			pk_collations[MX_MAX_KEYS];
+	Oid			pk_eqops[MX_MAX_KEYS];
+	int			order_ncols;	/* ORDER BY of to-many arrays */
+	AttrNumber *order_cols;
+	bool		rels_loaded;
+	int			nrels;
+	MxRelation *rels;			/* sorted by name, then kind */
+} MxTable;
+
+/* catalog.c */
+extern void MxCatalogInit(void);
+extern void MxCatalogBeginCall(void);
+extern bool MxCatalogIsStale(void);
+extern uint64 MxCatalogGeneration(void);
+extern MemoryContext MxCatalogContext(void);
+extern void MxCatalogKeepPlan(void *plan);
+extern MxTable *MxOpenTable(Oid relid, const char *role);
+extern MxTable *MxGetTable(Oid relid);
+extern MxTable *MxGetRelations(Oid relid);
+extern MxRelation *MxLookupRelation(MxTable *source, const char *name);
+extern void MxLockRelation(MxRelation *rel);
+extern List *MxAllSources(void);
+extern const char *MxKindName(MxRelKind kind);
+extern void MxRequireSinglePrimaryKey(MxTable *source);
+extern bool MxFindEqualityOp(Oid inner_type, Oid outer_type, Oid *eqop);
+extern bool MxColumnsCoverUnique(Oid relid, int ncols, const AttrNumber *cols, bool exact);
+
+/* register.c */
+extern List *MxLoadRegistered(Oid source);
+extern bool MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
+							  List *source_cols, List *target_cols,
+							  List *via_source_cols, List *via_target_cols,
+							  bool raise);
+
+#endif							/* MX_CATALOG_H */

@@ -1,0 +1,392 @@
+/*-------------------------------------------------------------------------
+ *
+ * execute.c
+ *		Running statements and assembling typed results.
+ *
+ *		Plans are prepared once (SPI_prepare + SPI_keepplan) and kept in a
+ *		hash keyed by statement text and parameter types; they belong to the
+ *		catalog's metadata generation and die with it, so DDL that changes
+ *		names never meets a stale plan.  Statements run through a cursor in
+ *		batches, so SPI never holds more than one batch of rows.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "catalog.h"
+#include "execute.h"
+#include "keys.h"
+#include "matrx_relations.h"
+#include "sqlgen.h"
+
+/* a kept plan, found by the hash of its text and parameter types */
+typedef struct MxPlanEntry
+{
+	uint64		hash;			/* hash key */
+	char	   *sql;
+	int			nargs;
+	Oid			argtypes[MX_MAX_KEYS];
+	SPIPlanPtr	plan;
+} MxPlanEntry;
+
+static HTAB *mx_plan_hash = NULL;
+static uint64 mx_plan_generation = 0;
+
+/* rows of a typed load, in arrival order, before they are grouped per key */
+typedef struct MxTypedRows
+{
+	MemoryContext cxt;
+	MxKeySet   *keys;
+	int			count;
+	int			capacity;
+	int		   *key_index;
+	Datum	   *rows;
+	bool		to_one;			/* fk: keep one row per key */
+} MxTypedRows;
+
+static uint64 MxPlanHash(const char *sql, int nargs, Oid *argtypes);
+static void MxCollectTyped(void *arg, HeapTuple tuple, TupleDesc desc);
+
+/* Hash of a statement's text and parameter types */
+static uint64
+MxPlanHash(const char *sql, int nargs, Oid *argtypes)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) sql, strlen(sql), 0);
+
+	return hash_bytes_extended((const unsigned char *) argtypes, sizeof(Oid) * nargs, h);
+}
+
+/*
+ * The kept plan of a statement, prepared on first use.  The caller is
+ * connected to SPI.
+ */
+SPIPlanPtr
+MxGetPlan(const char *sql, int nargs, Oid *argtypes)
+{
+	uint64		h;
+	MxPlanEntry *e;
+	SPIPlanPtr	plan;
+	bool		found;
+
+	if (mx_plan_hash == NULL || mx_plan_generation != MxCatalogGeneration())
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint64);
+		ctl.entrysize = sizeof(MxPlanEntry);
+		ctl.hcxt = MxCatalogContext();
+		mx_plan_hash = hash_create("matrx_relations plans", 64, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		mx_plan_generation = MxCatalogGeneration();
+	}
+
+	h = MxPlanHash(sql, nargs, argtypes);
+	e = (MxPlanEntry *) hash_search(mx_plan_hash, &h, HASH_FIND, NULL);
+	if (e != NULL && e->nargs == nargs && strcmp(e->sql, sql) == 0 &&
+		memcmp(e->argtypes, argtypes, sizeof(Oid) * nargs) == 0)
+		return e->plan;
+
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (e != NULL)
+		return plan;			/* a hash collision: use it once, unkept */
+
+	SPI_keepplan(plan);
+	MxCatalogKeepPlan(plan);
+	e = (MxPlanEntry *) hash_search(mx_plan_hash, &h, HASH_ENTER, &found);
+	e->sql = MemoryContextStrdup(MxCatalogContext(), sql);
+	e->nargs = nargs;
+	memcpy(e->argtypes, argtypes, sizeof(Oid) * nargs);
+	e->plan = plan;
+	return plan;
+}
+
+/*
+ * Runs a plan through a read-only cursor, handing each row to callback;
+ * returns the number of rows.  Counts one statement.
+ */
+uint64
+MxRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls,
+		  MxRowCallback callback, void *arg)
+{
+	Portal		portal;
+	uint64		total = 0;
+
+	portal = SPI_cursor_open(NULL, plan, values, nulls, true);
+	mx_counters.statements++;
+	for (;;)
+	{
+		uint64		i;
+
+		SPI_cursor_fetch(portal, true, MX_FETCH_BATCH);
+		if (SPI_processed == 0)
+			break;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			callback(arg, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+		}
+		total += SPI_processed;
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	mx_counters.rows_fetched += total;
+	return total;
+}
+
+/* Row callback of the typed loaders: remember (key number, row) */
+static void
+MxCollectTyped(void *arg, HeapTuple tuple, TupleDesc desc)
+{
+	MxTypedRows *acc = (MxTypedRows *) arg;
+	bool		isnull;
+	Datum		key = SPI_getbinval(tuple, desc, 1, &isnull);
+	Datum		row;
+	int			index;
+	MemoryContext old;
+
+	if (isnull)
+		return;
+	index = MxKeySetFind(acc->keys, &key);
+	if (index < 0)
+		return;
+	row = SPI_getbinval(tuple, desc, 2, &isnull);
+	if (isnull)
+		return;
+
+	old = MemoryContextSwitchTo(acc->cxt);
+	if (acc->count >= acc->capacity)
+	{
+		acc->capacity *= 2;
+		if ((Size) acc->capacity * sizeof(Datum) > MaxAllocHugeSize)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many related rows")));
+		acc->key_index = repalloc_huge(acc->key_index, sizeof(int) * acc->capacity);
+		acc->rows = repalloc_huge(acc->rows, sizeof(Datum) * acc->capacity);
+	}
+	acc->key_index[acc->count] = index;
+	acc->rows[acc->count] = datumCopy(row, false, -1);
+	acc->count++;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * fetch_related / fetch_related_array: the rows one relation yields for
+ * the given source primary key values, as the target's row type, paired
+ * with the key each belongs to (as_array: aggregated per distinct key).
+ * One statement.
+ */
+void
+MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			target_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			source_oid;
+	char	   *name;
+	ArrayType  *keys;
+	MxTable    *src = NULL;
+	MxRelation *rel = NULL;
+	MxTable    *target;
+	Oid			elemtype;
+	int16		elemlen;
+	bool		elembyval;
+	char		elemalign;
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			nelems;
+	MxCoercion	co;
+	MxTypedRows acc;
+	Datum	   *orig;
+	int			nkeys;
+	int			i;
+	int			attempt;
+	MxStmt		stmt;
+	Datum		param;
+	int		   *start;
+	int		   *fill;
+	int		   *order;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation must not be null")));
+	source_oid = PG_GETARG_OID(1);
+	name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	InitMaterializedSRF(fcinfo, 0);
+	mx_counters.calls++;
+
+	/* metadata; retried when an invalidation arrives while locking */
+	for (attempt = 0; attempt < 5; attempt++)
+	{
+		MxCatalogBeginCall();
+		src = MxOpenTable(source_oid, "source");
+		src = MxGetRelations(source_oid);
+		rel = MxLookupRelation(src, name);
+		MxLockRelation(rel);
+		if (!MxCatalogIsStale())
+			break;
+	}
+	target = MxGetTable(rel->target);
+
+	if (target_type != target->rowtype)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target row type %s does not match relation \"%s\"",
+						format_type_be(target_type), name),
+				 errdetail("Relation \"%s\" of %s leads to %s.", name,
+						   format_type_be_qualified(src->rowtype),
+						   format_type_be_qualified(target->rowtype)),
+				 errhint("Pass NULL::%s as the first argument.",
+						 format_type_be_qualified(target->rowtype))));
+	MxRequireSinglePrimaryKey(src);
+
+	if (PG_ARGISNULL(3))
+		return;
+	keys = PG_GETARG_ARRAYTYPE_P(3);
+	if (ARR_NDIM(keys) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("keys must be a one-dimensional array")));
+	elemtype = ARR_ELEMTYPE(keys);
+	if (!MxCoercionInit(&co, elemtype, src->pk_types[0]))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("keys of type %s cannot be matched to the primary key of %s",
+						format_type_be(elemtype), format_type_be_qualified(src->rowtype)),
+				 errdetail("The primary key column is of type %s, and there is no implicit cast from %s to it.",
+						   format_type_be(src->pk_types[0]), format_type_be(elemtype))));
+
+	/* distinct keys, converted to the key type, in order of first occurrence */
+	get_typlenbyvalalign(elemtype, &elemlen, &elembyval, &elemalign);
+	deconstruct_array(keys, elemtype, elemlen, elembyval, elemalign,
+					  &elems, &elemnulls, &nelems);
+	acc.cxt = cxt;
+	acc.keys = MxKeySetCreate(cxt, 1, &src->pk_types[0], &src->pk_collations[0]);
+	orig = palloc(sizeof(Datum) * Max(nelems, 1));
+	for (i = 0; i < nelems; i++)
+	{
+		Datum		k;
+		bool		isnew;
+		int			index;
+
+		CHECK_FOR_INTERRUPTS();
+		if (elemnulls[i])
+			continue;
+		k = MxCoerce(&co, elems[i]);
+		index = MxKeySetAdd(acc.keys, &k, &isnew);
+		if (isnew)
+			orig[index] = elems[i];
+	}
+	nkeys = MxKeySetCount(acc.keys);
+	if (nkeys == 0)
+		return;
+
+	/* one statement for all keys */
+	memset(&stmt, 0, sizeof(stmt));
+	stmt.rel = rel;
+	stmt.source = src;
+	stmt.target = target;
+	stmt.keys_are_source_pk = true;
+	stmt.typed = true;
+	MxBuildStmt(&stmt);
+	Assert(stmt.nkeys == 1 && stmt.key_types[0] == src->pk_types[0]);
+	{
+		Datum	   *distinct = palloc(sizeof(Datum) * nkeys);
+		int16		klen;
+		bool		kbyval;
+		char		kalign;
+
+		for (i = 0; i < nkeys; i++)
+			distinct[i] = MxKeySetKey(acc.keys, i)[0];
+		get_typlenbyvalalign(stmt.key_types[0], &klen, &kbyval, &kalign);
+		param = PointerGetDatum(construct_array(distinct, nkeys, stmt.key_types[0],
+												klen, kbyval, kalign));
+	}
+
+	acc.count = 0;
+	acc.capacity = 256;
+	acc.key_index = palloc(sizeof(int) * acc.capacity);
+	acc.rows = palloc(sizeof(Datum) * acc.capacity);
+	acc.to_one = (rel->kind == MX_KIND_FK);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	MxRunPlan(MxGetPlan(stmt.sql, 1, stmt.param_types), &param, NULL,
+			  MxCollectTyped, &acc);
+	SPI_finish();
+
+	/* group rows per key, keeping their order (a counting sort) */
+	start = palloc0(sizeof(int) * (nkeys + 1));
+	fill = palloc0(sizeof(int) * nkeys);
+	order = palloc(sizeof(int) * Max(acc.count, 1));
+	for (i = 0; i < acc.count; i++)
+		start[acc.key_index[i] + 1]++;
+	for (i = 0; i < nkeys; i++)
+		start[i + 1] += start[i];
+	for (i = 0; i < acc.count; i++)
+	{
+		int			k = acc.key_index[i];
+
+		order[start[k] + fill[k]++] = i;
+	}
+
+	for (i = 0; i < nkeys; i++)
+	{
+		int			n = start[i + 1] - start[i];
+		int			j;
+
+		CHECK_FOR_INTERRUPTS();
+		if (as_array)
+		{
+			Datum		values[2];
+			bool		nulls[2] = {false, false};
+			Datum	   *rows = palloc(sizeof(Datum) * Max(n, 1));
+			int			dims[1] = {n};
+			int			lbs[1] = {1};
+
+			for (j = 0; j < n; j++)
+				rows[j] = acc.rows[order[start[i] + j]];
+			values[0] = orig[i];
+			values[1] = n == 0 ?
+				PointerGetDatum(construct_empty_array(target->rowtype)) :
+				PointerGetDatum(construct_md_array(rows, NULL, 1, dims, lbs,
+												   target->rowtype, -1, false,
+												   TYPALIGN_DOUBLE));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			pfree(rows);
+		}
+		else
+		{
+			for (j = 0; j < n; j++)
+			{
+				Datum		values[2];
+				bool		nulls[2] = {false, false};
+
+				values[0] = orig[i];
+				values[1] = acc.rows[order[start[i] + j]];
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
+		}
+	}
+}

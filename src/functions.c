@@ -1,0 +1,255 @@
+/*-------------------------------------------------------------------------
+ *
+ * functions.c
+ *		The SQL-callable entry points, kept thin: argument checks, call
+ *		bookkeeping, and a hand-off to the loaders.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "catalog.h"
+#include "execute.h"
+#include "matrx_relations.h"
+#include "sqlgen.h"
+
+#define RELATIONS_COLS 11
+
+static Datum MxNameArrayDatum(Oid relid, int n, const AttrNumber *cols);
+static void MxEmitRelations(ReturnSetInfo *rsinfo, MxTable *t);
+
+/* fetch_related(target anyelement, source regclass, relation text, keys anycompatiblearray) */
+PG_FUNCTION_INFO_V1(fetch_related);
+Datum
+fetch_related(PG_FUNCTION_ARGS)
+{
+	MxEnterCall();
+	MxFetchTyped(fcinfo, false);
+	MxLeaveCall();
+	return (Datum) 0;
+}
+
+/* fetch_related_array(target anyelement, source regclass, relation text, keys anycompatiblearray) */
+PG_FUNCTION_INFO_V1(fetch_related_array);
+Datum
+fetch_related_array(PG_FUNCTION_ARGS)
+{
+	MxEnterCall();
+	MxFetchTyped(fcinfo, true);
+	MxLeaveCall();
+	return (Datum) 0;
+}
+
+/* A name[] of columns of relid */
+static Datum
+MxNameArrayDatum(Oid relid, int n, const AttrNumber *cols)
+{
+	Datum	   *names = palloc(sizeof(Datum) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		names[i] = DirectFunctionCall1(namein,
+									   CStringGetDatum(get_attname(relid, cols[i], false)));
+	return PointerGetDatum(construct_array(names, n, NAMEOID, NAMEDATALEN, false,
+										   TYPALIGN_CHAR));
+}
+
+/* Adds the view rows of one source's relations */
+static void
+MxEmitRelations(ReturnSetInfo *rsinfo, MxTable *t)
+{
+	int			i;
+
+	for (i = 0; i < t->nrels; i++)
+	{
+		MxRelation *r = &t->rels[i];
+		Datum		values[RELATIONS_COLS];
+		bool		nulls[RELATIONS_COLS];
+		MxHop	   *h0 = &r->hops[0];
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = ObjectIdGetDatum(r->source);
+		values[1] = CStringGetTextDatum(r->name);
+		values[2] = CStringGetTextDatum(MxKindName(r->kind));
+		values[3] = ObjectIdGetDatum(r->target);
+		values[4] = MxNameArrayDatum(r->source, h0->nkeys, h0->outer_cols);
+		if (r->nhops == 2)
+		{
+			MxHop	   *h1 = &r->hops[1];
+
+			values[5] = MxNameArrayDatum(r->target, h1->nkeys, h1->inner_cols);
+			values[6] = ObjectIdGetDatum(r->via);
+			values[7] = MxNameArrayDatum(r->via, h0->nkeys, h0->inner_cols);
+			values[8] = MxNameArrayDatum(r->via, h1->nkeys, h1->outer_cols);
+		}
+		else
+		{
+			values[5] = MxNameArrayDatum(r->target, h0->nkeys, h0->inner_cols);
+			nulls[6] = nulls[7] = nulls[8] = true;
+		}
+		if (r->conname != NULL)
+			values[9] = DirectFunctionCall1(namein, CStringGetDatum(r->conname));
+		else
+			nulls[9] = true;
+		values[10] = CStringGetTextDatum(r->registered ? "registered" : "catalog");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/*
+ * relations_all(): every relation of every table, the rows of the view
+ * matrx_relations.relations.  Each table is locked only while it is read.
+ */
+PG_FUNCTION_INFO_V1(relations_all);
+Datum
+relations_all(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *sources;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	MxEnterCall();
+	MxCatalogBeginCall();
+	sources = MxAllSources();
+	foreach(lc, sources)
+	{
+		Oid			relid = lfirst_oid(lc);
+		bool		held;
+
+		CHECK_FOR_INTERRUPTS();
+		held = CheckRelationOidLockedByMe(relid, AccessShareLock, true);
+		LockRelationOid(relid, AccessShareLock);
+		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+			MxEmitRelations(rsinfo, MxGetRelations(relid));
+		if (!held)
+			UnlockRelationOid(relid, AccessShareLock);
+	}
+	MxLeaveCall();
+	return (Datum) 0;
+}
+
+/*
+ * explain_related(source, VARIADIC relations): the statements the keys
+ * form of prefetch_related runs, in order: the source rows, then one per
+ * edge group (edges with the same statement share it).
+ */
+PG_FUNCTION_INFO_V1(explain_related);
+Datum
+explain_related(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			source_oid;
+	ArrayType  *paths;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	int			attempt;
+	MxTable    *src = NULL;
+	MxRelation **rels;
+	AttrNumber	extra[MX_MAX_KEYS * 8];
+	int			nextra = 0;
+	List	   *emitted = NIL;
+	MxStmt		stmt;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	source_oid = PG_GETARG_OID(0);
+	InitMaterializedSRF(fcinfo, 0);
+	MxEnterCall();
+
+	paths = PG_ARGISNULL(1) ? construct_empty_array(TEXTOID) : PG_GETARG_ARRAYTYPE_P(1);
+	deconstruct_array(paths, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	rels = palloc(sizeof(MxRelation *) * Max(n, 1));
+
+	for (attempt = 0; attempt < 5; attempt++)
+	{
+		MxCatalogBeginCall();
+		(void) MxOpenTable(source_oid, "source");
+		src = MxGetRelations(source_oid);
+		for (i = 0; i < n; i++)
+		{
+			char	   *path;
+
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("relation path %d is null", i + 1)));
+			path = TextDatumGetCString(elems[i]);
+			if (path[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("relation path %d is empty", i + 1)));
+			rels[i] = MxLookupRelation(src, path);
+			MxLockRelation(rels[i]);
+		}
+		if (!MxCatalogIsStale())
+			break;
+	}
+	MxRequireSinglePrimaryKey(src);
+
+	/* the source statement returns the columns the edges are keyed on */
+	for (i = 0; i < n; i++)
+	{
+		MxHop	   *h = &rels[i]->hops[0];
+		int			c;
+
+		for (c = 0; c < h->nkeys; c++)
+		{
+			int			e;
+			bool		dup = (h->outer_cols[c] == src->pk_cols[0]);
+
+			for (e = 0; e < nextra && !dup; e++)
+				dup = (extra[e] == h->outer_cols[c]);
+			if (!dup && nextra < lengthof(extra))
+				extra[nextra++] = h->outer_cols[c];
+		}
+	}
+	memset(&stmt, 0, sizeof(stmt));
+	stmt.target = src;
+	stmt.nextra = nextra;
+	stmt.extra = extra;
+	MxBuildStmt(&stmt);
+	{
+		Datum		v = CStringGetTextDatum(stmt.sql);
+		bool		isnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		ListCell   *lc;
+		bool		seen = false;
+
+		memset(&stmt, 0, sizeof(stmt));
+		stmt.rel = rels[i];
+		stmt.target = MxGetTable(rels[i]->target);
+		MxBuildStmt(&stmt);
+		foreach(lc, emitted)
+			seen = seen || strcmp((char *) lfirst(lc), stmt.sql) == 0;
+		if (!seen)
+		{
+			Datum		v = CStringGetTextDatum(stmt.sql);
+			bool		isnull = false;
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+			emitted = lappend(emitted, stmt.sql);
+		}
+	}
+	MxLeaveCall();
+	return (Datum) 0;
+}

@@ -1,0 +1,243 @@
+/*-------------------------------------------------------------------------
+ *
+ * keys.c
+ *		Key sets: distinct key tuples numbered in order of first occurrence,
+ *		in a simplehash table whose hash and equality come from the type
+ *		cache (the same equality the generated SQL uses for built-in key
+ *		types), and implicit-cast conversion of key values.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "catalog/pg_collation.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include "keys.h"
+
+/* one distinct key: its number and hash */
+typedef struct MxKeyEntry
+{
+	int			index;			/* position in first-occurrence order */
+	uint32		hash;
+	char		status;			/* used by simplehash */
+} MxKeyEntry;
+
+/* the column functions and the stored keys */
+struct MxKeySet
+{
+	MemoryContext cxt;
+	int			nkeys;
+	FmgrInfo	hash_fn[MX_MAX_KEYS];
+	FmgrInfo	eq_fn[MX_MAX_KEYS];
+	Oid			collations[MX_MAX_KEYS];
+	bool		byval[MX_MAX_KEYS];
+	int16		typlen[MX_MAX_KEYS];
+	bool		has_hash[MX_MAX_KEYS];
+	Datum	   *keys;			/* count * nkeys values */
+	int			count;
+	int			capacity;
+	const Datum *probe;			/* key being looked up */
+	struct mxkeys_hash *table;
+};
+
+static uint32 MxKeyHash(MxKeySet *set, const Datum *values);
+static bool MxKeyEqual(MxKeySet *set, const Datum *a, const Datum *b);
+
+/* the probe key is index -1; stored keys are found by number */
+#define MX_KEY_VALUES(set, i) ((i) < 0 ? (set)->probe : (set)->keys + (Size) (i) * (set)->nkeys)
+
+#define SH_PREFIX mxkeys
+#define SH_ELEMENT_TYPE MxKeyEntry
+#define SH_KEY_TYPE int
+#define SH_KEY index
+#define SH_HASH_KEY(tb, key) MxKeyHash((MxKeySet *) (tb)->private_data, MX_KEY_VALUES((MxKeySet *) (tb)->private_data, key))
+#define SH_EQUAL(tb, a, b) MxKeyEqual((MxKeySet *) (tb)->private_data, \
+	MX_KEY_VALUES((MxKeySet *) (tb)->private_data, a), MX_KEY_VALUES((MxKeySet *) (tb)->private_data, b))
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* Creates an empty key set for keys of the given column types */
+MxKeySet *
+MxKeySetCreate(MemoryContext cxt, int nkeys, const Oid *types, const Oid *collations)
+{
+	MxKeySet   *set = MemoryContextAllocZero(cxt, sizeof(MxKeySet));
+	int			i;
+
+	set->cxt = cxt;
+	set->nkeys = nkeys;
+	for (i = 0; i < nkeys; i++)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(types[i],
+											   TYPECACHE_HASH_PROC_FINFO | TYPECACHE_EQ_OPR_FINFO);
+
+		if (!OidIsValid(tc->eq_opr_finfo.fn_oid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("could not identify an equality operator for type %s",
+							format_type_be(types[i]))));
+		fmgr_info_cxt(tc->eq_opr_finfo.fn_oid, &set->eq_fn[i], cxt);
+		/* without a hash function every key hashes alike: slower, still exact */
+		set->has_hash[i] = OidIsValid(tc->hash_proc_finfo.fn_oid);
+		if (set->has_hash[i])
+			fmgr_info_cxt(tc->hash_proc_finfo.fn_oid, &set->hash_fn[i], cxt);
+		set->collations[i] = collations ? collations[i] : InvalidOid;
+		if (!OidIsValid(set->collations[i]) && type_is_collatable(types[i]))
+			set->collations[i] = DEFAULT_COLLATION_OID;
+		set->byval[i] = tc->typbyval;
+		set->typlen[i] = tc->typlen;
+	}
+	set->capacity = 64;
+	set->keys = MemoryContextAlloc(cxt, sizeof(Datum) * set->capacity * nkeys);
+	set->table = mxkeys_create(cxt, 64, set);
+	return set;
+}
+
+/* Combined hash of a key tuple */
+static uint32
+MxKeyHash(MxKeySet *set, const Datum *values)
+{
+	uint32		h = 0;
+	int			i;
+
+	for (i = 0; i < set->nkeys; i++)
+	{
+		uint32		hi = 0;
+
+		if (set->has_hash[i])
+			hi = DatumGetUInt32(FunctionCall1Coll(&set->hash_fn[i], set->collations[i], values[i]));
+		h = hash_combine(h, hi);
+	}
+	return h;
+}
+
+/* Equality of two key tuples, column by column */
+static bool
+MxKeyEqual(MxKeySet *set, const Datum *a, const Datum *b)
+{
+	int			i;
+
+	for (i = 0; i < set->nkeys; i++)
+		if (!DatumGetBool(FunctionCall2Coll(&set->eq_fn[i], set->collations[i], a[i], b[i])))
+			return false;
+	return true;
+}
+
+/*
+ * Adds a key (no NULL parts: callers skip those) and returns its number;
+ * *isnew tells whether it was not there yet.  Values are copied.
+ */
+int
+MxKeySetAdd(MxKeySet *set, const Datum *values, bool *isnew)
+{
+	MxKeyEntry *e;
+	bool		found;
+	int			i;
+
+	set->probe = values;
+	e = mxkeys_insert(set->table, -1, &found);
+	if (found)
+	{
+		*isnew = false;
+		return e->index;
+	}
+	if (set->count >= set->capacity)
+	{
+		if ((Size) set->capacity * 2 * set->nkeys * sizeof(Datum) > MaxAllocHugeSize)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many distinct keys")));
+		set->capacity *= 2;
+		set->keys = repalloc_huge(set->keys, sizeof(Datum) * set->capacity * set->nkeys);
+	}
+	for (i = 0; i < set->nkeys; i++)
+		set->keys[(Size) set->count * set->nkeys + i] =
+			datumCopy(values[i], set->byval[i], set->typlen[i]);
+	/* the entry now stands for the stored copy, under the same hash */
+	e->index = set->count++;
+	*isnew = true;
+	return e->index;
+}
+
+/* The number of key, or -1 when it is not in the set */
+int
+MxKeySetFind(MxKeySet *set, const Datum *values)
+{
+	MxKeyEntry *e;
+
+	set->probe = values;
+	e = mxkeys_lookup(set->table, -1);
+	return e ? e->index : -1;
+}
+
+/* How many distinct keys the set holds */
+int
+MxKeySetCount(MxKeySet *set)
+{
+	return set->count;
+}
+
+/* The values of key number index */
+Datum *
+MxKeySetKey(MxKeySet *set, int index)
+{
+	return set->keys + (Size) index * set->nkeys;
+}
+
+/*
+ * Prepares conversion from from_type to to_type with SQL's implicit cast;
+ * false when there is none.
+ */
+bool
+MxCoercionInit(MxCoercion *co, Oid from_type, Oid to_type)
+{
+	CaseTestExpr *ctest;
+	Node	   *expr;
+
+	co->from_type = from_type;
+	co->to_type = to_type;
+	co->expr = NULL;
+	co->econtext = NULL;
+	if (from_type == to_type)
+		return true;
+	if (!can_coerce_type(1, &from_type, &to_type, COERCION_IMPLICIT))
+		return false;
+	ctest = makeNode(CaseTestExpr);
+	ctest->typeId = from_type;
+	ctest->typeMod = -1;
+	ctest->collation = get_typcollation(from_type);
+	expr = coerce_to_target_type(NULL, (Node *) ctest, from_type, to_type, -1,
+								 COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+	if (expr == NULL)
+		return false;
+	co->expr = ExecInitExpr(expression_planner((Expr *) expr), NULL);
+	co->econtext = CreateStandaloneExprContext();
+	return true;
+}
+
+/* Converts one non-NULL value */
+Datum
+MxCoerce(MxCoercion *co, Datum value)
+{
+	bool		isnull;
+
+	if (co->expr == NULL)
+		return value;
+	co->econtext->caseValue_datum = value;
+	co->econtext->caseValue_isNull = false;
+	return ExecEvalExpr(co->expr, co->econtext, &isnull);
+}

@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * keys.h
+ *		Key tuples in C: a set that deduplicates them and numbers each
+ *		distinct key in order of first occurrence, hashing and comparing
+ *		with the type cache's functions for each column's type (never by
+ *		text), and conversion of caller-supplied values to a key type.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MX_KEYS_H
+#define MX_KEYS_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "nodes/execnodes.h"
+
+#include "catalog.h"
+
+typedef struct MxKeySet MxKeySet;
+
+/* converts values of one type to another with SQL's implicit cast */
+typedef struct MxCoercion
+{
+	Oid			from_type;
+	Oid			to_type;
+	ExprState  *expr;			/* NULL: same type, nothing to do */
+	ExprContext *econtext;
+} MxCoercion;
+
+extern MxKeySet *MxKeySetCreate(MemoryContext cxt, int nkeys, const Oid *types,
+								const Oid *collations);
+extern int	MxKeySetAdd(MxKeySet *set, const Datum *values, bool *isnew);
+extern int	MxKeySetFind(MxKeySet *set, const Datum *values);
+extern int	MxKeySetCount(MxKeySet *set);
+extern Datum *MxKeySetKey(MxKeySet *set, int index);
+
+extern bool MxCoercionInit(MxCoercion *co, Oid from_type, Oid to_type);
+extern Datum MxCoerce(MxCoercion *co, Datum value);
+
+#endif							/* MX_KEYS_H */

@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * matrx_relations.h
+ *		Definitions shared by every part of matrx_relations: backend-wide
+ *		counters, call bookkeeping and version-compatibility macros.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MATRX_RELATIONS_H
+#define MATRX_RELATIONS_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/acl.h"
+
+/* version-compatibility macros */
+#if PG_VERSION_NUM >= 160000
+#define MxOwnerCheck(relid, roleid) object_ownercheck(RelationRelationId, (relid), (roleid))
+#else
+#define MxOwnerCheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
+#endif
+
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(name) EmitWarningsOnPlaceholders(name)
+#define MAT_SRF_USE_EXPECTED_DESC 0x01
+extern void MxInitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags);
+#define InitMaterializedSRF(fcinfo, flags) MxInitMaterializedSRF((fcinfo), (flags))
+#endif
+
+/* this backend's counters, reported by stats() */
+typedef struct MxCounters
+{
+	int64		calls;			/* loader calls */
+	int64		statements;		/* statements the loaders ran */
+	int64		rows_fetched;	/* rows those statements returned */
+} MxCounters;
+
+extern MxCounters mx_counters;
+
+/* matrx_relations.c */
+extern void MxEnterCall(void);
+extern void MxLeaveCall(void);
+extern int	MxCallDepth(void);
+
+#endif							/* MATRX_RELATIONS_H */

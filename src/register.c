@@ -1,0 +1,456 @@
+/*-------------------------------------------------------------------------
+ *
+ * register.c
+ *		Registered relations: the ones no FK constraint declares (views,
+ *		partitioned tables, logical links).  They are stored in the
+ *		extension config table matrx_relations.registered_relations, so they
+ *		survive pg_dump/restore.
+ *
+ *		Nobody but the owner of a source table may add or remove its
+ *		relations: a registered name wins over the catalog's, so it must not
+ *		be anyone's to plant.  Users have no write privilege on the config
+ *		table; register_relation checks ownership, then writes as the
+ *		table's owner (the extension's owner), the way ri_triggers.c switches
+ *		identity for its checks.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "catalog.h"
+#include "matrx_relations.h"
+
+#define MX_CONFIG_SCHEMA "matrx_relations"
+#define MX_CONFIG_TABLE "registered_relations"
+#define MX_CONFIG_NATTS 8
+
+static Oid	MxConfigTable(void);
+static List *MxNameArray(Datum array);
+static List *MxTextArrayArg(ArrayType *arr, const char *what);
+static bool MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise);
+static bool MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
+					  AttrNumber *outer_cols, AttrNumber *inner_cols, bool raise);
+static bool MxRegisteredExists(Oid source, const char *name);
+static void MxCheckOwner(Oid source);
+static int	MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
+
+/* The config table's OID, or InvalidOid when the extension is not installed */
+static Oid
+MxConfigTable(void)
+{
+	Oid			nsp = get_namespace_oid(MX_CONFIG_SCHEMA, true);
+
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	return get_relname_relid(MX_CONFIG_TABLE, nsp);
+}
+
+/* A name[] datum as a list of C strings */
+static List *
+MxNameArray(Datum array)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(array);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	List	   *result = NIL;
+
+	deconstruct_array(arr, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+		result = lappend(result, nulls[i] ? NULL : pstrdup(NameStr(*DatumGetName(elems[i]))));
+	return result;
+}
+
+/*
+ * The registered relations of source, resolved against the catalog as it
+ * is now.  Rows whose tables or columns no longer match are left out.
+ */
+List *
+MxLoadRegistered(Oid source)
+{
+	Oid			cfg = MxConfigTable();
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	if (!OidIsValid(cfg))
+		return NIL;
+	rel = table_open(cfg, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Datum		values[MX_CONFIG_NATTS];
+		bool		nulls[MX_CONFIG_NATTS];
+		MxRelation *r;
+		Oid			target;
+		Oid			via;
+
+		CHECK_FOR_INTERRUPTS();
+		heap_deform_tuple(tup, RelationGetDescr(rel), values, nulls);
+		if (nulls[0] || DatumGetObjectId(values[0]) != source)
+			continue;
+		target = DatumGetObjectId(values[2]);
+		via = nulls[5] ? InvalidOid : DatumGetObjectId(values[5]);
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(target)) ||
+			(OidIsValid(via) && !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(via))))
+			continue;
+		r = palloc0(sizeof(MxRelation));
+		r->name = TextDatumGetCString(values[1]);
+		if (MxBuildRegistered(r, source, target, via,
+							  MxNameArray(values[3]), MxNameArray(values[4]),
+							  nulls[6] ? NIL : MxNameArray(values[6]),
+							  nulls[7] ? NIL : MxNameArray(values[7]), false))
+			result = lappend(result, r);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/* Resolves column names of relid to attribute numbers (42703 when raising) */
+static bool
+MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise)
+{
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, names)
+	{
+		const char *name = (const char *) lfirst(lc);
+		AttrNumber	att = name ? get_attnum(relid, name) : InvalidAttrNumber;
+
+		if (att <= 0)
+		{
+			if (!raise)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							name ? name : "", get_rel_name(relid))));
+		}
+		cols[i++] = att;
+	}
+	return true;
+}
+
+/* Fills a hop between two tables' columns, finding each pair's equality */
+static bool
+MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
+		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool raise)
+{
+	int			i;
+
+	hop->outer_rel = outer_rel;
+	hop->inner_rel = inner_rel;
+	hop->nkeys = n;
+	for (i = 0; i < n; i++)
+	{
+		int32		typmod;
+
+		hop->outer_cols[i] = outer_cols[i];
+		hop->inner_cols[i] = inner_cols[i];
+		get_atttypetypmodcoll(outer_rel, outer_cols[i], &hop->outer_types[i],
+							  &typmod, &hop->outer_collations[i]);
+		hop->inner_types[i] = get_atttype(inner_rel, inner_cols[i]);
+		if (!MxFindEqualityOp(hop->inner_types[i], hop->outer_types[i], &hop->eqops[i]))
+		{
+			if (!raise)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("columns \"%s\" and \"%s\" cannot be matched",
+							get_attname(outer_rel, outer_cols[i], false),
+							get_attname(inner_rel, inner_cols[i], false)),
+					 errdetail("There is no equality operator for types %s and %s.",
+							   format_type_be(hop->outer_types[i]),
+							   format_type_be(hop->inner_types[i]))));
+		}
+	}
+	return true;
+}
+
+/*
+ * Builds a registered relation from column names.  Kind: m2m when via is
+ * given; else fk when target_cols cover a primary key or unique constraint
+ * of the target (at most one target row per source row); else ifk.
+ */
+bool
+MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
+				  List *source_cols, List *target_cols,
+				  List *via_source_cols, List *via_target_cols, bool raise)
+{
+	AttrNumber	scols[MX_MAX_KEYS];
+	AttrNumber	tcols[MX_MAX_KEYS];
+	AttrNumber	vscols[MX_MAX_KEYS];
+	AttrNumber	vtcols[MX_MAX_KEYS];
+	int			ns = list_length(source_cols);
+	int			nt = list_length(target_cols);
+
+	if (ns == 0 || ns > MX_MAX_KEYS || nt == 0 || nt > MX_MAX_KEYS ||
+		(!OidIsValid(via) && ns != nt) ||
+		(OidIsValid(via) && (list_length(via_source_cols) != ns ||
+							 list_length(via_target_cols) != nt)))
+	{
+		if (!raise)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column lists of relation \"%s\" do not match", rel->name),
+				 errdetail("Without via, source_columns and target_columns must have the same length; with via, via_source_columns must match source_columns and via_target_columns target_columns, each with 1 to %d columns.",
+						   MX_MAX_KEYS)));
+	}
+	if (!MxResolveColumns(source, source_cols, scols, raise) ||
+		!MxResolveColumns(target, target_cols, tcols, raise))
+		return false;
+
+	rel->registered = true;
+	rel->source = source;
+	rel->target = target;
+	rel->via = via;
+	rel->conoid = InvalidOid;
+	rel->conname = NULL;
+	if (OidIsValid(via))
+	{
+		AttrNumber	both[2 * MX_MAX_KEYS];
+
+		if (!MxResolveColumns(via, via_source_cols, vscols, raise) ||
+			!MxResolveColumns(via, via_target_cols, vtcols, raise))
+			return false;
+		rel->kind = MX_KIND_M2M;
+		rel->nhops = 2;
+		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, raise) ||
+			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, raise))
+			return false;
+		memcpy(both, vscols, sizeof(AttrNumber) * ns);
+		memcpy(both + ns, vtcols, sizeof(AttrNumber) * nt);
+		rel->via_unique = MxColumnsCoverUnique(via, ns + nt, both, false);
+	}
+	else
+	{
+		rel->kind = MxColumnsCoverUnique(target, nt, tcols, false) ? MX_KIND_FK : MX_KIND_IFK;
+		rel->nhops = 1;
+		if (!MxFillHop(&rel->hops[0], source, target, ns, scols, tcols, raise))
+			return false;
+	}
+	return true;
+}
+
+/* True when source already has a registered relation called name */
+static bool
+MxRegisteredExists(Oid source, const char *name)
+{
+	Oid			cfg = MxConfigTable();
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	/* look at the stored rows, including ones that no longer resolve */
+	rel = table_open(cfg, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		src = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull);
+		Datum		nm = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull);
+
+		if (DatumGetObjectId(src) == source && strcmp(TextDatumGetCString(nm), name) == 0)
+			found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Raises 42501 unless the current user owns source (or is superuser) */
+static void
+MxCheckOwner(Oid source)
+{
+	if (!MxOwnerCheck(source, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s to change its relations",
+						get_rel_name(source)),
+				 errdetail("A registered relation shadows the catalog's relations of the same name, so only the table's owner may register or unregister them.")));
+}
+
+/* Runs one statement on the config table as its owner; returns rows affected */
+static int
+MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	Oid			cfg = MxConfigTable();
+	HeapTuple	tup;
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
+	uint64		processed;
+
+	if (!OidIsValid(cfg))
+		elog(ERROR, "matrx_relations config table is missing");
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(cfg));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", cfg);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+
+	/* an error resets the identity with the (sub)transaction abort */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	processed = SPI_processed;
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+	return (int) processed;
+}
+
+/* A text[] argument as a list of C strings (22023 when NULL, empty or NULL-laden) */
+static List *
+MxTextArrayArg(ArrayType *arr, const char *what)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	List	   *result = NIL;
+
+	if (arr == NULL || ARR_NDIM(arr) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a non-empty one-dimensional array of column names", what)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must not contain NULL", what)));
+		result = lappend(result, TextDatumGetCString(elems[i]));
+	}
+	return result;
+}
+
+/* register_relation(source, name, target, source_columns, target_columns, via, via_source_columns, via_target_columns) */
+PG_FUNCTION_INFO_V1(register_relation);
+Datum
+register_relation(PG_FUNCTION_ARGS)
+{
+	Oid			source = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	Oid			target = PG_ARGISNULL(2) ? InvalidOid : PG_GETARG_OID(2);
+	Oid			via = PG_ARGISNULL(5) ? InvalidOid : PG_GETARG_OID(5);
+	char	   *name;
+	List	   *scols;
+	List	   *tcols;
+	List	   *vscols = NIL;
+	List	   *vtcols = NIL;
+	MxRelation	rel;
+	Oid			types[MX_CONFIG_NATTS] = {REGCLASSOID, TEXTOID, REGCLASSOID, TEXTARRAYOID,
+	TEXTARRAYOID, REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		values[MX_CONFIG_NATTS];
+	char		nulls[MX_CONFIG_NATTS];
+	int			i;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation name must not be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation name must not be empty")));
+
+	MxEnterCall();
+	MxCatalogBeginCall();
+	(void) MxOpenTable(source, "source");
+	(void) MxOpenTable(target, "target");
+	if (OidIsValid(via))
+		(void) MxOpenTable(via, "junction");
+	MxCheckOwner(source);
+
+	scols = MxTextArrayArg(PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3), "source_columns");
+	tcols = MxTextArrayArg(PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4), "target_columns");
+	if (OidIsValid(via))
+	{
+		vscols = MxTextArrayArg(PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6), "via_source_columns");
+		vtcols = MxTextArrayArg(PG_ARGISNULL(7) ? NULL : PG_GETARG_ARRAYTYPE_P(7), "via_target_columns");
+	}
+	else if (!PG_ARGISNULL(6) || !PG_ARGISNULL(7))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("via_source_columns and via_target_columns need via")));
+
+	memset(&rel, 0, sizeof(rel));
+	rel.name = name;
+	(void) MxBuildRegistered(&rel, source, target, via, scols, tcols, vscols, vtcols, true);
+
+	if (MxRegisteredExists(source, name))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("relation \"%s\" is already registered for %s", name,
+						format_type_be_qualified(get_rel_type_id(source))),
+				 errhint("Unregister it first with matrx_relations.unregister_relation.")));
+
+	for (i = 0; i < MX_CONFIG_NATTS; i++)
+	{
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+	}
+	MxRunAsOwner("INSERT INTO " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
+				 " (source, name, target, source_columns, target_columns, via,"
+				 " via_source_columns, via_target_columns)"
+				 " VALUES ($1, $2, $3, $4::pg_catalog.name[], $5::pg_catalog.name[], $6,"
+				 " $7::pg_catalog.name[], $8::pg_catalog.name[])",
+				 MX_CONFIG_NATTS, types, values, nulls);
+	CacheInvalidateRelcacheByRelid(source);
+	MxLeaveCall();
+	PG_RETURN_VOID();
+}
+
+/* unregister_relation(source, name): true when a registered relation was removed */
+PG_FUNCTION_INFO_V1(unregister_relation);
+Datum
+unregister_relation(PG_FUNCTION_ARGS)
+{
+	Oid			source = PG_GETARG_OID(0);
+	Oid			types[2] = {REGCLASSOID, TEXTOID};
+	Datum		values[2];
+	int			n;
+
+	MxEnterCall();
+	MxCatalogBeginCall();
+	(void) MxOpenTable(source, "source");
+	MxCheckOwner(source);
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	n = MxRunAsOwner("DELETE FROM " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
+					 " WHERE source OPERATOR(pg_catalog.=) $1"
+					 " AND name OPERATOR(pg_catalog.=) $2",
+					 2, types, values, NULL);
+	if (n > 0)
+		CacheInvalidateRelcacheByRelid(source);
+	MxLeaveCall();
+	PG_RETURN_BOOL(n > 0);
+}

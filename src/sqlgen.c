@@ -1,0 +1,327 @@
+/*-------------------------------------------------------------------------
+ *
+ * sqlgen.c
+ *		Building statements from relation metadata.  Names come from the
+ *		catalog through quote_identifier / quote_qualified_identifier,
+ *		operators are written OPERATOR(schema.op), functions pg_catalog.fn,
+ *		and key values travel only as array parameters:
+ *
+ *		one key column:   inner OPERATOR(s.=) ANY ($1)
+ *		composite keys:   pg_catalog.unnest($1, $2, ...) AS k(k1, k2, ...)
+ *						  joined on inner_i OPERATOR(s.=) k.ki
+ *
+ *		so no search_path and no object of another user can change what
+ *		runs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "sqlgen.h"
+
+static char *MxPickAlias(const char *base, Oid *rels, int nrels);
+static void MxAppendMatch(StringInfo where, int n, const char **inner_exprs,
+						  const Oid *ops, int first_param);
+static void MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias);
+static void MxAppendOrder(StringInfo buf, MxTable *target, const char *alias);
+
+/* "schema"."table" for a relation */
+char *
+MxQuoteRel(Oid relid)
+{
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	char	   *rel = get_rel_name(relid);
+
+	if (nsp == NULL || rel == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	return quote_qualified_identifier(nsp, rel);
+}
+
+/* "column" for a column of a relation */
+char *
+MxQuoteCol(Oid relid, AttrNumber attnum)
+{
+	return pstrdup(quote_identifier(get_attname(relid, attnum, false)));
+}
+
+/* OPERATOR("schema".=) for an operator */
+char *
+MxQuoteOp(Oid opno)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	Form_pg_operator op;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", opno);
+	op = (Form_pg_operator) GETSTRUCT(tup);
+	result = psprintf("OPERATOR(%s.%s)",
+					  quote_identifier(get_namespace_name(op->oprnamespace)),
+					  NameStr(op->oprname));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/* A schema-qualified type name */
+char *
+MxQuoteType(Oid typid)
+{
+	return format_type_be_qualified(typid);
+}
+
+/*
+ * An alias that is no column name of any of rels, so that a bare alias in
+ * the select list means the whole row, never a column.
+ */
+static char *
+MxPickAlias(const char *base, Oid *rels, int nrels)
+{
+	int			n;
+
+	for (n = 0;; n++)
+	{
+		char	   *alias = n == 0 ? pstrdup(base) : psprintf("%s_%d", base, n);
+		bool		clash = false;
+		int			i;
+
+		for (i = 0; i < nrels && !clash; i++)
+			clash = get_attnum(rels[i], alias) != InvalidAttrNumber;
+		if (!clash)
+			return alias;
+	}
+}
+
+/* AND-ed "inner OP ANY ($n)" for one key column (the WHERE of the one-column form) */
+static void
+MxAppendMatch(StringInfo where, int n, const char **inner_exprs,
+			  const Oid *ops, int first_param)
+{
+	Assert(n == 1);
+	appendStringInfo(where, "%s %s ANY ($%d)", inner_exprs[0], MxQuoteOp(ops[0]),
+					 first_param);
+}
+
+/* pg_catalog.unnest($1, ..., $n) AS alias(k1, ..., kn) */
+static void
+MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias)
+{
+	int			i;
+
+	appendStringInfoString(from, "pg_catalog.unnest(");
+	for (i = 0; i < n; i++)
+		appendStringInfo(from, "%s$%d", i > 0 ? ", " : "", first_param + i);
+	appendStringInfo(from, ") AS %s(", alias);
+	for (i = 0; i < n; i++)
+		appendStringInfo(from, "%sk%d", i > 0 ? ", " : "", i + 1);
+	appendStringInfoChar(from, ')');
+}
+
+/* ORDER BY the target's primary key (or its orderable columns) */
+static void
+MxAppendOrder(StringInfo buf, MxTable *target, const char *alias)
+{
+	int			i;
+
+	for (i = 0; i < target->order_ncols; i++)
+		appendStringInfo(buf, "%s%s.%s", i == 0 ? " ORDER BY " : ", ", alias,
+						 MxQuoteCol(target->relid, target->order_cols[i]));
+}
+
+/*
+ * Builds stmt->sql and the key and parameter types.  Three shapes:
+ *
+ * - the source rows (rel == NULL): keys are the source's primary key;
+ * - one hop (fk, ifk): the target filtered on its key columns;
+ * - two hops (m2m): the junction filtered on its source-side columns, made
+ *   distinct per (key, target key) unless a unique constraint already
+ *   says so, joined to the target.
+ *
+ * With keys_are_source_pk, when the relation's source columns are not the
+ * source's primary key, the source table is joined in to map one to the
+ * other (fetch_related's keys are primary key values).
+ */
+void
+MxBuildStmt(MxStmt *stmt)
+{
+	StringInfoData sel;
+	StringInfoData from;
+	StringInfoData where;
+	StringInfoData buf;
+	MxRelation *rel = stmt->rel;
+	MxTable    *target = stmt->target;
+	Oid			fromrels[3];
+	int			nfromrels = 0;
+	char	   *t;
+	char	   *payload;
+	bool		via_source;
+	MxHop	   *hop0;
+	const char *inner_exprs[MX_MAX_KEYS];
+	Oid			ops[MX_MAX_KEYS];
+	int			i;
+
+	initStringInfo(&sel);
+	initStringInfo(&from);
+	initStringInfo(&where);
+	initStringInfo(&buf);
+
+	fromrels[nfromrels++] = target->relid;
+	if (rel != NULL && OidIsValid(rel->via))
+		fromrels[nfromrels++] = rel->via;
+	if (stmt->source != NULL)
+		fromrels[nfromrels++] = stmt->source->relid;
+	t = MxPickAlias("t", fromrels, nfromrels);
+	payload = stmt->typed ? t : psprintf("pg_catalog.to_jsonb(%s.*)", t);
+
+	/* the source rows themselves, by primary key */
+	if (rel == NULL)
+	{
+		MxTable    *src = stmt->target;
+
+		stmt->nkeys = 1;
+		stmt->key_types[0] = src->pk_types[0];
+		stmt->key_collations[0] = src->pk_collations[0];
+		appendStringInfo(&buf, "SELECT %s.%s", t, MxQuoteCol(src->relid, src->pk_cols[0]));
+		for (i = 0; i < stmt->nextra; i++)
+			appendStringInfo(&buf, ", %s.%s", t, MxQuoteCol(src->relid, stmt->extra[i]));
+		appendStringInfo(&buf, ", %s FROM %s %s WHERE %s.%s %s ANY ($1)",
+						 payload, MxQuoteRel(src->relid), t, t,
+						 MxQuoteCol(src->relid, src->pk_cols[0]),
+						 MxQuoteOp(src->pk_eqops[0]));
+		goto done;
+	}
+
+	hop0 = &rel->hops[0];
+	via_source = stmt->keys_are_source_pk &&
+		!(hop0->nkeys == 1 && stmt->source->pk_nkeys == 1 &&
+		  hop0->outer_cols[0] == stmt->source->pk_cols[0]);
+
+	/* key columns: the source's primary key, or the relation's source columns */
+	if (via_source)
+	{
+		stmt->nkeys = 1;
+		stmt->key_types[0] = stmt->source->pk_types[0];
+		stmt->key_collations[0] = stmt->source->pk_collations[0];
+	}
+	else
+	{
+		stmt->nkeys = hop0->nkeys;
+		for (i = 0; i < hop0->nkeys; i++)
+		{
+			stmt->key_types[i] = hop0->outer_types[i];
+			stmt->key_collations[i] = hop0->outer_collations[i];
+		}
+	}
+
+	/*
+	 * The first hop's inner table (the target, or the junction) and how its
+	 * rows are matched to the keys.
+	 */
+	{
+		Oid			inner = hop0->inner_rel;
+		const char *ia = rel->nhops == 2 ? "j" : t;
+		char	   *s = MxPickAlias("s", fromrels, nfromrels);
+		char	   *k = MxPickAlias("k", fromrels, nfromrels);
+		char	   *key_exprs[MX_MAX_KEYS];
+
+		if (via_source)
+		{
+			MxTable    *src = stmt->source;
+
+			key_exprs[0] = psprintf("%s.%s", s, MxQuoteCol(src->relid, src->pk_cols[0]));
+			appendStringInfo(&from, "%s %s JOIN %s %s ON ", MxQuoteRel(src->relid), s,
+							 MxQuoteRel(inner), ia);
+			for (i = 0; i < hop0->nkeys; i++)
+				appendStringInfo(&from, "%s%s.%s %s %s.%s", i > 0 ? " AND " : "",
+								 ia, MxQuoteCol(inner, hop0->inner_cols[i]),
+								 MxQuoteOp(hop0->eqops[i]), s,
+								 MxQuoteCol(src->relid, hop0->outer_cols[i]));
+			appendStringInfo(&where, "%s %s ANY ($1)", key_exprs[0],
+							 MxQuoteOp(src->pk_eqops[0]));
+		}
+		else if (hop0->nkeys == 1)
+		{
+			char	   *col = psprintf("%s.%s", ia, MxQuoteCol(inner, hop0->inner_cols[0]));
+
+			if (hop0->inner_types[0] == hop0->outer_types[0])
+				key_exprs[0] = col;
+			else
+				key_exprs[0] = psprintf("CAST(%s AS %s)", col, MxQuoteType(hop0->outer_types[0]));
+			appendStringInfo(&from, "%s %s", MxQuoteRel(inner), ia);
+			inner_exprs[0] = col;
+			ops[0] = hop0->eqops[0];
+			MxAppendMatch(&where, 1, inner_exprs, ops, 1);
+		}
+		else
+		{
+			MxAppendUnnest(&from, hop0->nkeys, 1, k);
+			appendStringInfo(&from, " JOIN %s %s ON ", MxQuoteRel(inner), ia);
+			for (i = 0; i < hop0->nkeys; i++)
+			{
+				key_exprs[i] = psprintf("%s.k%d", k, i + 1);
+				appendStringInfo(&from, "%s%s.%s %s %s", i > 0 ? " AND " : "",
+								 ia, MxQuoteCol(inner, hop0->inner_cols[i]),
+								 MxQuoteOp(hop0->eqops[i]), key_exprs[i]);
+			}
+		}
+
+		if (rel->nhops == 1)
+		{
+			appendStringInfoString(&buf, "SELECT ");
+			for (i = 0; i < stmt->nkeys; i++)
+				appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", key_exprs[i]);
+			for (i = 0; i < stmt->nextra; i++)
+				appendStringInfo(&buf, ", %s.%s", t, MxQuoteCol(target->relid, stmt->extra[i]));
+			appendStringInfo(&buf, ", %s FROM %s", payload, from.data);
+			if (where.len > 0)
+				appendStringInfo(&buf, " WHERE %s", where.data);
+		}
+		else
+		{
+			MxHop	   *hop1 = &rel->hops[1];
+			char	   *q = MxPickAlias("q", fromrels, nfromrels);
+
+			/* (SELECT [DISTINCT] keys AS k1.., j.vt AS v1.. FROM ...) q JOIN target */
+			appendStringInfo(&buf, "SELECT ");
+			for (i = 0; i < stmt->nkeys; i++)
+				appendStringInfo(&buf, "%s%s.k%d", i > 0 ? ", " : "", q, i + 1);
+			for (i = 0; i < stmt->nextra; i++)
+				appendStringInfo(&buf, ", %s.%s", t, MxQuoteCol(target->relid, stmt->extra[i]));
+			appendStringInfo(&buf, ", %s FROM (SELECT %s", payload,
+							 rel->via_unique && !via_source ? "" : "DISTINCT ");
+			for (i = 0; i < stmt->nkeys; i++)
+				appendStringInfo(&buf, "%s%s AS k%d", i > 0 ? ", " : "", key_exprs[i], i + 1);
+			for (i = 0; i < hop1->nkeys; i++)
+				appendStringInfo(&buf, ", j.%s AS v%d", MxQuoteCol(rel->via, hop1->outer_cols[i]),
+								 i + 1);
+			appendStringInfo(&buf, " FROM %s", from.data);
+			if (where.len > 0)
+				appendStringInfo(&buf, " WHERE %s", where.data);
+			appendStringInfo(&buf, ") %s JOIN %s %s ON ", q, MxQuoteRel(target->relid), t);
+			for (i = 0; i < hop1->nkeys; i++)
+				appendStringInfo(&buf, "%s%s.%s %s %s.v%d", i > 0 ? " AND " : "", t,
+								 MxQuoteCol(target->relid, hop1->inner_cols[i]),
+								 MxQuoteOp(hop1->eqops[i]), q, i + 1);
+		}
+	}
+
+	if (rel->kind != MX_KIND_FK)
+		MxAppendOrder(&buf, target, t);
+
+done:
+	for (i = 0; i < stmt->nkeys; i++)
+	{
+		stmt->param_types[i] = get_array_type(stmt->key_types[i]);
+		if (!OidIsValid(stmt->param_types[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("key type %s has no array type", format_type_be(stmt->key_types[i]))));
+	}
+	stmt->sql = buf.data;
+}

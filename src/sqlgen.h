@@ -1,0 +1,49 @@
+/*-------------------------------------------------------------------------
+ *
+ * sqlgen.h
+ *		Building the statements the loaders run: every table, column, type,
+ *		function and operator quoted and schema-qualified from the catalog,
+ *		key values only as array parameters.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MX_SQLGEN_H
+#define MX_SQLGEN_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+
+#include "catalog.h"
+
+/*
+ * A statement that reads the rows one relation yields for a set of keys.
+ * Its result columns: the key columns (the values each row was matched
+ * on, typed like the keys), then the extra target columns, then the row
+ * (typed: the whole row; else to_jsonb of it).
+ */
+typedef struct MxStmt
+{
+	/* input */
+	MxRelation *rel;			/* NULL: read the source rows themselves */
+	MxTable    *source;			/* keys are its primary key values */
+	MxTable    *target;
+	bool		keys_are_source_pk; /* else the relation's source columns */
+	bool		typed;
+	int			nextra;
+	AttrNumber *extra;
+	/* output */
+	char	   *sql;
+	int			nkeys;
+	Oid			key_types[MX_MAX_KEYS];
+	Oid			key_collations[MX_MAX_KEYS];
+	Oid			param_types[MX_MAX_KEYS];	/* array types, one per key column */
+} MxStmt;
+
+extern char *MxQuoteRel(Oid relid);
+extern char *MxQuoteCol(Oid relid, AttrNumber attnum);
+extern char *MxQuoteOp(Oid opno);
+extern char *MxQuoteType(Oid typid);
+extern void MxBuildStmt(MxStmt *stmt);
+
+#endif							/* MX_SQLGEN_H */

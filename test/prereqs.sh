@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Checks (and, as root on Debian, installs) what building and testing need:
+# the server headers and PGXS, pgTAP, pg_prove and the isolation tester.
+set -euo pipefail
+
+PGMAJOR=${PGMAJOR:-15}
+PG_CONFIG=${PG_CONFIG:-pg_config}
+missing=()
+
+pgxs=$($PG_CONFIG --pgxs 2>/dev/null || true)
+[ -n "$pgxs" ] && [ -f "$pgxs" ] || missing+=("postgresql-server-dev-$PGMAJOR")
+sharedir=$($PG_CONFIG --sharedir 2>/dev/null || echo /usr/share/postgresql/$PGMAJOR)
+ls "$sharedir"/extension/pgtap.control >/dev/null 2>&1 || missing+=("postgresql-$PGMAJOR-pgtap")
+command -v pg_prove >/dev/null 2>&1 || missing+=("libtap-parser-sourcehandler-pgtap-perl")
+bindir=$($PG_CONFIG --bindir 2>/dev/null || echo /usr/lib/postgresql/$PGMAJOR/bin)
+[ -x "$bindir/initdb" ] || missing+=("postgresql-$PGMAJOR")
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "prereqs: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    exit 0
+fi
+
+echo "prereqs: missing packages: ${missing[*]}" >&2
+echo "prereqs: install them with: sudo apt-get install ${missing[*]}" >&2
+exit 1

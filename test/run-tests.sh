@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make test: build, install, then run pg_regress, isolation specs and pgTAP
+# on a throwaway cluster; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. test/cluster.sh
+
+make -s ${WERROR:+WERROR=1} >/dev/null || { echo "build failed" >&2; exit 1; }
+if ! make -s install >/dev/null 2>"${TMPDIR:-/tmp}/matrx_install.err"; then
+    cat "${TMPDIR:-/tmp}/matrx_install.err" >&2
+    echo "make install failed: run make test as root (or with write access to $($PG_CONFIG --pkglibdir))" >&2
+    exit 1
+fi
+
+cluster_start || exit 1
+status=0
+
+rm -rf results output_iso regression.diffs regression.out
+if ! make -s installcheck; then
+    status=1
+    for d in regression.diffs output_iso/regression.diffs; do
+        [ -f "$d" ] && { echo "==== $d"; cat "$d"; }
+    done
+fi
+
+if ls test/pgtap/*.sql >/dev/null 2>&1; then
+    "$PGBIN/createdb" matrx_tap
+    if ! pg_prove --dbname matrx_tap --ext .sql -r test/pgtap; then
+        status=1
+    fi
+fi
+
+if [ -s "$CLUSTER_DIR/server.log" ] && grep -E "PANIC|TRAP:|terminated by signal" "$CLUSTER_DIR/server.log"; then
+    echo "the server crashed during the tests (see above)" >&2
+    status=1
+fi
+
+cluster_stop
+if [ $status -eq 0 ]; then echo "make test: all tests passed"; else echo "make test: FAILED"; fi
+exit $status
