@@ -3,6 +3,9 @@
 
 \echo Use "CREATE EXTENSION matrx_relations" to load this file. \quit
 
+-- Everything here runs with the caller's privileges; anyone may call it.
+GRANT USAGE ON SCHEMA matrx_relations TO PUBLIC;
+
 -- Registered relations (register_relation).  An extension config table, so
 -- pg_dump keeps its rows.  Users cannot write it: register_relation checks
 -- that the caller owns the source table, then writes as this table's owner.
