@@ -98,6 +98,7 @@ extern bool MxColumnsCoverUnique(Oid relid, int ncols, const AttrNumber *cols, b
 
 /* register.c */
 extern List *MxLoadRegistered(Oid source);
+extern List *MxRegisteredSources(void);
 extern bool MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 							  List *source_cols, List *target_cols,
 							  List *via_source_cols, List *via_target_cols,

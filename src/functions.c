@@ -121,7 +121,7 @@ relations_all(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	MxEnterCall();
 	MxCatalogBeginCall();
-	sources = MxAllSources();
+	sources = list_concat_unique_oid(MxAllSources(), MxRegisteredSources());
 	foreach(lc, sources)
 	{
 		Oid			relid = lfirst_oid(lc);

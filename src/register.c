@@ -124,6 +124,34 @@ MxLoadRegistered(Oid source)
 	return result;
 }
 
+/* Every source table with registered relations (existing ones only) */
+List *
+MxRegisteredSources(void)
+{
+	Oid			cfg = MxConfigTable();
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	if (!OidIsValid(cfg))
+		return NIL;
+	rel = table_open(cfg, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Oid			source = DatumGetObjectId(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull));
+
+		CHECK_FOR_INTERRUPTS();
+		if (!isnull && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source)))
+			result = list_append_unique_oid(result, source);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
 /* Resolves column names of relid to attribute numbers (42703 when raising) */
 static bool
 MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise)

@@ -30,6 +30,8 @@ if ls test/pgtap/*.sql >/dev/null 2>&1; then
     fi
 fi
 
+PGBIN=$PGBIN test/dump-restore.sh || status=1
+
 if [ -s "$CLUSTER_DIR/server.log" ] && grep -E "PANIC|TRAP:|terminated by signal" "$CLUSTER_DIR/server.log"; then
     echo "the server crashed during the tests (see above)" >&2
     status=1
