@@ -16,6 +16,7 @@ OBJS = \
 	src/register.o \
 	src/keys.o \
 	src/sqlgen.o \
+	src/path.o \
 	src/execute.o \
 	src/functions.o
 
@@ -23,7 +24,7 @@ OBJS = \
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = discovery naming register fetch_related statements ddl
+REGRESS      = discovery naming register fetch_related explain statements ddl
 REGRESS_OPTS =
 # isolation specs live in test/specs, their expected output in test/expected
 ISOLATION    =

@@ -252,10 +252,6 @@ MxOpenTable(Oid relid, const char *role)
 {
 	char		relkind;
 
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", role)));
 	LockRelationOid(relid, AccessShareLock);
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 	{

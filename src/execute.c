@@ -186,6 +186,37 @@ MxCollectTyped(void *arg, HeapTuple tuple, TupleDesc desc)
 }
 
 /*
+ * The relation a one-segment path names: an exact relation name first (a
+ * registered name may contain "." or ":"), else the path's one segment.
+ */
+static MxRelation *
+MxLookupOneSegment(MxTable *src, const char *name)
+{
+	const char *colon;
+	int			i;
+
+	for (i = 0; i < src->nrels; i++)
+		if (strcmp(src->rels[i].name, name) == 0)
+			return MxLookupRelation(src, name);
+	if (name[0] == '\0' || strchr(name, '.') != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation \"%s\" is not a one-segment path", name),
+				 errdetail("fetch_related and fetch_related_array load one relation of the source, named without \".\"."),
+				 errhint("Load nested relations with prefetch_related.")));
+	colon = strchr(name, ':');
+	if (colon != NULL)
+	{
+		if (colon == name || colon[1] == '\0' || strchr(colon + 1, ':') != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("relation path \"%s\" is malformed", name)));
+		name = colon + 1;
+	}
+	return MxLookupRelation(src, name);
+}
+
+/*
  * fetch_related / fetch_related_array: the rows one relation yields for
  * the given source primary key values, as the target's row type, paired
  * with the key each belongs to (as_array: aggregated per distinct key).
@@ -242,7 +273,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 		MxCatalogBeginCall();
 		src = MxOpenTable(source_oid, "source");
 		src = MxGetRelations(source_oid);
-		rel = MxLookupRelation(src, name);
+		rel = MxLookupOneSegment(src, name);
 		MxLockRelation(rel);
 		if (!MxCatalogIsStale())
 			break;

@@ -21,6 +21,7 @@
 #include "catalog.h"
 #include "execute.h"
 #include "matrx_relations.h"
+#include "path.h"
 #include "sqlgen.h"
 
 #define RELATIONS_COLS 11
@@ -142,7 +143,7 @@ relations_all(PG_FUNCTION_ARGS)
 /*
  * explain_related(source, VARIADIC relations): the statements the keys
  * form of prefetch_related runs, in order: the source rows, then one per
- * edge group (edges with the same statement share it).
+ * edge group, depth by depth.
  */
 PG_FUNCTION_INFO_V1(explain_related);
 Datum
@@ -154,14 +155,14 @@ explain_related(PG_FUNCTION_ARGS)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
-	int			i;
 	int			attempt;
 	MxTable    *src = NULL;
-	MxRelation **rels;
-	AttrNumber	extra[MX_MAX_KEYS * 8];
-	int			nextra = 0;
-	List	   *emitted = NIL;
-	MxStmt		stmt;
+	MxPathNode *root = NULL;
+	MxEdgeGroup *source_group;
+	List	   *groups;
+	ListCell   *lc;
+	Datum		v;
+	bool		isnull = false;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -173,82 +174,24 @@ explain_related(PG_FUNCTION_ARGS)
 
 	paths = PG_ARGISNULL(1) ? construct_empty_array(TEXTOID) : PG_GETARG_ARRAYTYPE_P(1);
 	deconstruct_array(paths, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	rels = palloc(sizeof(MxRelation *) * Max(n, 1));
 
 	for (attempt = 0; attempt < 5; attempt++)
 	{
 		MxCatalogBeginCall();
-		(void) MxOpenTable(source_oid, "source");
-		src = MxGetRelations(source_oid);
-		for (i = 0; i < n; i++)
-		{
-			char	   *path;
-
-			if (nulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("relation path %d is null", i + 1)));
-			path = TextDatumGetCString(elems[i]);
-			if (path[0] == '\0')
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("relation path %d is empty", i + 1)));
-			rels[i] = MxLookupRelation(src, path);
-			MxLockRelation(rels[i]);
-		}
+		src = MxOpenTable(source_oid, "source");
+		root = MxParsePaths(source_oid, elems, nulls, n);
 		if (!MxCatalogIsStale())
 			break;
 	}
 	MxRequireSinglePrimaryKey(src);
 
-	/* the source statement returns the columns the edges are keyed on */
-	for (i = 0; i < n; i++)
+	groups = MxPlanLoad(root, &source_group);
+	v = CStringGetTextDatum(source_group->stmt.sql);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+	foreach(lc, groups)
 	{
-		MxHop	   *h = &rels[i]->hops[0];
-		int			c;
-
-		for (c = 0; c < h->nkeys; c++)
-		{
-			int			e;
-			bool		dup = (h->outer_cols[c] == src->pk_cols[0]);
-
-			for (e = 0; e < nextra && !dup; e++)
-				dup = (extra[e] == h->outer_cols[c]);
-			if (!dup && nextra < lengthof(extra))
-				extra[nextra++] = h->outer_cols[c];
-		}
-	}
-	memset(&stmt, 0, sizeof(stmt));
-	stmt.target = src;
-	stmt.nextra = nextra;
-	stmt.extra = extra;
-	MxBuildStmt(&stmt);
-	{
-		Datum		v = CStringGetTextDatum(stmt.sql);
-		bool		isnull = false;
-
+		v = CStringGetTextDatum(((MxEdgeGroup *) lfirst(lc))->stmt.sql);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
-	}
-
-	for (i = 0; i < n; i++)
-	{
-		ListCell   *lc;
-		bool		seen = false;
-
-		memset(&stmt, 0, sizeof(stmt));
-		stmt.rel = rels[i];
-		stmt.target = MxGetTable(rels[i]->target);
-		MxBuildStmt(&stmt);
-		foreach(lc, emitted)
-			seen = seen || strcmp((char *) lfirst(lc), stmt.sql) == 0;
-		if (!seen)
-		{
-			Datum		v = CStringGetTextDatum(stmt.sql);
-			bool		isnull = false;
-
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
-			emitted = lappend(emitted, stmt.sql);
-		}
 	}
 	MxLeaveCall();
 	return (Datum) 0;

@@ -400,10 +400,11 @@ register_relation(PG_FUNCTION_ARGS)
 	char		nulls[MX_CONFIG_NATTS];
 	int			i;
 
-	if (PG_ARGISNULL(1))
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("relation name must not be null")));
+				 errmsg("%s must not be null",
+						PG_ARGISNULL(0) ? "source" : PG_ARGISNULL(1) ? "relation name" : "target")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (name[0] == '\0')
 		ereport(ERROR,

@@ -1,0 +1,301 @@
+/*-------------------------------------------------------------------------
+ *
+ * path.c
+ *		Parsing relation paths and planning a load.
+ *
+ *		path    := segment ('.' segment)*
+ *		segment := name | alias ':' name
+ *
+ *		Paths become a tree rooted at the source; paths that share a prefix
+ *		share its nodes ("items" and "items.product" load items once).  The
+ *		alias, else the name, is the output key; one equal to a column of
+ *		the row it is added to, or produced twice at one level by different
+ *		relations, is 42701.
+ *
+ *		The plan walks the tree breadth-first.  At each depth, edges that
+ *		read the same table on the same key columns (DataLoader grouping:
+ *		billing_address and shipping_address -> addresses) form one group,
+ *		served by one statement that returns every column the next depth is
+ *		keyed on.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "path.h"
+
+static MxPathNode *MxNewNode(MxPathNode *parent, const char *key, const char *relname,
+							 const char *path);
+static void MxAddPath(MxPathNode *root, const char *path, int index);
+static bool MxSameEdge(MxRelation *a, MxRelation *b);
+static void MxAddExtra(List **extra, MxPathNode *node);
+static void MxFinishGroup(MxEdgeGroup *g, MxTable *target);
+
+/* A child of parent under key, its relation resolved and locked */
+static MxPathNode *
+MxNewNode(MxPathNode *parent, const char *key, const char *relname, const char *path)
+{
+	MxPathNode *node = palloc0(sizeof(MxPathNode));
+	MxTable    *from = MxGetRelations(parent->table);
+
+	if (get_attnum(parent->table, key) != InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_COLUMN),
+				 errmsg("output key \"%s\" of path \"%s\" is also a column of %s",
+						key, path, format_type_be_qualified(from->rowtype)),
+				 errhint("Give the relation another output key with an alias: \"alias:%s\".",
+						 relname)));
+	node->key = pstrdup(key);
+	node->relname = pstrdup(relname);
+	node->path = pstrdup(path);
+	node->rel = MxLookupRelation(from, relname);
+	MxLockRelation(node->rel);
+	node->table = node->rel->target;
+	node->depth = parent->depth + 1;
+	node->parent = parent;
+	parent->children = lappend(parent->children, node);
+	return node;
+}
+
+/* Parses one path and merges it into the tree */
+static void
+MxAddPath(MxPathNode *root, const char *path, int index)
+{
+	char	   *copy = pstrdup(path);
+	char	   *seg = copy;
+	MxPathNode *node = root;
+	int			depth = 0;
+	StringInfoData prefix;
+
+	initStringInfo(&prefix);
+	if (path[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation path %d is empty", index)));
+	for (;;)
+	{
+		char	   *dot = strchr(seg, '.');
+		char	   *colon;
+		char	   *key;
+		char	   *name;
+		ListCell   *lc;
+		MxPathNode *child = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		if (dot != NULL)
+			*dot = '\0';
+		if (++depth > MX_MAX_PATH_DEPTH)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("relation path \"%s\" has more than %d segments", path,
+							MX_MAX_PATH_DEPTH)));
+		colon = strchr(seg, ':');
+		if (colon != NULL)
+		{
+			*colon = '\0';
+			key = seg;
+			name = colon + 1;
+		}
+		else
+			key = name = seg;
+		if (*seg == '\0' || *name == '\0' || strchr(name, ':') != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("relation path \"%s\" is malformed", path),
+					 errdetail("A path is segments separated by \".\"; a segment is \"name\" or \"alias:name\", neither empty.")));
+		appendStringInfo(&prefix, "%s%s", prefix.len > 0 ? "." : "", colon ? psprintf("%s:%s", key, name) : name);
+
+		foreach(lc, node->children)
+		{
+			MxPathNode *c = (MxPathNode *) lfirst(lc);
+
+			if (strcmp(c->key, key) == 0)
+				child = c;
+		}
+		if (child != NULL && strcmp(child->relname, name) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("output key \"%s\" is produced twice at one level, by \"%s\" and \"%s\"",
+							key, child->path, prefix.data),
+					 errhint("Give one of them another output key with an alias: \"alias:name\".")));
+		if (child == NULL)
+			child = MxNewNode(node, key, name, prefix.data);
+		node = child;
+		if (dot == NULL)
+			break;
+		seg = dot + 1;
+	}
+}
+
+/*
+ * Parses paths into a tree rooted at source (which the caller has opened).
+ * NULL elements are 22004, malformed paths 22023.
+ */
+MxPathNode *
+MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths)
+{
+	MxPathNode *root = palloc0(sizeof(MxPathNode));
+	int			i;
+
+	root->table = source;
+	root->key = "";
+	root->path = "";
+	for (i = 0; i < npaths; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("relation path %d is null", i + 1)));
+		MxAddPath(root, TextDatumGetCString(paths[i]), i + 1);
+	}
+	return root;
+}
+
+/* True when two edges read the same rows the same way (one statement) */
+static bool
+MxSameEdge(MxRelation *a, MxRelation *b)
+{
+	int			h;
+
+	if (a == b)
+		return true;
+	if (a->target != b->target || a->via != b->via || a->nhops != b->nhops ||
+		(a->kind == MX_KIND_FK) != (b->kind == MX_KIND_FK) ||
+		(a->nhops == 2 && a->via_unique != b->via_unique))
+		return false;
+	for (h = 0; h < a->nhops; h++)
+	{
+		MxHop	   *x = &a->hops[h];
+		MxHop	   *y = &b->hops[h];
+		int			i;
+
+		if (x->nkeys != y->nkeys)
+			return false;
+		for (i = 0; i < x->nkeys; i++)
+		{
+			if (x->inner_cols[i] != y->inner_cols[i] || x->eqops[i] != y->eqops[i] ||
+				x->outer_types[i] != y->outer_types[i])
+				return false;
+			/* past the first hop, the outer side is the junction itself */
+			if (h > 0 && x->outer_cols[i] != y->outer_cols[i])
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Adds the columns node's children are keyed on to a group's extra columns */
+static void
+MxAddExtra(List **extra, MxPathNode *node)
+{
+	ListCell   *lc;
+
+	foreach(lc, node->children)
+	{
+		MxHop	   *h = &((MxPathNode *) lfirst(lc))->rel->hops[0];
+		int			i;
+
+		for (i = 0; i < h->nkeys; i++)
+			*extra = list_append_unique_int(*extra, h->outer_cols[i]);
+	}
+}
+
+/* Builds a group's statement: its key columns, then the extra columns */
+static void
+MxFinishGroup(MxEdgeGroup *g, MxTable *target)
+{
+	List	   *extra = NIL;
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, g->nodes)
+		MxAddExtra(&extra, (MxPathNode *) lfirst(lc));
+	memset(&g->stmt, 0, sizeof(MxStmt));
+	if (g->depth == 0)
+	{
+		/* the source rows: their key column comes first anyway */
+		extra = list_delete_int(extra, target->pk_cols[0]);
+	}
+	else
+		g->stmt.rel = ((MxPathNode *) linitial(g->nodes))->rel;
+	g->stmt.target = target;
+	g->stmt.nextra = list_length(extra);
+	g->stmt.extra = palloc(sizeof(AttrNumber) * Max(g->stmt.nextra, 1));
+	foreach(lc, extra)
+		g->stmt.extra[n++] = (AttrNumber) lfirst_int(lc);
+	MxBuildStmt(&g->stmt);
+}
+
+/*
+ * Plans a load breadth-first: returns the edge groups in execution order
+ * (depth by depth), each with its statement; *source_group gets the
+ * statement for the source rows (keys form).
+ */
+List *
+MxPlanLoad(MxPathNode *root, MxEdgeGroup **source_group)
+{
+	List	   *groups = NIL;
+	List	   *level = list_make1(root);
+
+	if (source_group != NULL)
+	{
+		MxEdgeGroup *g = palloc0(sizeof(MxEdgeGroup));
+
+		g->depth = 0;
+		g->nodes = list_make1(root);
+		root->group = g;
+		MxFinishGroup(g, MxGetTable(root->table));
+		*source_group = g;
+	}
+
+	while (level != NIL)
+	{
+		List	   *next = NIL;
+		List	   *depth_groups = NIL;
+		ListCell   *lc;
+
+		foreach(lc, level)
+		{
+			MxPathNode *parent = (MxPathNode *) lfirst(lc);
+			ListCell   *lc2;
+
+			foreach(lc2, parent->children)
+			{
+				MxPathNode *node = (MxPathNode *) lfirst(lc2);
+				MxEdgeGroup *g = NULL;
+				ListCell   *lc3;
+
+				CHECK_FOR_INTERRUPTS();
+				foreach(lc3, depth_groups)
+				{
+					MxEdgeGroup *cand = (MxEdgeGroup *) lfirst(lc3);
+
+					if (MxSameEdge(((MxPathNode *) linitial(cand->nodes))->rel, node->rel))
+						g = cand;
+				}
+				if (g == NULL)
+				{
+					g = palloc0(sizeof(MxEdgeGroup));
+					g->depth = node->depth;
+					depth_groups = lappend(depth_groups, g);
+				}
+				g->nodes = lappend(g->nodes, node);
+				node->group = g;
+				next = lappend(next, node);
+			}
+		}
+		foreach(lc, depth_groups)
+		{
+			MxEdgeGroup *g = (MxEdgeGroup *) lfirst(lc);
+
+			MxFinishGroup(g, MxGetTable(((MxPathNode *) linitial(g->nodes))->table));
+		}
+		groups = list_concat(groups, depth_groups);
+		level = next;
+	}
+	return groups;
+}

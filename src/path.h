@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * path.h
+ *		Relation paths ("items.product.tags", "buyer:customer") parsed into
+ *		a tree whose shared prefixes are loaded once, and the breadth-first
+ *		plan of a load: per depth, the edge groups that share a statement.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MX_PATH_H
+#define MX_PATH_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+
+#include "catalog.h"
+#include "sqlgen.h"
+
+/* deepest path accepted (segments) */
+#define MX_MAX_PATH_DEPTH 64
+
+/* One node of the path tree: an edge from its parent's table */
+typedef struct MxPathNode
+{
+	char	   *key;			/* output key: the alias, else the name */
+	char	   *relname;		/* relation name as written */
+	char	   *path;			/* the path up to here, for errors */
+	MxRelation *rel;			/* NULL for the root */
+	Oid			table;			/* the table whose rows this node holds */
+	int			depth;			/* 0 for the root */
+	struct MxPathNode *parent;
+	List	   *children;
+	struct MxEdgeGroup *group;	/* the group whose statement loads it */
+} MxPathNode;
+
+/* Edges of one depth that read the same table on the same key columns */
+typedef struct MxEdgeGroup
+{
+	int			depth;
+	List	   *nodes;			/* MxPathNode, in path order */
+	MxStmt		stmt;			/* its statement */
+} MxEdgeGroup;
+
+extern MxPathNode *MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths);
+extern List *MxPlanLoad(MxPathNode *root, MxEdgeGroup **source_group);
+
+#endif							/* MX_PATH_H */
