@@ -38,7 +38,15 @@
 #define MX_CONFIG_TABLE "registered_relations"
 #define MX_CONFIG_NATTS 8
 
+/* one row of the config table, deformed and copied */
+typedef struct MxConfigRow
+{
+	Datum		values[MX_CONFIG_NATTS];
+	bool		nulls[MX_CONFIG_NATTS];
+} MxConfigRow;
+
 static Oid	MxConfigTable(void);
+static List *MxConfigRows(void);
 static List *MxNameArray(Datum array);
 static List *MxTextArrayArg(ArrayType *arr, const char *what);
 static bool MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise);
@@ -57,6 +65,33 @@ MxConfigTable(void)
 	if (!OidIsValid(nsp))
 		return InvalidOid;
 	return get_relname_relid(MX_CONFIG_TABLE, nsp);
+}
+
+/* Every row of the config table (a small table), copied out of the scan */
+static List *
+MxConfigRows(void)
+{
+	Oid			cfg = MxConfigTable();
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *rows = NIL;
+
+	if (!OidIsValid(cfg))
+		return NIL;
+	rel = table_open(cfg, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		MxConfigRow *row = palloc(sizeof(MxConfigRow));
+
+		CHECK_FOR_INTERRUPTS();
+		heap_deform_tuple(heap_copytuple(tup), RelationGetDescr(rel), row->values, row->nulls);
+		rows = lappend(rows, row);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return rows;
 }
 
 /* A name[] datum as a list of C strings */
@@ -84,43 +119,31 @@ MxNameArray(Datum array)
 List *
 MxLoadRegistered(Oid source)
 {
-	Oid			cfg = MxConfigTable();
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tup;
 	List	   *result = NIL;
+	ListCell   *lc;
 
-	if (!OidIsValid(cfg))
-		return NIL;
-	rel = table_open(cfg, AccessShareLock);
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	foreach(lc, MxConfigRows())
 	{
-		Datum		values[MX_CONFIG_NATTS];
-		bool		nulls[MX_CONFIG_NATTS];
+		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
 		MxRelation *r;
 		Oid			target;
 		Oid			via;
 
-		CHECK_FOR_INTERRUPTS();
-		heap_deform_tuple(tup, RelationGetDescr(rel), values, nulls);
-		if (nulls[0] || DatumGetObjectId(values[0]) != source)
+		if (row->nulls[0] || DatumGetObjectId(row->values[0]) != source)
 			continue;
-		target = DatumGetObjectId(values[2]);
-		via = nulls[5] ? InvalidOid : DatumGetObjectId(values[5]);
+		target = DatumGetObjectId(row->values[2]);
+		via = row->nulls[5] ? InvalidOid : DatumGetObjectId(row->values[5]);
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(target)) ||
 			(OidIsValid(via) && !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(via))))
 			continue;
 		r = palloc0(sizeof(MxRelation));
-		r->name = TextDatumGetCString(values[1]);
+		r->name = TextDatumGetCString(row->values[1]);
 		if (MxBuildRegistered(r, source, target, via,
-							  MxNameArray(values[3]), MxNameArray(values[4]),
-							  nulls[6] ? NIL : MxNameArray(values[6]),
-							  nulls[7] ? NIL : MxNameArray(values[7]), false))
+							  MxNameArray(row->values[3]), MxNameArray(row->values[4]),
+							  row->nulls[6] ? NIL : MxNameArray(row->values[6]),
+							  row->nulls[7] ? NIL : MxNameArray(row->values[7]), false))
 			result = lappend(result, r);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 	return result;
 }
 
@@ -128,27 +151,17 @@ MxLoadRegistered(Oid source)
 List *
 MxRegisteredSources(void)
 {
-	Oid			cfg = MxConfigTable();
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tup;
 	List	   *result = NIL;
+	ListCell   *lc;
 
-	if (!OidIsValid(cfg))
-		return NIL;
-	rel = table_open(cfg, AccessShareLock);
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	foreach(lc, MxConfigRows())
 	{
-		bool		isnull;
-		Oid			source = DatumGetObjectId(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull));
+		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
+		Oid			source = DatumGetObjectId(row->values[0]);
 
-		CHECK_FOR_INTERRUPTS();
-		if (!isnull && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source)))
+		if (!row->nulls[0] && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source)))
 			result = list_append_unique_oid(result, source);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 	return result;
 }
 
@@ -284,27 +297,18 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 static bool
 MxRegisteredExists(Oid source, const char *name)
 {
-	Oid			cfg = MxConfigTable();
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		found = false;
+	ListCell   *lc;
 
-	/* look at the stored rows, including ones that no longer resolve */
-	rel = table_open(cfg, AccessShareLock);
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	/* the stored rows, including ones that no longer resolve */
+	foreach(lc, MxConfigRows())
 	{
-		bool		isnull;
-		Datum		src = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull);
-		Datum		nm = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull);
+		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
 
-		if (DatumGetObjectId(src) == source && strcmp(TextDatumGetCString(nm), name) == 0)
-			found = true;
+		if (DatumGetObjectId(row->values[0]) == source &&
+			strcmp(TextDatumGetCString(row->values[1]), name) == 0)
+			return true;
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
+	return false;
 }
 
 /* Raises 42501 unless the current user owns source (or is superuser) */
