@@ -4,7 +4,6 @@
 #   make install    install it into the server found by pg_config (needs root)
 #   make test       build, install, run every test on a throwaway cluster
 #   make demo       show the extension on a small example schema
-#   make bench      the reference benchmark (see test/bench/)
 
 EXTENSION   = matrx_relations
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
@@ -49,7 +48,7 @@ endif
 $(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql $(EXTENSION).control
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
 
-.PHONY: test demo bench prereqs
+.PHONY: test demo prereqs
 
 prereqs:
 	@test/prereqs.sh
@@ -59,6 +58,3 @@ test: prereqs
 
 demo: prereqs
 	@test/demo.sh
-
-bench: prereqs
-	@test/bench/run.sh
