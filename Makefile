@@ -23,7 +23,7 @@ OBJS = \
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = discovery naming register fetch_related explain statements ddl
+REGRESS      = discovery naming register fetch_related keys explain statements ddl
 REGRESS_OPTS =
 # isolation specs live in test/specs, their expected output in test/expected
 ISOLATION    =
@@ -44,6 +44,9 @@ else
 all install installcheck:
 	@echo "PGXS not found: install postgresql-server-dev-15, or run make test as root"; exit 1
 endif
+
+# PGXS tracks no header dependencies: every object depends on every header
+$(OBJS): $(wildcard src/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql $(EXTENSION).control
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@

@@ -29,6 +29,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "parser/parse_coerce.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -554,7 +555,11 @@ MxFkHop(MxHop *hop, MxFk *fk, bool forward)
 		get_atttypetypmodcoll(hop->outer_rel, hop->outer_cols[i],
 							  &hop->outer_types[i], &(int32){0},
 							  &hop->outer_collations[i]);
-		hop->inner_types[i] = get_atttype(hop->inner_rel, hop->inner_cols[i]);
+		get_atttypetypmodcoll(hop->inner_rel, hop->inner_cols[i],
+							  &hop->inner_types[i], &(int32){0},
+							  &hop->inner_collations[i]);
+		/* the FK is checked under the referenced column's collation */
+		hop->collations[i] = forward ? hop->inner_collations[i] : hop->outer_collations[i];
 		if (!forward)
 		{
 			/* we need operator(referencing, referenced) */
@@ -729,7 +734,7 @@ MxRelationCmp(const void *a, const void *b)
 	c = strcmp(ra->conname ? ra->conname : "", rb->conname ? rb->conname : "");
 	if (c != 0)
 		return c;
-	return (int) ra->target - (int) rb->target;
+	return ra->target < rb->target ? -1 : ra->target > rb->target ? 1 : 0;
 }
 
 /* The metadata of relid with its relations discovered */
@@ -878,27 +883,39 @@ MxRequireSinglePrimaryKey(MxTable *source)
 bool
 MxFindEqualityOp(Oid inner_type, Oid outer_type, Oid *eqop)
 {
-	TypeCacheEntry *tc = lookup_type_cache(inner_type, TYPECACHE_EQ_OPR | TYPECACHE_BTREE_OPFAMILY);
+	Oid			types[2] = {inner_type, outer_type};
+	int			i;
 
 	if (inner_type == outer_type)
 	{
-		*eqop = tc->eq_opr;
+		*eqop = lookup_type_cache(inner_type, TYPECACHE_EQ_OPR)->eq_opr;
 		return OidIsValid(*eqop);
 	}
-	if (OidIsValid(tc->btree_opf))
+	/* a cross-type member of either type's btree family */
+	for (i = 0; i < 2; i++)
 	{
-		*eqop = get_opfamily_member(tc->btree_opf, inner_type, outer_type,
-									BTEqualStrategyNumber);
-		if (OidIsValid(*eqop))
-			return true;
+		TypeCacheEntry *tc = lookup_type_cache(types[i], TYPECACHE_BTREE_OPFAMILY);
+
+		if (OidIsValid(tc->btree_opf))
+		{
+			*eqop = get_opfamily_member(tc->btree_opf, inner_type, outer_type,
+										BTEqualStrategyNumber);
+			if (OidIsValid(*eqop))
+				return true;
+		}
 	}
-	tc = lookup_type_cache(outer_type, TYPECACHE_BTREE_OPFAMILY);
-	if (OidIsValid(tc->btree_opf))
+	/* else the equality of the type the other one implicitly coerces to */
+	for (i = 0; i < 2; i++)
 	{
-		*eqop = get_opfamily_member(tc->btree_opf, inner_type, outer_type,
-									BTEqualStrategyNumber);
-		if (OidIsValid(*eqop))
-			return true;
+		Oid			from = types[1 - i];
+		Oid			to = types[i];
+
+		if (can_coerce_type(1, &from, &to, COERCION_IMPLICIT))
+		{
+			*eqop = lookup_type_cache(to, TYPECACHE_EQ_OPR)->eq_opr;
+			if (OidIsValid(*eqop))
+				return true;
+		}
 	}
 	return false;
 }

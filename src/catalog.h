@@ -41,6 +41,8 @@ typedef struct MxHop
 	Oid			outer_types[MX_MAX_KEYS];
 	Oid			inner_types[MX_MAX_KEYS];
 	Oid			outer_collations[MX_MAX_KEYS];
+	Oid			inner_collations[MX_MAX_KEYS];
+	Oid			collations[MX_MAX_KEYS];	/* compare under these: the key side's */
 	Oid			eqops[MX_MAX_KEYS]; /* operator(inner type, outer type) */
 } MxHop;
 

@@ -52,7 +52,6 @@ typedef struct MxTypedRows
 	int			capacity;
 	int		   *key_index;
 	Datum	   *rows;
-	bool		to_one;			/* fk: keep one row per key */
 } MxTypedRows;
 
 static uint64 MxPlanHash(const char *sql, int nargs, Oid *argtypes);
@@ -359,7 +358,6 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	acc.capacity = 256;
 	acc.key_index = palloc(sizeof(int) * acc.capacity);
 	acc.rows = palloc(sizeof(Datum) * acc.capacity);
-	acc.to_one = (rel->kind == MX_KIND_FK);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

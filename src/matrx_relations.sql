@@ -24,6 +24,16 @@ SELECT pg_catalog.pg_extension_config_dump('matrx_relations.registered_relations
 REVOKE ALL ON matrx_relations.registered_relations FROM PUBLIC;
 GRANT SELECT ON matrx_relations.registered_relations TO PUBLIC;
 
+-- No registered row outlives its tables: a dangling OID would be dumped as
+-- a number and could attach to whatever table gets that OID later.
+CREATE FUNCTION matrx_relations.forget_dropped_relations()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'forget_dropped_relations'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE EVENT TRIGGER matrx_relations_forget_dropped ON sql_drop
+    EXECUTE FUNCTION matrx_relations.forget_dropped_relations();
+
 CREATE FUNCTION matrx_relations.relations_all(
     OUT source regclass, OUT name text, OUT kind text, OUT target regclass,
     OUT source_columns name[], OUT target_columns name[], OUT via regclass,

@@ -30,7 +30,8 @@
 
 static MxPathNode *MxNewNode(MxPathNode *parent, const char *key, const char *relname,
 							 const char *path);
-static void MxAddPath(MxPathNode *root, const char *path, int index);
+static List *MxSplitPath(const char *path, int index);
+static void MxAddPath(MxPathNode *root, List *segments);
 static bool MxSameEdge(MxRelation *a, MxRelation *b);
 static void MxAddExtra(List **extra, MxPathNode *node);
 static void MxFinishGroup(MxEdgeGroup *g, MxTable *target);
@@ -42,7 +43,8 @@ MxNewNode(MxPathNode *parent, const char *key, const char *relname, const char *
 	MxPathNode *node = palloc0(sizeof(MxPathNode));
 	MxTable    *from = MxGetRelations(parent->table);
 
-	if (get_attnum(parent->table, key) != InvalidAttrNumber)
+	/* system columns are not in to_jsonb(row): only user columns clash */
+	if (get_attnum(parent->table, key) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
 				 errmsg("output key \"%s\" of path \"%s\" is also a column of %s",
@@ -61,14 +63,21 @@ MxNewNode(MxPathNode *parent, const char *key, const char *relname, const char *
 	return node;
 }
 
-/* Parses one path and merges it into the tree */
-static void
-MxAddPath(MxPathNode *root, const char *path, int index)
+/* one parsed segment of a path */
+typedef struct MxSegment
+{
+	char	   *key;
+	char	   *name;
+	char	   *prefix;			/* the path up to and including it */
+} MxSegment;
+
+/* Splits one path into segments, checking only its syntax (22023) */
+static List *
+MxSplitPath(const char *path, int index)
 {
 	char	   *copy = pstrdup(path);
 	char	   *seg = copy;
-	MxPathNode *node = root;
-	int			depth = 0;
+	List	   *segments = NIL;
 	StringInfoData prefix;
 
 	initStringInfo(&prefix);
@@ -80,65 +89,86 @@ MxAddPath(MxPathNode *root, const char *path, int index)
 	{
 		char	   *dot = strchr(seg, '.');
 		char	   *colon;
-		char	   *key;
-		char	   *name;
-		ListCell   *lc;
-		MxPathNode *child = NULL;
+		MxSegment  *sg = palloc(sizeof(MxSegment));
 
 		CHECK_FOR_INTERRUPTS();
 		if (dot != NULL)
 			*dot = '\0';
-		if (++depth > MX_MAX_PATH_DEPTH)
+		if (list_length(segments) >= MX_MAX_PATH_DEPTH)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("relation path \"%s\" has more than %d segments", path,
+					 errmsg("relation path %d has more than %d segments", index,
 							MX_MAX_PATH_DEPTH)));
 		colon = strchr(seg, ':');
 		if (colon != NULL)
 		{
 			*colon = '\0';
-			key = seg;
-			name = colon + 1;
+			sg->key = seg;
+			sg->name = colon + 1;
 		}
 		else
-			key = name = seg;
-		if (*seg == '\0' || *name == '\0' || strchr(name, ':') != NULL)
+			sg->key = sg->name = seg;
+		if (*seg == '\0' || *sg->name == '\0' || strchr(sg->name, ':') != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("relation path \"%s\" is malformed", path),
 					 errdetail("A path is segments separated by \".\"; a segment is \"name\" or \"alias:name\", neither empty.")));
-		appendStringInfo(&prefix, "%s%s", prefix.len > 0 ? "." : "", colon ? psprintf("%s:%s", key, name) : name);
-
-		foreach(lc, node->children)
-		{
-			MxPathNode *c = (MxPathNode *) lfirst(lc);
-
-			if (strcmp(c->key, key) == 0)
-				child = c;
-		}
-		if (child != NULL && strcmp(child->relname, name) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_COLUMN),
-					 errmsg("output key \"%s\" is produced twice at one level, by \"%s\" and \"%s\"",
-							key, child->path, prefix.data),
-					 errhint("Give one of them another output key with an alias: \"alias:name\".")));
-		if (child == NULL)
-			child = MxNewNode(node, key, name, prefix.data);
-		node = child;
+		if (prefix.len > 0)
+			appendStringInfoChar(&prefix, '.');
+		if (colon != NULL)
+			appendStringInfo(&prefix, "%s:", sg->key);
+		appendStringInfoString(&prefix, sg->name);
+		sg->prefix = pstrdup(prefix.data);
+		segments = lappend(segments, sg);
 		if (dot == NULL)
 			break;
 		seg = dot + 1;
+	}
+	return segments;
+}
+
+/* Merges one parsed path into the tree, resolving each new segment */
+static void
+MxAddPath(MxPathNode *root, List *segments)
+{
+	MxPathNode *node = root;
+	ListCell   *lc;
+
+	foreach(lc, segments)
+	{
+		MxSegment  *sg = (MxSegment *) lfirst(lc);
+		MxPathNode *child = NULL;
+		ListCell   *lc2;
+
+		foreach(lc2, node->children)
+		{
+			MxPathNode *c = (MxPathNode *) lfirst(lc2);
+
+			if (strcmp(c->key, sg->key) == 0)
+				child = c;
+		}
+		if (child != NULL && strcmp(child->relname, sg->name) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("output key \"%s\" is produced twice at one level, by \"%s\" and \"%s\"",
+							sg->key, child->path, sg->prefix),
+					 errhint("Give one of them another output key with an alias: \"alias:name\".")));
+		if (child == NULL)
+			child = MxNewNode(node, sg->key, sg->name, sg->prefix);
+		node = child;
 	}
 }
 
 /*
  * Parses paths into a tree rooted at source (which the caller has opened).
- * NULL elements are 22004, malformed paths 22023.
+ * Every path's syntax is checked before any name is resolved: NULL
+ * elements are 22004, malformed paths 22023.
  */
 MxPathNode *
 MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths)
 {
 	MxPathNode *root = palloc0(sizeof(MxPathNode));
+	List	  **parsed = palloc(sizeof(List *) * Max(npaths, 1));
 	int			i;
 
 	root->table = source;
@@ -150,8 +180,10 @@ MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("relation path %d is null", i + 1)));
-		MxAddPath(root, TextDatumGetCString(paths[i]), i + 1);
+		parsed[i] = MxSplitPath(TextDatumGetCString(paths[i]), i + 1);
 	}
+	for (i = 0; i < npaths; i++)
+		MxAddPath(root, parsed[i]);
 	return root;
 }
 
@@ -178,7 +210,8 @@ MxSameEdge(MxRelation *a, MxRelation *b)
 		for (i = 0; i < x->nkeys; i++)
 		{
 			if (x->inner_cols[i] != y->inner_cols[i] || x->eqops[i] != y->eqops[i] ||
-				x->outer_types[i] != y->outer_types[i])
+				x->outer_types[i] != y->outer_types[i] ||
+				x->collations[i] != y->collations[i])
 				return false;
 			/* past the first hop, the outer side is the junction itself */
 			if (h > 0 && x->outer_cols[i] != y->outer_cols[i])

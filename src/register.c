@@ -22,6 +22,7 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -51,7 +52,8 @@ static List *MxNameArray(Datum array);
 static List *MxTextArrayArg(ArrayType *arr, const char *what);
 static bool MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise);
 static bool MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
-					  AttrNumber *outer_cols, AttrNumber *inner_cols, bool raise);
+					  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner,
+					  bool raise);
 static bool MxRegisteredExists(Oid source, const char *name);
 static void MxCheckOwner(Oid source);
 static int	MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
@@ -191,10 +193,14 @@ MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise)
 	return true;
 }
 
-/* Fills a hop between two tables' columns, finding each pair's equality */
+/*
+ * Fills a hop between two tables' columns, finding each pair's equality;
+ * key_inner: the inner side is the key (as a referenced column is), whose
+ * collation comparisons use.
+ */
 static bool
 MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
-		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool raise)
+		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner, bool raise)
 {
 	int			i;
 
@@ -209,7 +215,9 @@ MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 		hop->inner_cols[i] = inner_cols[i];
 		get_atttypetypmodcoll(outer_rel, outer_cols[i], &hop->outer_types[i],
 							  &typmod, &hop->outer_collations[i]);
-		hop->inner_types[i] = get_atttype(inner_rel, inner_cols[i]);
+		get_atttypetypmodcoll(inner_rel, inner_cols[i], &hop->inner_types[i],
+							  &typmod, &hop->inner_collations[i]);
+		hop->collations[i] = key_inner ? hop->inner_collations[i] : hop->outer_collations[i];
 		if (!MxFindEqualityOp(hop->inner_types[i], hop->outer_types[i], &hop->eqops[i]))
 		{
 			if (!raise)
@@ -276,8 +284,8 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 			return false;
 		rel->kind = MX_KIND_M2M;
 		rel->nhops = 2;
-		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, raise) ||
-			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, raise))
+		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, false, raise) ||
+			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, true, raise))
 			return false;
 		memcpy(both, vscols, sizeof(AttrNumber) * ns);
 		memcpy(both + ns, vtcols, sizeof(AttrNumber) * nt);
@@ -287,7 +295,8 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 	{
 		rel->kind = MxColumnsCoverUnique(target, nt, tcols, false) ? MX_KIND_FK : MX_KIND_IFK;
 		rel->nhops = 1;
-		if (!MxFillHop(&rel->hops[0], source, target, ns, scols, tcols, raise))
+		if (!MxFillHop(&rel->hops[0], source, target, ns, scols, tcols,
+					   rel->kind == MX_KIND_FK, raise))
 			return false;
 	}
 	return true;
@@ -486,4 +495,30 @@ unregister_relation(PG_FUNCTION_ARGS)
 		CacheInvalidateRelcacheByRelid(source);
 	MxLeaveCall();
 	PG_RETURN_BOOL(n > 0);
+}
+
+/*
+ * forget_dropped_relations(): sql_drop event trigger.  Removes registered
+ * relations whose source, target or junction was dropped, so that no row
+ * outlives its table (a dangling OID would otherwise be dumped as a number
+ * and could attach to an unrelated table that later gets that OID).
+ */
+PG_FUNCTION_INFO_V1(forget_dropped_relations);
+Datum
+forget_dropped_relations(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("forget_dropped_relations() must be called as an event trigger")));
+	if (OidIsValid(MxConfigTable()))
+		(void) MxRunAsOwner("DELETE FROM " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE " r"
+							" WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c"
+							"   WHERE c.oid OPERATOR(pg_catalog.=) r.source::pg_catalog.oid)"
+							" OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c"
+							"   WHERE c.oid OPERATOR(pg_catalog.=) r.target::pg_catalog.oid)"
+							" OR (r.via IS NOT NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c"
+							"   WHERE c.oid OPERATOR(pg_catalog.=) r.via::pg_catalog.oid))",
+							0, NULL, NULL, NULL);
+	PG_RETURN_NULL();
 }

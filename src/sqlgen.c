@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
@@ -27,8 +28,6 @@
 #include "sqlgen.h"
 
 static char *MxPickAlias(const char *base, Oid *rels, int nrels);
-static void MxAppendMatch(StringInfo where, int n, const char **inner_exprs,
-						  const Oid *ops, int first_param);
 static void MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias);
 static void MxAppendOrder(StringInfo buf, MxTable *target, const char *alias);
 
@@ -69,11 +68,87 @@ MxQuoteOp(Oid opno)
 	return result;
 }
 
-/* A schema-qualified type name */
+/*
+ * A schema-qualified type name from pg_type, without any length or
+ * precision (format_type_be_qualified would write "character", which SQL
+ * reads as character(1)).
+ */
 char *
 MxQuoteType(Oid typid)
 {
-	return format_type_be_qualified(typid);
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Form_pg_type typ;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	result = quote_qualified_identifier(get_namespace_name(typ->typnamespace),
+										NameStr(typ->typname));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/* A schema-qualified collation name */
+static char *
+MxQuoteCollation(Oid collid)
+{
+	HeapTuple	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+	Form_pg_collation coll;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for collation %u", collid);
+	coll = (Form_pg_collation) GETSTRUCT(tup);
+	result = quote_qualified_identifier(get_namespace_name(coll->collnamespace),
+										NameStr(coll->collname));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/* expr, cast to type "to" when it is of another type */
+static char *
+MxCast(const char *expr, Oid from, Oid to)
+{
+	if (from == to)
+		return pstrdup(expr);
+	return psprintf("CAST(%s AS %s)", expr, MxQuoteType(to));
+}
+
+/*
+ * "inner OP outer", or with any "inner OP ANY (outer)" where outer is an
+ * array parameter of outer_type elements.  As ri_triggers.c does, operands
+ * are cast to the operator's declared input types, so that exactly that
+ * operator runs, and the comparison uses collation coll (the key side's),
+ * which the inner column may not share.
+ */
+static char *
+MxQual(const char *inner, Oid inner_type, Oid inner_coll, Oid op,
+	   const char *outer, Oid outer_type, Oid coll, bool any)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(op));
+	Oid			left;
+	Oid			right;
+	char	   *l;
+	char	   *r;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", op);
+	left = ((Form_pg_operator) GETSTRUCT(tup))->oprleft;
+	right = ((Form_pg_operator) GETSTRUCT(tup))->oprright;
+	ReleaseSysCache(tup);
+
+	l = MxCast(inner, inner_type, left);
+	/* a cast keeps its input's collation: only a different one needs COLLATE */
+	if (OidIsValid(coll) && type_is_collatable(left) && coll != inner_coll)
+		l = psprintf("%s COLLATE %s", l, MxQuoteCollation(coll));
+	if (any)
+	{
+		r = MxCast(outer, get_array_type(outer_type), get_array_type(right));
+		return psprintf("%s %s ANY (%s)", l, MxQuoteOp(op), r);
+	}
+	r = MxCast(outer, outer_type, right);
+	return psprintf("%s %s %s", l, MxQuoteOp(op), r);
 }
 
 /*
@@ -96,16 +171,6 @@ MxPickAlias(const char *base, Oid *rels, int nrels)
 		if (!clash)
 			return alias;
 	}
-}
-
-/* AND-ed "inner OP ANY ($n)" for one key column (the WHERE of the one-column form) */
-static void
-MxAppendMatch(StringInfo where, int n, const char **inner_exprs,
-			  const Oid *ops, int first_param)
-{
-	Assert(n == 1);
-	appendStringInfo(where, "%s %s ANY ($%d)", inner_exprs[0], MxQuoteOp(ops[0]),
-					 first_param);
 }
 
 /* pg_catalog.unnest($1, ..., $n) AS alias(k1, ..., kn) */
@@ -162,8 +227,6 @@ MxBuildStmt(MxStmt *stmt)
 	char	   *payload;
 	bool		via_source;
 	MxHop	   *hop0;
-	const char *inner_exprs[MX_MAX_KEYS];
-	Oid			ops[MX_MAX_KEYS];
 	int			i;
 
 	initStringInfo(&sel);
@@ -190,10 +253,11 @@ MxBuildStmt(MxStmt *stmt)
 		appendStringInfo(&buf, "SELECT %s.%s", t, MxQuoteCol(src->relid, src->pk_cols[0]));
 		for (i = 0; i < stmt->nextra; i++)
 			appendStringInfo(&buf, ", %s.%s", t, MxQuoteCol(src->relid, stmt->extra[i]));
-		appendStringInfo(&buf, ", %s FROM %s %s WHERE %s.%s %s ANY ($1)",
-						 payload, MxQuoteRel(src->relid), t, t,
-						 MxQuoteCol(src->relid, src->pk_cols[0]),
-						 MxQuoteOp(src->pk_eqops[0]));
+		appendStringInfo(&buf, ", %s FROM %s %s WHERE %s",
+						 payload, MxQuoteRel(src->relid), t,
+						 MxQual(psprintf("%s.%s", t, MxQuoteCol(src->relid, src->pk_cols[0])),
+								src->pk_types[0], src->pk_collations[0], src->pk_eqops[0],
+								"$1", src->pk_types[0], src->pk_collations[0], true));
 		goto done;
 	}
 
@@ -215,7 +279,7 @@ MxBuildStmt(MxStmt *stmt)
 		for (i = 0; i < hop0->nkeys; i++)
 		{
 			stmt->key_types[i] = hop0->outer_types[i];
-			stmt->key_collations[i] = hop0->outer_collations[i];
+			stmt->key_collations[i] = hop0->collations[i];
 		}
 	}
 
@@ -238,25 +302,27 @@ MxBuildStmt(MxStmt *stmt)
 			appendStringInfo(&from, "%s %s JOIN %s %s ON ", MxQuoteRel(src->relid), s,
 							 MxQuoteRel(inner), ia);
 			for (i = 0; i < hop0->nkeys; i++)
-				appendStringInfo(&from, "%s%s.%s %s %s.%s", i > 0 ? " AND " : "",
-								 ia, MxQuoteCol(inner, hop0->inner_cols[i]),
-								 MxQuoteOp(hop0->eqops[i]), s,
-								 MxQuoteCol(src->relid, hop0->outer_cols[i]));
-			appendStringInfo(&where, "%s %s ANY ($1)", key_exprs[0],
-							 MxQuoteOp(src->pk_eqops[0]));
+				appendStringInfo(&from, "%s%s", i > 0 ? " AND " : "",
+								 MxQual(psprintf("%s.%s", ia, MxQuoteCol(inner, hop0->inner_cols[i])),
+										hop0->inner_types[i], hop0->inner_collations[i],
+										hop0->eqops[i],
+										psprintf("%s.%s", s, MxQuoteCol(src->relid, hop0->outer_cols[i])),
+										hop0->outer_types[i], hop0->collations[i], false));
+			appendStringInfoString(&where,
+								   MxQual(key_exprs[0], src->pk_types[0], src->pk_collations[0],
+										  src->pk_eqops[0], "$1", src->pk_types[0],
+										  src->pk_collations[0], true));
 		}
 		else if (hop0->nkeys == 1)
 		{
 			char	   *col = psprintf("%s.%s", ia, MxQuoteCol(inner, hop0->inner_cols[0]));
 
-			if (hop0->inner_types[0] == hop0->outer_types[0])
-				key_exprs[0] = col;
-			else
-				key_exprs[0] = psprintf("CAST(%s AS %s)", col, MxQuoteType(hop0->outer_types[0]));
+			key_exprs[0] = MxCast(col, hop0->inner_types[0], hop0->outer_types[0]);
 			appendStringInfo(&from, "%s %s", MxQuoteRel(inner), ia);
-			inner_exprs[0] = col;
-			ops[0] = hop0->eqops[0];
-			MxAppendMatch(&where, 1, inner_exprs, ops, 1);
+			appendStringInfoString(&where,
+								   MxQual(col, hop0->inner_types[0], hop0->inner_collations[0],
+										  hop0->eqops[0], "$1", hop0->outer_types[0],
+										  hop0->collations[0], true));
 		}
 		else
 		{
@@ -265,9 +331,11 @@ MxBuildStmt(MxStmt *stmt)
 			for (i = 0; i < hop0->nkeys; i++)
 			{
 				key_exprs[i] = psprintf("%s.k%d", k, i + 1);
-				appendStringInfo(&from, "%s%s.%s %s %s", i > 0 ? " AND " : "",
-								 ia, MxQuoteCol(inner, hop0->inner_cols[i]),
-								 MxQuoteOp(hop0->eqops[i]), key_exprs[i]);
+				appendStringInfo(&from, "%s%s", i > 0 ? " AND " : "",
+								 MxQual(psprintf("%s.%s", ia, MxQuoteCol(inner, hop0->inner_cols[i])),
+										hop0->inner_types[i], hop0->inner_collations[i],
+										hop0->eqops[i], key_exprs[i], hop0->outer_types[i],
+										hop0->collations[i], false));
 			}
 		}
 
@@ -305,9 +373,11 @@ MxBuildStmt(MxStmt *stmt)
 				appendStringInfo(&buf, " WHERE %s", where.data);
 			appendStringInfo(&buf, ") %s JOIN %s %s ON ", q, MxQuoteRel(target->relid), t);
 			for (i = 0; i < hop1->nkeys; i++)
-				appendStringInfo(&buf, "%s%s.%s %s %s.v%d", i > 0 ? " AND " : "", t,
-								 MxQuoteCol(target->relid, hop1->inner_cols[i]),
-								 MxQuoteOp(hop1->eqops[i]), q, i + 1);
+				appendStringInfo(&buf, "%s%s", i > 0 ? " AND " : "",
+								 MxQual(psprintf("%s.%s", t, MxQuoteCol(target->relid, hop1->inner_cols[i])),
+										hop1->inner_types[i], hop1->inner_collations[i],
+										hop1->eqops[i], psprintf("%s.v%d", q, i + 1),
+										hop1->outer_types[i], hop1->collations[i], false));
 		}
 	}
 
