@@ -16,6 +16,8 @@ OBJS = \
 	src/keys.o \
 	src/sqlgen.o \
 	src/path.o \
+	src/loader.o \
+	src/assemble.o \
 	src/execute.o \
 	src/functions.o
 

@@ -20,6 +20,8 @@
 
 #include "catalog.h"
 #include "execute.h"
+#include "assemble.h"
+#include "loader.h"
 #include "matrx_relations.h"
 #include "path.h"
 #include "sqlgen.h"
@@ -158,7 +160,6 @@ explain_related(PG_FUNCTION_ARGS)
 	int			attempt;
 	MxTable    *src = NULL;
 	MxPathNode *root = NULL;
-	MxEdgeGroup *source_group;
 	List	   *groups;
 	ListCell   *lc;
 	Datum		v;
@@ -185,14 +186,319 @@ explain_related(PG_FUNCTION_ARGS)
 	}
 	MxRequireSinglePrimaryKey(src);
 
-	groups = MxPlanLoad(root, &source_group);
-	v = CStringGetTextDatum(source_group->stmt.sql);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+	groups = MxPlanLoad(list_make1(root));
 	foreach(lc, groups)
 	{
 		v = CStringGetTextDatum(((MxEdgeGroup *) lfirst(lc))->stmt.sql);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
 	}
 	MxLeaveCall();
+	return (Datum) 0;
+}
+
+/* The paths of a VARIADIC text[] argument (NULL: none) */
+static void
+MxPathsArg(FunctionCallInfo fcinfo, int argno, Datum **elems, bool **nulls, int *n)
+{
+	ArrayType  *paths = PG_ARGISNULL(argno) ? construct_empty_array(TEXTOID) :
+		PG_GETARG_ARRAYTYPE_P(argno);
+
+	if (ARR_NDIM(paths) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relations must be a one-dimensional array")));
+	deconstruct_array(paths, TEXTOID, -1, false, TYPALIGN_INT, elems, nulls, n);
+}
+
+/* A request for source and paths, retried while invalidations arrive */
+static MxRequest *
+MxOpenRequest(Oid source, Datum *paths, bool *nulls, int n)
+{
+	MxRequest  *req = NULL;
+	int			attempt;
+
+	for (attempt = 0; attempt < 5; attempt++)
+	{
+		MxCatalogBeginCall();
+		req = MxNewRequest(source, paths, nulls, n);
+		if (!MxCatalogIsStale())
+			break;
+	}
+	return req;
+}
+
+/* prefetch_related(source regclass, keys anyarray, VARIADIC relations text[]) */
+PG_FUNCTION_INFO_V1(prefetch_related);
+Datum
+prefetch_related(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum	   *paths;
+	bool	   *pnulls;
+	int			npaths;
+	MxRequest  *req;
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	MxEnterCall();
+	mx_counters.calls++;
+	MxPathsArg(fcinfo, 2, &paths, &pnulls, &npaths);
+	req = MxOpenRequest(PG_GETARG_OID(0), paths, pnulls, npaths);
+	if (PG_ARGISNULL(1))
+		MxRequestKeys(req, NULL, NULL, 0, MxGetTable(req->source)->pk_types[0]);
+	else
+	{
+		ArrayType  *keys = PG_GETARG_ARRAYTYPE_P(1);
+		Oid			elemtype = ARR_ELEMTYPE(keys);
+		int16		len;
+		bool		byval;
+		char		align;
+		Datum	   *values;
+		bool	   *nulls;
+		int			n;
+
+		if (ARR_NDIM(keys) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("keys must be a one-dimensional array")));
+		get_typlenbyvalalign(elemtype, &len, &byval, &align);
+		deconstruct_array(keys, elemtype, len, byval, align, &values, &nulls, &n);
+		MxRequestKeys(req, values, nulls, n, elemtype);
+	}
+	MxLoad(list_make1(req));
+	for (i = 0; i < req->nresults; i++)
+	{
+		Datum		v = JsonbPGetDatum(req->results[i]);
+		bool		isnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+	}
+	MxLeaveCall();
+	return (Datum) 0;
+}
+
+/* prefetch_related(source regclass, instances jsonb, VARIADIC relations text[]) */
+PG_FUNCTION_INFO_V1(prefetch_related_instances);
+Datum
+prefetch_related_instances(PG_FUNCTION_ARGS)
+{
+	Datum	   *paths;
+	bool	   *pnulls;
+	int			npaths;
+	MxRequest  *req;
+	Jsonb	   *result;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	MxEnterCall();
+	mx_counters.calls++;
+	MxPathsArg(fcinfo, 2, &paths, &pnulls, &npaths);
+	req = MxOpenRequest(PG_GETARG_OID(0), paths, pnulls, npaths);
+	if (PG_ARGISNULL(1))
+	{
+		MxLeaveCall();
+		PG_RETURN_NULL();
+	}
+	MxRequestInstances(req, PG_GETARG_JSONB_P(1));
+	MxLoad(list_make1(req));
+	result = MxJsonbArray(req->nresults, req->results);
+	MxLeaveCall();
+	PG_RETURN_JSONB_P(result);
+}
+
+/* The value of key in a request object, or NULL */
+static JsonbValue *
+MxRequestField(Jsonb *obj, const char *key)
+{
+	return getKeyJsonValueFromContainer(&obj->root, key, strlen(key), NULL);
+}
+
+/*
+ * prefetch_batch(requests jsonb): many loads gathered by a caller answered
+ * in one call, grouped across requests at every depth.
+ */
+PG_FUNCTION_INFO_V1(prefetch_batch);
+Datum
+prefetch_batch(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *requests = PG_GETARG_JSONB_P(0);
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	List	   *objs = NIL;
+	List	   *reqs = NIL;
+	Jsonb	  **arrays;
+	ListCell   *lc;
+	ListCell   *lc2;
+	int			attempt;
+	int			n;
+	Jsonb	   *result;
+
+	if (!JB_ROOT_IS_ARRAY(requests) || JB_ROOT_IS_SCALAR(requests))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("requests must be a jsonb array of objects")));
+	MxEnterCall();
+	mx_counters.calls++;
+
+	/* shape checks first, names after */
+	it = JsonbIteratorInit(&requests->root);
+	n = 0;
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		Jsonb	   *obj;
+		JsonbValue *f;
+		bool		has_keys;
+		bool		has_inst;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("request %d is not an object", n)));
+		obj = MxContainerToJsonb(&v);
+		f = MxRequestField(obj, "source");
+		if (f == NULL || f->type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("request %d has no \"source\" string", n)));
+		has_keys = MxRequestField(obj, "keys") != NULL;
+		has_inst = MxRequestField(obj, "instances") != NULL;
+		if (has_keys == has_inst)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("request %d must have either \"keys\" or \"instances\"", n)));
+		if (MxRequestField(obj, "spec") != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("request %d: \"spec\" is not supported yet", n),
+					 errhint("Use \"relations\".")));
+		f = MxRequestField(obj, "relations");
+		if (f != NULL && (f->type != jbvBinary || !JsonContainerIsArray(f->val.binary.data)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("request %d: \"relations\" must be an array of strings", n)));
+		objs = lappend(objs, obj);
+		n++;
+	}
+
+	for (attempt = 0; attempt < 5; attempt++)
+	{
+		MxCatalogBeginCall();
+		reqs = NIL;
+		n = 0;
+		foreach(lc, objs)
+		{
+			Jsonb	   *obj = (Jsonb *) lfirst(lc);
+			JsonbValue *f = MxRequestField(obj, "source");
+			Oid			source = DatumGetObjectId(DirectFunctionCall1(regclassin,
+																	  CStringGetDatum(pnstrdup(f->val.string.val, f->val.string.len))));
+			int			npaths = 0;
+			Datum	   *paths = NULL;
+			bool	   *pnulls = NULL;
+
+			f = MxRequestField(obj, "relations");
+			if (f != NULL)
+			{
+				JsonbIterator *pit = JsonbIteratorInit(f->val.binary.data);
+				JsonbValue	pv;
+
+				paths = palloc(sizeof(Datum) * Max(JsonContainerSize(f->val.binary.data), 1));
+				pnulls = palloc(sizeof(bool) * Max(JsonContainerSize(f->val.binary.data), 1));
+				while ((tok = JsonbIteratorNext(&pit, &pv, true)) != WJB_DONE)
+				{
+					if (tok != WJB_ELEM)
+						continue;
+					if (pv.type == jbvNull)
+					{
+						pnulls[npaths] = true;
+						paths[npaths++] = (Datum) 0;
+						continue;
+					}
+					if (pv.type != jbvString)
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("request %d: \"relations\" must be an array of strings", n)));
+					pnulls[npaths] = false;
+					paths[npaths++] = PointerGetDatum(cstring_to_text_with_len(pv.val.string.val,
+																			   pv.val.string.len));
+				}
+			}
+			reqs = lappend(reqs, MxNewRequest(source, paths, pnulls, npaths));
+			n++;
+		}
+		if (!MxCatalogIsStale())
+			break;
+	}
+
+	n = 0;
+	forboth(lc, objs, lc2, reqs)
+	{
+		Jsonb	   *obj = (Jsonb *) lfirst(lc);
+		MxRequest  *req = (MxRequest *) lfirst(lc2);
+		JsonbValue *f = MxRequestField(obj, "keys");
+		char	   *what = psprintf("request %d:", n++);
+
+		if (f != NULL)
+		{
+			if (f->type != jbvBinary)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s \"keys\" must be an array", what)));
+			MxRequestKeysJson(req, MxContainerToJsonb(f), what);
+		}
+		else
+		{
+			f = MxRequestField(obj, "instances");
+			if (f->type != jbvBinary)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s \"instances\" must be an array of objects", what)));
+			MxRequestInstances(req, MxContainerToJsonb(f));
+		}
+	}
+
+	MxLoad(reqs);
+	arrays = palloc(sizeof(Jsonb *) * Max(list_length(reqs), 1));
+	n = 0;
+	foreach(lc, reqs)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+
+		arrays[n++] = MxJsonbArray(req->nresults, req->results);
+	}
+	result = MxJsonbArray(n, arrays);
+	MxLeaveCall();
+	PG_RETURN_JSONB_P(result);
+}
+
+/* stats(): this backend's counters since it started */
+PG_FUNCTION_INFO_V1(stats);
+Datum
+stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		values[8];
+	bool		nulls[8];
+
+	InitMaterializedSRF(fcinfo, 0);
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = Int64GetDatum(mx_counters.calls);
+	values[1] = Int64GetDatum(mx_counters.statements);
+	values[2] = Int64GetDatum(mx_counters.rows_fetched);
+	/* the relation cache (issue 5) does not exist yet: it holds nothing */
+	values[3] = Int64GetDatum(0);
+	values[4] = Int64GetDatum(0);
+	values[5] = Int64GetDatum(0);
+	values[6] = Int64GetDatum(0);
+	values[7] = Int64GetDatum(0);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
 }

@@ -99,3 +99,40 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION matrx_relations.explain_related(regclass, text[]) IS
 'the statements the keys form of prefetch_related runs, in execution order';
+
+CREATE FUNCTION matrx_relations.prefetch_related(
+    source regclass, keys anyarray, VARIADIC relations text[] DEFAULT '{}')
+RETURNS SETOF jsonb
+AS 'MODULE_PATHNAME', 'prefetch_related'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.prefetch_related(regclass, anyarray, text[]) IS
+'source rows by primary key as jsonb documents with their relations: one statement for the rows, one per edge group';
+
+CREATE FUNCTION matrx_relations.prefetch_related(
+    source regclass, instances jsonb, VARIADIC relations text[] DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'prefetch_related_instances'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.prefetch_related(regclass, jsonb, text[]) IS
+'the caller''s rows (a jsonb array of objects) with their relations added: one statement per edge group';
+
+CREATE FUNCTION matrx_relations.prefetch_batch(requests jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'prefetch_batch'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.prefetch_batch(jsonb) IS
+'many prefetch_related requests in one call, grouped across requests at every depth';
+
+CREATE FUNCTION matrx_relations.stats(
+    OUT calls bigint, OUT statements bigint, OUT rows_fetched bigint,
+    OUT cache_hits bigint, OUT cache_misses bigint, OUT cache_entries bigint,
+    OUT cache_bytes bigint, OUT cache_invalidations bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'stats'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 1;
+
+COMMENT ON FUNCTION matrx_relations.stats() IS
+'this backend''s counters since it started';

@@ -237,6 +237,21 @@ MxAddExtra(List **extra, MxPathNode *node)
 	}
 }
 
+/* The columns of node's rows that its children are keyed on */
+void
+MxNeededColumns(MxPathNode *node, int *ncols, AttrNumber **cols)
+{
+	List	   *extra = NIL;
+	ListCell   *lc;
+	int			n = 0;
+
+	MxAddExtra(&extra, node);
+	*cols = palloc(sizeof(AttrNumber) * Max(list_length(extra), 1));
+	foreach(lc, extra)
+		(*cols)[n++] = (AttrNumber) lfirst_int(lc);
+	*ncols = n;
+}
+
 /* Builds a group's statement: its key columns, then the extra columns */
 static void
 MxFinishGroup(MxEdgeGroup *g, MxTable *target)
@@ -248,12 +263,7 @@ MxFinishGroup(MxEdgeGroup *g, MxTable *target)
 	foreach(lc, g->nodes)
 		MxAddExtra(&extra, (MxPathNode *) lfirst(lc));
 	memset(&g->stmt, 0, sizeof(MxStmt));
-	if (g->depth == 0)
-	{
-		/* the source rows: their key column comes first anyway */
-		extra = list_delete_int(extra, target->pk_cols[0]);
-	}
-	else
+	if (g->depth > 0)
 		g->stmt.rel = ((MxPathNode *) linitial(g->nodes))->rel;
 	g->stmt.target = target;
 	g->stmt.nextra = list_length(extra);
@@ -264,32 +274,49 @@ MxFinishGroup(MxEdgeGroup *g, MxTable *target)
 }
 
 /*
- * Plans a load breadth-first: returns the edge groups in execution order
- * (depth by depth), each with its statement; *source_group gets the
- * statement for the source rows (keys form).
+ * Plans a load of one or more roots breadth-first and returns its groups
+ * in execution order: first one group per source table of the roots in
+ * the keys form (their rows are read by primary key), then depth by depth
+ * the edge groups, each with its statement.
  */
 List *
-MxPlanLoad(MxPathNode *root, MxEdgeGroup **source_group)
+MxPlanLoad(List *roots)
 {
 	List	   *groups = NIL;
-	List	   *level = list_make1(root);
+	List	   *level = NIL;
+	ListCell   *lc;
 
-	if (source_group != NULL)
+	foreach(lc, roots)
 	{
-		MxEdgeGroup *g = palloc0(sizeof(MxEdgeGroup));
+		MxPathNode *root = (MxPathNode *) lfirst(lc);
+		MxEdgeGroup *g = NULL;
+		ListCell   *lc2;
 
-		g->depth = 0;
-		g->nodes = list_make1(root);
+		level = lappend(level, root);
+		if (root->instances)
+			continue;
+		foreach(lc2, groups)
+			if (((MxPathNode *) linitial(((MxEdgeGroup *) lfirst(lc2))->nodes))->table == root->table)
+				g = (MxEdgeGroup *) lfirst(lc2);
+		if (g == NULL)
+		{
+			g = palloc0(sizeof(MxEdgeGroup));
+			groups = lappend(groups, g);
+		}
+		g->nodes = lappend(g->nodes, root);
 		root->group = g;
-		MxFinishGroup(g, MxGetTable(root->table));
-		*source_group = g;
+	}
+	foreach(lc, groups)
+	{
+		MxEdgeGroup *g = (MxEdgeGroup *) lfirst(lc);
+
+		MxFinishGroup(g, MxGetTable(((MxPathNode *) linitial(g->nodes))->table));
 	}
 
 	while (level != NIL)
 	{
 		List	   *next = NIL;
 		List	   *depth_groups = NIL;
-		ListCell   *lc;
 
 		foreach(lc, level)
 		{

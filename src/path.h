@@ -32,6 +32,8 @@ typedef struct MxPathNode
 	struct MxPathNode *parent;
 	List	   *children;
 	struct MxEdgeGroup *group;	/* the group whose statement loads it */
+	bool		instances;		/* root: rows come from the caller's jsonb */
+	void	   *exec;			/* the loader's state for this node */
 } MxPathNode;
 
 /* Edges of one depth that read the same table on the same key columns */
@@ -40,9 +42,11 @@ typedef struct MxEdgeGroup
 	int			depth;
 	List	   *nodes;			/* MxPathNode, in path order */
 	MxStmt		stmt;			/* its statement */
+	void	   *exec;			/* the loader's state for this group */
 } MxEdgeGroup;
 
 extern MxPathNode *MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths);
-extern List *MxPlanLoad(MxPathNode *root, MxEdgeGroup **source_group);
+extern List *MxPlanLoad(List *roots);
+extern void MxNeededColumns(MxPathNode *node, int *ncols, AttrNumber **cols);
 
 #endif							/* MX_PATH_H */

@@ -1,0 +1,694 @@
+/*-------------------------------------------------------------------------
+ *
+ * loader.c
+ *		The batched loading engine.
+ *
+ *		A load is one or more requests (a source, its relation paths, and
+ *		its rows given by primary key or as the caller's jsonb instances).
+ *		MxPlanLoad turns their path trees into edge groups; here each group
+ *		runs once, depth by depth:
+ *
+ *		1. gather the keys every node of the group needs from its parent's
+ *		   rows (NULL parts: no lookup), deduplicated in a key set hashed
+ *		   with the type cache's functions;
+ *		2. run the group's one statement with the keys as array parameters
+ *		   (none at all when there are no keys);
+ *		3. chain the returned rows per key, in arrival order (the statement
+ *		   orders them by the target's primary key), and mark for every node
+ *		   the rows its parents reach;
+ *
+ *		then assemble documents bottom-up: each row's to_jsonb plus its
+ *		children, built once per node and embedded into every parent.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "assemble.h"
+#include "catalog.h"
+#include "execute.h"
+#include "keys.h"
+#include "loader.h"
+#include "matrx_relations.h"
+
+/* rows a group's statement returned (or a request's instances) */
+typedef struct MxRowSet
+{
+	int			nrows;
+	int			cap;
+	Jsonb	  **docs;
+	int			nextra;
+	AttrNumber *extra_cols;
+	int16	   *extra_len;
+	bool	   *extra_byval;
+	Datum	   *extras;			/* nrows * nextra */
+	bool	   *extra_nulls;
+	/* by key (depth >= 1 and source groups) */
+	MxKeySet   *keys;
+	int			nkeycols;
+	int		   *row_key;
+	int		   *key_first;
+	int		   *row_next;
+} MxRowSet;
+
+/* what a node holds: rows of a row set, and per parent row its key */
+typedef struct MxNodeState
+{
+	MxRowSet   *rows;
+	int			nreach;
+	int		   *reach;			/* row numbers, in order of first reach */
+	int		   *parent_key;		/* per parent row: key number, or -1 */
+	int			keypos[MX_MAX_KEYS];	/* hop columns within parent's extras */
+	Jsonb	  **final;			/* per row: document with children */
+} MxNodeState;
+
+static MemoryContext mx_load_cxt;
+
+static MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
+static void MxRowSetGrow(MxRowSet *rs);
+static void MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc);
+static void MxChainRows(MxRowSet *rs);
+static void MxInstanceRows(MxRequest *req);
+static void MxRunGroup(MxEdgeGroup *g, List *requests);
+static void MxReach(MxPathNode *node);
+static Jsonb *MxAssemble(MxPathNode *node, int row);
+static void MxAssembleNode(MxPathNode *node);
+
+/* Opens source and parses its paths into a request (the caller retries on staleness) */
+MxRequest *
+MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths)
+{
+	MxRequest  *req = palloc0(sizeof(MxRequest));
+
+	(void) MxOpenTable(source, "source");
+	req->source = source;
+	req->root = MxParsePaths(source, paths, path_nulls, npaths);
+	return req;
+}
+
+/* Adds one key (already of the key type) unless NULL or seen */
+static void
+MxAddRequestKey(MxRequest *req, MxKeySet *set, Datum k)
+{
+	bool		isnew;
+
+	(void) MxKeySetAdd(set, &k, &isnew);
+	if (isnew)
+		req->keys[req->nkeys++] = MxKeySetKey(set, MxKeySetCount(set) - 1)[0];
+}
+
+/*
+ * The keys form: values of elemtype converted to the source's primary key
+ * type by implicit cast (42804 when there is none), NULLs dropped,
+ * duplicates collapsed.
+ */
+void
+MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype)
+{
+	MxTable    *src = MxGetTable(req->source);
+	MxCoercion	co;
+	MxKeySet   *set;
+	int			i;
+
+	MxRequireSinglePrimaryKey(src);
+	if (!MxCoercionInit(&co, elemtype, src->pk_types[0]))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("keys of type %s cannot be matched to the primary key of %s",
+						format_type_be(elemtype), format_type_be_qualified(src->rowtype)),
+				 errdetail("The primary key column is of type %s, and there is no implicit cast from %s to it.",
+						   format_type_be(src->pk_types[0]), format_type_be(elemtype))));
+	set = MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
+	req->keys = palloc(sizeof(Datum) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (!nulls[i])
+			MxAddRequestKey(req, set, MxCoerce(&co, values[i]));
+	}
+}
+
+/* The keys form with keys as a jsonb array (prefetch_batch) */
+void
+MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what)
+{
+	MxTable    *src = MxGetTable(req->source);
+	MxKeySet   *set;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	Oid			typid;
+	int32		typmod;
+	Oid			collid;
+
+	MxRequireSinglePrimaryKey(src);
+	get_atttypetypmodcoll(req->source, src->pk_cols[0], &typid, &typmod, &collid);
+	if (!JB_ROOT_IS_ARRAY(keys) || JB_ROOT_IS_SCALAR(keys))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"keys\" must be an array", what)));
+	set = MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
+	req->keys = palloc(sizeof(Datum) * Max(JB_ROOT_COUNT(keys), 1));
+	it = JsonbIteratorInit(&keys->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		bool		isnull;
+		Datum		k;
+
+		CHECK_FOR_INTERRUPTS();
+		if (tok != WJB_ELEM)
+			continue;
+		k = MxJsonbToDatum(&v, src->pk_types[0], typmod, &isnull);
+		if (!isnull)
+			MxAddRequestKey(req, set, k);
+	}
+}
+
+/* The instances form: a jsonb array of objects, kept as they are */
+void
+MxRequestInstances(MxRequest *req, Jsonb *instances)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (!JB_ROOT_IS_ARRAY(instances) || JB_ROOT_IS_SCALAR(instances))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("instances must be a jsonb array of objects")));
+	req->instances = true;
+	req->root->instances = true;
+	req->instance_docs = palloc(sizeof(Jsonb *) * Max(JB_ROOT_COUNT(instances), 1));
+	it = JsonbIteratorInit(&instances->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (tok != WJB_ELEM)
+			continue;
+		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("instance %d is not a jsonb object", n),
+					 errdetail("Instances are the source rows as objects, such as to_jsonb(row) gives.")));
+		req->instance_docs[n++] = MxContainerToJsonb(&v);
+	}
+	req->ninstances = n;
+}
+
+/* An empty row set for rows of relid carrying the given extra columns */
+static MxRowSet *
+MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols)
+{
+	MxRowSet   *rs = palloc0(sizeof(MxRowSet));
+	int			i;
+
+	rs->nextra = nextra;
+	rs->extra_cols = extra_cols;
+	rs->extra_len = palloc(sizeof(int16) * Max(nextra, 1));
+	rs->extra_byval = palloc(sizeof(bool) * Max(nextra, 1));
+	for (i = 0; i < nextra; i++)
+		get_typlenbyval(get_atttype(relid, extra_cols[i]), &rs->extra_len[i], &rs->extra_byval[i]);
+	rs->cap = 64;
+	rs->docs = palloc(sizeof(Jsonb *) * rs->cap);
+	rs->row_key = palloc(sizeof(int) * rs->cap);
+	rs->extras = palloc(sizeof(Datum) * rs->cap * Max(nextra, 1));
+	rs->extra_nulls = palloc(sizeof(bool) * rs->cap * Max(nextra, 1));
+	return rs;
+}
+
+/* Makes room for one more row */
+static void
+MxRowSetGrow(MxRowSet *rs)
+{
+	Size		per = Max(rs->nextra, 1);
+
+	if (rs->nrows < rs->cap)
+		return;
+	if ((Size) rs->cap * 2 * per * sizeof(Datum) > MaxAllocHugeSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many related rows")));
+	rs->cap *= 2;
+	rs->docs = repalloc_huge(rs->docs, sizeof(Jsonb *) * rs->cap);
+	rs->row_key = repalloc_huge(rs->row_key, sizeof(int) * rs->cap);
+	rs->extras = repalloc_huge(rs->extras, sizeof(Datum) * rs->cap * per);
+	rs->extra_nulls = repalloc_huge(rs->extra_nulls, sizeof(bool) * rs->cap * per);
+}
+
+/* Row callback: keys, extra columns and the document of one row */
+static void
+MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc)
+{
+	MxRowSet   *rs = (MxRowSet *) arg;
+	MemoryContext old = MemoryContextSwitchTo(mx_load_cxt);
+	Datum		key[MX_MAX_KEYS];
+	bool		isnull;
+	int			ki;
+	int			i;
+	int			r;
+
+	for (i = 0; i < rs->nkeycols; i++)
+	{
+		key[i] = SPI_getbinval(tuple, desc, i + 1, &isnull);
+		if (isnull)
+		{
+			MemoryContextSwitchTo(old);
+			return;
+		}
+	}
+	ki = MxKeySetFind(rs->keys, key);
+	if (ki < 0)
+	{
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	MxRowSetGrow(rs);
+	r = rs->nrows++;
+	rs->row_key[r] = ki;
+	for (i = 0; i < rs->nextra; i++)
+	{
+		Datum		d = SPI_getbinval(tuple, desc, rs->nkeycols + i + 1, &isnull);
+		Size		at = (Size) r * rs->nextra + i;
+
+		rs->extra_nulls[at] = isnull;
+		rs->extras[at] = isnull ? (Datum) 0 :
+			datumCopy(d, rs->extra_byval[i], rs->extra_len[i]);
+	}
+	rs->docs[r] = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, rs->nkeycols + rs->nextra + 1,
+												  &isnull));
+	MemoryContextSwitchTo(old);
+}
+
+/* Chains each key's rows in arrival order */
+static void
+MxChainRows(MxRowSet *rs)
+{
+	int			nkeys = MxKeySetCount(rs->keys);
+	int		   *last = palloc(sizeof(int) * Max(nkeys, 1));
+	int			r;
+
+	rs->key_first = palloc(sizeof(int) * Max(nkeys, 1));
+	rs->row_next = palloc(sizeof(int) * Max(rs->nrows, 1));
+	for (r = 0; r < nkeys; r++)
+		rs->key_first[r] = last[r] = -1;
+	for (r = 0; r < rs->nrows; r++)
+	{
+		int			k = rs->row_key[r];
+
+		rs->row_next[r] = -1;
+		if (last[k] < 0)
+			rs->key_first[k] = r;
+		else
+			rs->row_next[last[k]] = r;
+		last[k] = r;
+	}
+	pfree(last);
+}
+
+/*
+ * The rows of an instances request: its objects, with the columns its
+ * relations are keyed on read out of each (22023 when one is missing).
+ */
+static void
+MxInstanceRows(MxRequest *req)
+{
+	MxPathNode *root = req->root;
+	MxNodeState *st = palloc0(sizeof(MxNodeState));
+	AttrNumber *cols;
+	int			ncols;
+	MxRowSet   *rs;
+	int			r;
+	int			c;
+
+	MxNeededColumns(root, &ncols, &cols);
+	rs = MxNewRowSet(req->source, ncols, cols);
+	st->rows = rs;
+	st->reach = palloc(sizeof(int) * Max(req->ninstances, 1));
+	for (r = 0; r < req->ninstances; r++)
+	{
+		Jsonb	   *doc = req->instance_docs[r];
+
+		CHECK_FOR_INTERRUPTS();
+		MxRowSetGrow(rs);
+		rs->docs[r] = doc;
+		for (c = 0; c < ncols; c++)
+		{
+			char	   *name = get_attname(req->source, cols[c], false);
+			JsonbValue *v = getKeyJsonValueFromContainer(&doc->root, name, strlen(name), NULL);
+			Oid			typid;
+			int32		typmod;
+			Oid			collid;
+			Size		at = (Size) r * ncols + c;
+
+			if (v == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("instance %d has no key \"%s\"", r, name),
+						 errdetail("The relations asked for are keyed on column \"%s\" of %s.",
+								   name, format_type_be_qualified(get_rel_type_id(req->source)))));
+			get_atttypetypmodcoll(req->source, cols[c], &typid, &typmod, &collid);
+			rs->extras[at] = MxJsonbToDatum(v, typid, typmod, &rs->extra_nulls[at]);
+		}
+		rs->nrows++;
+		st->reach[st->nreach++] = r;
+	}
+	root->exec = st;
+}
+
+/*
+ * Runs one group: gathers its keys (from requests for a source group,
+ * from the parents' rows otherwise), runs its statement, chains the rows.
+ */
+static void
+MxRunGroup(MxEdgeGroup *g, List *requests)
+{
+	MxStmt	   *stmt = &g->stmt;
+	MxRowSet   *rs = MxNewRowSet(stmt->target->relid, stmt->nextra, stmt->extra);
+	ListCell   *lc;
+	int			nkeys;
+	Datum		params[MX_MAX_KEYS];
+	int			i;
+
+	rs->nkeycols = stmt->nkeys;
+	rs->keys = MxKeySetCreate(mx_load_cxt, stmt->nkeys, stmt->key_types, stmt->key_collations);
+	g->exec = rs;
+
+	foreach(lc, g->nodes)
+	{
+		MxPathNode *node = (MxPathNode *) lfirst(lc);
+
+		if (node->depth == 0)
+		{
+			/* a source group: the requests' keys */
+			ListCell   *lc2;
+
+			foreach(lc2, requests)
+			{
+				MxRequest  *req = (MxRequest *) lfirst(lc2);
+				bool		isnew;
+
+				if (req->root != node)
+					continue;
+				for (i = 0; i < req->nkeys; i++)
+					(void) MxKeySetAdd(rs->keys, &req->keys[i], &isnew);
+			}
+		}
+		else
+		{
+			MxNodeState *ps = (MxNodeState *) node->parent->exec;
+			MxHop	   *hop = &node->rel->hops[0];
+			MxNodeState *st = palloc0(sizeof(MxNodeState));
+			int			r;
+
+			node->exec = st;
+			for (i = 0; i < hop->nkeys; i++)
+			{
+				int			e;
+
+				st->keypos[i] = -1;
+				for (e = 0; e < ps->rows->nextra; e++)
+					if (ps->rows->extra_cols[e] == hop->outer_cols[i])
+						st->keypos[i] = e;
+				if (st->keypos[i] < 0)
+					elog(ERROR, "key column %d missing from the parent's statement",
+						 hop->outer_cols[i]);
+			}
+			for (r = 0; r < ps->nreach; r++)
+			{
+				Size		base = (Size) ps->reach[r] * ps->rows->nextra;
+				Datum		key[MX_MAX_KEYS];
+				bool		isnew;
+				bool		null = false;
+
+				CHECK_FOR_INTERRUPTS();
+				for (i = 0; i < hop->nkeys && !null; i++)
+				{
+					null = ps->rows->extra_nulls[base + st->keypos[i]];
+					key[i] = ps->rows->extras[base + st->keypos[i]];
+				}
+				if (!null)
+					(void) MxKeySetAdd(rs->keys, key, &isnew);
+			}
+		}
+	}
+
+	/* no keys, no statement: and nothing below it will find keys either */
+	nkeys = MxKeySetCount(rs->keys);
+	if (nkeys > 0)
+	{
+		for (i = 0; i < stmt->nkeys; i++)
+		{
+			Datum	   *col = palloc(sizeof(Datum) * nkeys);
+			int16		len;
+			bool		byval;
+			char		align;
+			int			k;
+
+			for (k = 0; k < nkeys; k++)
+				col[k] = MxKeySetKey(rs->keys, k)[i];
+			get_typlenbyvalalign(stmt->key_types[i], &len, &byval, &align);
+			params[i] = PointerGetDatum(construct_array(col, nkeys, stmt->key_types[i],
+														len, byval, align));
+		}
+		MxRunPlan(MxGetPlan(stmt->sql, stmt->nkeys, stmt->param_types), params, NULL,
+				  MxCollectRow, rs);
+	}
+	MxChainRows(rs);
+
+	foreach(lc, g->nodes)
+		MxReach((MxPathNode *) lfirst(lc));
+}
+
+/* Marks the rows of its group that node's parents reach */
+static void
+MxReach(MxPathNode *node)
+{
+	MxRowSet   *rs = (MxRowSet *) node->group->exec;
+	bool	   *seen = palloc0(sizeof(bool) * Max(rs->nrows, 1));
+	int			r;
+
+	if (node->depth == 0)
+	{
+		/* a root: rows in the order of its request's keys; set by MxLoad */
+		pfree(seen);
+		return;
+	}
+	{
+		MxNodeState *st = (MxNodeState *) node->exec;
+		MxNodeState *ps = (MxNodeState *) node->parent->exec;
+		MxHop	   *hop = &node->rel->hops[0];
+
+		st->rows = rs;
+		st->reach = palloc(sizeof(int) * Max(rs->nrows, 1));
+		st->parent_key = palloc(sizeof(int) * Max(ps->rows->nrows, 1));
+		for (r = 0; r < ps->rows->nrows; r++)
+			st->parent_key[r] = -1;
+		for (r = 0; r < ps->nreach; r++)
+		{
+			int			pr = ps->reach[r];
+			Size		base = (Size) pr * ps->rows->nextra;
+			Datum		key[MX_MAX_KEYS];
+			bool		null = false;
+			int			i;
+			int			ki;
+			int			row;
+
+			CHECK_FOR_INTERRUPTS();
+			for (i = 0; i < hop->nkeys && !null; i++)
+			{
+				null = ps->rows->extra_nulls[base + st->keypos[i]];
+				key[i] = ps->rows->extras[base + st->keypos[i]];
+			}
+			if (null || rs->nrows == 0)
+				continue;
+			ki = MxKeySetFind(rs->keys, key);
+			st->parent_key[pr] = ki;
+			for (row = ki < 0 ? -1 : rs->key_first[ki]; row >= 0; row = rs->row_next[row])
+			{
+				if (!seen[row])
+				{
+					seen[row] = true;
+					st->reach[st->nreach++] = row;
+				}
+			}
+		}
+	}
+	pfree(seen);
+}
+
+/* The document of one row of node, with its children */
+static Jsonb *
+MxAssemble(MxPathNode *node, int row)
+{
+	MxNodeState *st = (MxNodeState *) node->exec;
+	int			nchildren = list_length(node->children);
+	MxChildValue *children;
+	ListCell   *lc;
+	int			c = 0;
+
+	if (nchildren == 0)
+		return st->rows->docs[row];
+	children = palloc(sizeof(MxChildValue) * nchildren);
+	foreach(lc, node->children)
+	{
+		MxPathNode *child = (MxPathNode *) lfirst(lc);
+		MxNodeState *cs = (MxNodeState *) child->exec;
+		MxChildValue *cv = &children[c++];
+		int			ki = cs->parent_key[row];
+		int			r;
+
+		cv->key = child->key;
+		cv->to_many = (child->rel->kind != MX_KIND_FK);
+		cv->n = 0;
+		cv->docs = NULL;
+		if (ki < 0)
+			continue;
+		for (r = cs->rows->key_first[ki]; r >= 0; r = cs->rows->row_next[r])
+			cv->n++;
+		if (!cv->to_many && cv->n > 1)
+			cv->n = 1;
+		cv->docs = palloc(sizeof(Jsonb *) * Max(cv->n, 1));
+		cv->n = 0;
+		for (r = cs->rows->key_first[ki]; r >= 0; r = cs->rows->row_next[r])
+		{
+			cv->docs[cv->n++] = cs->final[r];
+			if (!cv->to_many)
+				break;
+		}
+	}
+	return MxDocWithChildren(st->rows->docs[row], nchildren, children);
+}
+
+/* Builds the documents of every row node reaches */
+static void
+MxAssembleNode(MxPathNode *node)
+{
+	MxNodeState *st = (MxNodeState *) node->exec;
+	int			r;
+
+	st->final = palloc0(sizeof(Jsonb *) * Max(st->rows->nrows, 1));
+	for (r = 0; r < st->nreach; r++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		st->final[st->reach[r]] = MxAssemble(node, st->reach[r]);
+	}
+}
+
+/* Collects the nodes of a tree by depth (index: depth) */
+static void
+MxNodesByDepth(MxPathNode *node, List **bydepth)
+{
+	ListCell   *lc;
+
+	bydepth[node->depth] = lappend(bydepth[node->depth], node);
+	foreach(lc, node->children)
+		MxNodesByDepth((MxPathNode *) lfirst(lc), bydepth);
+}
+
+/*
+ * Runs a load: every request's result documents are filled in, allocated
+ * in the caller's memory context.  The caller is not connected to SPI.
+ */
+void
+MxLoad(List *requests)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *roots = NIL;
+	List	   *groups;
+	List	   *bydepth[MX_MAX_PATH_DEPTH + 1];
+	ListCell   *lc;
+	int			d;
+
+	mx_load_cxt = AllocSetContextCreate(CurrentMemoryContext, "matrx_relations load",
+										ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(mx_load_cxt);
+	memset(bydepth, 0, sizeof(bydepth));
+
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+
+		roots = lappend(roots, req->root);
+		if (req->instances)
+			MxInstanceRows(req);
+		MxNodesByDepth(req->root, bydepth);
+	}
+	groups = MxPlanLoad(roots);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(mx_load_cxt);
+	foreach(lc, groups)
+	{
+		MxEdgeGroup *g = (MxEdgeGroup *) lfirst(lc);
+
+		MxRunGroup(g, requests);
+		if (g->depth == 0)
+		{
+			/* roots in the keys form: their rows in the order of their keys */
+			MxRowSet   *rs = (MxRowSet *) g->exec;
+			ListCell   *lc2;
+
+			foreach(lc2, requests)
+			{
+				MxRequest  *req = (MxRequest *) lfirst(lc2);
+				MxNodeState *st;
+				int			i;
+
+				if (req->root->group != g)
+					continue;
+				st = palloc0(sizeof(MxNodeState));
+				st->rows = rs;
+				st->reach = palloc(sizeof(int) * Max(req->nkeys, 1));
+				for (i = 0; i < req->nkeys; i++)
+				{
+					int			ki = MxKeySetFind(rs->keys, &req->keys[i]);
+
+					if (ki >= 0 && rs->key_first[ki] >= 0)
+						st->reach[st->nreach++] = rs->key_first[ki];
+				}
+				req->root->exec = st;
+			}
+		}
+	}
+	SPI_finish();
+	MemoryContextSwitchTo(mx_load_cxt);
+
+	/* documents bottom-up, then each request's results */
+	for (d = MX_MAX_PATH_DEPTH; d >= 1; d--)
+		foreach(lc, bydepth[d])
+			MxAssembleNode((MxPathNode *) lfirst(lc));
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+		MxNodeState *st = (MxNodeState *) req->root->exec;
+		int			r;
+
+		MemoryContextSwitchTo(caller);
+		req->results = palloc(sizeof(Jsonb *) * Max(st->nreach, 1));
+		MemoryContextSwitchTo(mx_load_cxt);
+		for (r = 0; r < st->nreach; r++)
+		{
+			Jsonb	   *doc = MxAssemble(req->root, st->reach[r]);
+
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextSwitchTo(caller);
+			req->results[r] = (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(doc));
+			MemoryContextSwitchTo(mx_load_cxt);
+		}
+		req->nresults = st->nreach;
+	}
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(mx_load_cxt);
+	mx_load_cxt = NULL;
+}

@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * loader.h
+ *		The batched loading engine behind prefetch_related and
+ *		prefetch_batch: breadth-first over the planned edge groups, one
+ *		statement per group with all its keys as array parameters, rows
+ *		distributed to their parents in C, documents assembled bottom-up.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MX_LOADER_H
+#define MX_LOADER_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+#include "path.h"
+
+/* One load: a source, its paths, and its rows by key or as instances */
+typedef struct MxRequest
+{
+	Oid			source;
+	MxPathNode *root;
+	bool		instances;
+	/* keys form: distinct primary key values, in first-occurrence order */
+	int			nkeys;
+	Datum	   *keys;
+	/* instances form: the caller's objects */
+	int			ninstances;
+	Jsonb	  **instance_docs;
+	/* result: one document per found key, or per instance */
+	int			nresults;
+	Jsonb	  **results;
+} MxRequest;
+
+extern MxRequest *MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths);
+extern void MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype);
+extern void MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what);
+extern void MxRequestInstances(MxRequest *req, Jsonb *instances);
+extern void MxLoad(List *requests);
+
+#endif							/* MX_LOADER_H */
