@@ -48,6 +48,7 @@ typedef struct MxRowSet
 	Jsonb	  **docs;
 	int			nextra;
 	AttrNumber *extra_cols;
+	int		   *extra_key;		/* NULL, or per extra: key column holding it */
 	int16	   *extra_len;
 	bool	   *extra_byval;
 	Datum	   *extras;			/* nrows * nextra */
@@ -256,6 +257,7 @@ MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc)
 	int			ki;
 	int			i;
 	int			r;
+	int			col;
 
 	for (i = 0; i < rs->nkeycols; i++)
 	{
@@ -275,17 +277,21 @@ MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc)
 	MxRowSetGrow(rs);
 	r = rs->nrows++;
 	rs->row_key[r] = ki;
-	for (i = 0; i < rs->nextra; i++)
+	for (i = 0, col = rs->nkeycols + 1; i < rs->nextra; i++)
 	{
-		Datum		d = SPI_getbinval(tuple, desc, rs->nkeycols + i + 1, &isnull);
+		Datum		d;
 		Size		at = (Size) r * rs->nextra + i;
+
+		if (rs->extra_key[i] >= 0)
+			d = key[rs->extra_key[i]], isnull = false;
+		else
+			d = SPI_getbinval(tuple, desc, col++, &isnull);
 
 		rs->extra_nulls[at] = isnull;
 		rs->extras[at] = isnull ? (Datum) 0 :
 			datumCopy(d, rs->extra_byval[i], rs->extra_len[i]);
 	}
-	rs->docs[r] = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, rs->nkeycols + rs->nextra + 1,
-												  &isnull));
+	rs->docs[r] = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, col, &isnull));
 	MemoryContextSwitchTo(old);
 }
 
@@ -380,6 +386,7 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	int			i;
 
 	rs->nkeycols = stmt->nkeys;
+	rs->extra_key = stmt->extra_key;
 	rs->keys = MxKeySetCreate(mx_load_cxt, stmt->nkeys, stmt->key_types, stmt->key_collations);
 	g->exec = rs;
 

@@ -200,6 +200,31 @@ MxAppendOrder(StringInfo buf, MxTable *target, const char *alias)
 }
 
 /*
+ * Appends the extra columns to the select list, except those that a key
+ * column already returns as the same, uncast column (plain_keys[k] is
+ * that column's attnum, or 0): the loader reads those from the key.
+ */
+static void
+MxAppendExtras(StringInfo buf, MxStmt *stmt, const char *alias, const AttrNumber *plain_keys)
+{
+	int			i;
+
+	stmt->extra_key = palloc(sizeof(int) * Max(stmt->nextra, 1));
+	for (i = 0; i < stmt->nextra; i++)
+	{
+		int			k;
+
+		stmt->extra_key[i] = -1;
+		for (k = 0; k < stmt->nkeys; k++)
+			if (plain_keys[k] != 0 && plain_keys[k] == stmt->extra[i])
+				stmt->extra_key[i] = k;
+		if (stmt->extra_key[i] < 0)
+			appendStringInfo(buf, ", %s.%s", alias,
+							 MxQuoteCol(stmt->target->relid, stmt->extra[i]));
+	}
+}
+
+/*
  * Builds stmt->sql and the key and parameter types.  Three shapes:
  *
  * - the source rows (rel == NULL): keys are the source's primary key;
@@ -227,6 +252,7 @@ MxBuildStmt(MxStmt *stmt)
 	char	   *payload;
 	bool		via_source;
 	MxHop	   *hop0;
+	AttrNumber	plain_keys[MX_MAX_KEYS];
 	int			i;
 
 	initStringInfo(&sel);
@@ -251,8 +277,8 @@ MxBuildStmt(MxStmt *stmt)
 		stmt->key_types[0] = src->pk_types[0];
 		stmt->key_collations[0] = src->pk_collations[0];
 		appendStringInfo(&buf, "SELECT %s.%s", t, MxQuoteCol(src->relid, src->pk_cols[0]));
-		for (i = 0; i < stmt->nextra; i++)
-			appendStringInfo(&buf, ", %s.%s", t, MxQuoteCol(src->relid, stmt->extra[i]));
+		plain_keys[0] = src->pk_cols[0];
+		MxAppendExtras(&buf, stmt, t, plain_keys);
 		appendStringInfo(&buf, ", %s FROM %s %s WHERE %s",
 						 payload, MxQuoteRel(src->relid), t,
 						 MxQual(psprintf("%s.%s", t, MxQuoteCol(src->relid, src->pk_cols[0])),
@@ -341,11 +367,15 @@ MxBuildStmt(MxStmt *stmt)
 
 		if (rel->nhops == 1)
 		{
+			/* a key read straight from a target column needs no second copy */
+			memset(plain_keys, 0, sizeof(plain_keys));
+			if (!via_source && hop0->nkeys == 1 &&
+				hop0->inner_types[0] == hop0->outer_types[0])
+				plain_keys[0] = hop0->inner_cols[0];
 			appendStringInfoString(&buf, "SELECT ");
 			for (i = 0; i < stmt->nkeys; i++)
 				appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", key_exprs[i]);
-			for (i = 0; i < stmt->nextra; i++)
-				appendStringInfo(&buf, ", %s.%s", t, MxQuoteCol(target->relid, stmt->extra[i]));
+			MxAppendExtras(&buf, stmt, t, plain_keys);
 			appendStringInfo(&buf, ", %s FROM %s", payload, from.data);
 			if (where.len > 0)
 				appendStringInfo(&buf, " WHERE %s", where.data);
@@ -359,8 +389,8 @@ MxBuildStmt(MxStmt *stmt)
 			appendStringInfo(&buf, "SELECT ");
 			for (i = 0; i < stmt->nkeys; i++)
 				appendStringInfo(&buf, "%s%s.k%d", i > 0 ? ", " : "", q, i + 1);
-			for (i = 0; i < stmt->nextra; i++)
-				appendStringInfo(&buf, ", %s.%s", t, MxQuoteCol(target->relid, stmt->extra[i]));
+			memset(plain_keys, 0, sizeof(plain_keys));
+			MxAppendExtras(&buf, stmt, t, plain_keys);
 			appendStringInfo(&buf, ", %s FROM (SELECT %s", payload,
 							 rel->via_unique && !via_source ? "" : "DISTINCT ");
 			for (i = 0; i < stmt->nkeys; i++)

@@ -34,6 +34,7 @@ typedef struct MxStmt
 	AttrNumber *extra;
 	/* output */
 	char	   *sql;
+	int		   *extra_key;		/* per extra column: the key column holding it, or -1 */
 	int			nkeys;
 	Oid			key_types[MX_MAX_KEYS];
 	Oid			key_collations[MX_MAX_KEYS];
