@@ -7,7 +7,8 @@
  *		and key values travel only as array parameters:
  *
  *		one key column:   inner OPERATOR(s.=) ANY ($1)
- *		composite keys:   pg_catalog.unnest($1, $2, ...) AS k(k1, k2, ...)
+ *		composite keys:   ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2))
+ *						  AS k(k1, k2)
  *						  joined on inner_i OPERATOR(s.=) k.ki
  *
  *		so no search_path and no object of another user can change what
@@ -173,15 +174,20 @@ MxPickAlias(const char *base, Oid *rels, int nrels)
 	}
 }
 
-/* pg_catalog.unnest($1, ..., $n) AS alias(k1, ..., kn) */
+/*
+ * ROWS FROM (pg_catalog.unnest($1), ..., pg_catalog.unnest($n)) AS
+ * alias(k1, ..., kn): the arrays zipped.  (The multi-argument unnest($1,
+ * $2) is parser syntax for the unqualified name only, so it cannot be
+ * schema-qualified.)
+ */
 static void
 MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias)
 {
 	int			i;
 
-	appendStringInfoString(from, "pg_catalog.unnest(");
+	appendStringInfoString(from, "ROWS FROM (");
 	for (i = 0; i < n; i++)
-		appendStringInfo(from, "%s$%d", i > 0 ? ", " : "", first_param + i);
+		appendStringInfo(from, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", first_param + i);
 	appendStringInfo(from, ") AS %s(", alias);
 	for (i = 0; i < n; i++)
 		appendStringInfo(from, "%sk%d", i > 0 ? ", " : "", i + 1);
