@@ -68,11 +68,12 @@ MxPlanHash(const char *sql, int nargs, Oid *argtypes)
 
 /*
  * The kept plan of a statement, prepared on first use.  The caller is
- * connected to SPI.
+ * connected to SPI; its memory context is current again on return.
  */
 SPIPlanPtr
 MxGetPlan(const char *sql, int nargs, Oid *argtypes)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	uint64		h;
 	MxPlanEntry *e;
 	SPIPlanPtr	plan;
@@ -98,6 +99,7 @@ MxGetPlan(const char *sql, int nargs, Oid *argtypes)
 		return e->plan;
 
 	plan = SPI_prepare(sql, nargs, argtypes);
+	MemoryContextSwitchTo(caller);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
 			 SPI_result_code_string(SPI_result));
@@ -105,6 +107,7 @@ MxGetPlan(const char *sql, int nargs, Oid *argtypes)
 		return plan;			/* a hash collision: use it once, unkept */
 
 	SPI_keepplan(plan);
+	MemoryContextSwitchTo(caller);
 	MxCatalogKeepPlan(plan);
 	e = (MxPlanEntry *) hash_search(mx_plan_hash, &h, HASH_ENTER, &found);
 	e->sql = MemoryContextStrdup(MxCatalogContext(), sql);
@@ -116,12 +119,16 @@ MxGetPlan(const char *sql, int nargs, Oid *argtypes)
 
 /*
  * Runs a plan through a read-only cursor, handing each row to callback;
- * returns the number of rows.  Counts one statement.
+ * returns the number of rows.  Counts one statement.  SPI calls leave
+ * CurrentMemoryContext on SPI's procedure context, which SPI_finish
+ * deletes: the caller's context is restored before returning and around
+ * each callback.
  */
 uint64
 MxRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls,
 		  MxRowCallback callback, void *arg)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	Portal		portal;
 	uint64		total = 0;
 
@@ -134,6 +141,7 @@ MxRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls,
 		SPI_cursor_fetch(portal, true, MX_FETCH_BATCH);
 		if (SPI_processed == 0)
 			break;
+		MemoryContextSwitchTo(caller);
 		for (i = 0; i < SPI_processed; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
@@ -143,6 +151,7 @@ MxRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls,
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
+	MemoryContextSwitchTo(caller);
 	mx_counters.rows_fetched += total;
 	return total;
 }
