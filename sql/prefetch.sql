@@ -93,6 +93,11 @@ SELECT matrx_relations.prefetch_related('regions', (SELECT jsonb_agg(to_jsonb(r)
                               WHERE EXISTS (SELECT 1 FROM region_tags rt WHERE rt.country = r.country
                                             AND rt.code = r.code AND rt.tag_id = t.id)), '[]'))
             ORDER BY r.country, r.code) FROM regions r) AS composite_equal;
+-- composite fk, keys form, with a NULL key part (no lookup)
+SELECT (SELECT array_agg(d) FROM matrx_relations.prefetch_related('stores', ARRAY[1, 2, 3, 4], 'region:stores_country_region_code_fkey') d)
+     = (SELECT array_agg(to_jsonb(s) || jsonb_build_object('region',
+            (SELECT to_jsonb(r) FROM regions r WHERE r.country = s.country AND r.code = s.region_code)) ORDER BY s.id)
+        FROM stores s) AS composite_fk_equal;
 -- self-reference, two levels
 SELECT (SELECT array_agg(d) FROM matrx_relations.prefetch_related('employees', ARRAY[1, 2, 3, 4], 'manager', 'employees.employees') d)
      = (SELECT array_agg(to_jsonb(e) || jsonb_build_object(
