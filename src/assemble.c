@@ -32,10 +32,17 @@ MxPushDoc(JsonbParseState **state, JsonbIteratorToken tok, Jsonb *doc)
 	(void) pushJsonbValue(state, tok, &v);
 }
 
-/* doc (an object) with the children's keys added */
+/*
+ * doc (an object) with the children's keys added.  The parse tree is built
+ * in the current (scratch) context; the result is serialised into
+ * result_cxt, so the caller can reset the scratch context per document.
+ */
 Jsonb *
-MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children)
+MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children,
+				  MemoryContext result_cxt)
 {
+	MemoryContext old;
+	Jsonb	   *result;
 	JsonbParseState *state = NULL;
 	JsonbIterator *it = JsonbIteratorInit(&doc->root);
 	JsonbIteratorToken tok;
@@ -83,25 +90,67 @@ MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children)
 							 tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ||
 							 tok == WJB_BEGIN_ARRAY || tok == WJB_END_ARRAY ? NULL : &v);
 	}
-	return JsonbValueToJsonb(res);
+	old = MemoryContextSwitchTo(result_cxt);
+	result = JsonbValueToJsonb(res);
+	MemoryContextSwitchTo(old);
+	return result;
 }
 
-/* A jsonb array of documents */
+/*
+ * A jsonb array of documents (each an object or array), written directly
+ * in jsonb's binary layout, the way convertJsonbArray lays it out: the
+ * header, one JEntry per element (every JB_OFFSET_STRIDE'th holding the end
+ * offset instead of the length), then each element's container, padded to
+ * a 4-byte boundary (the padding counting as part of the element).  Going
+ * through pushJsonbValue would unpack every document into a JsonbValue
+ * tree only to serialise it again.
+ */
 Jsonb *
 MxJsonbArray(int n, Jsonb **docs)
 {
-	JsonbParseState *state = NULL;
-	JsonbValue *res;
+	StringInfoData buf;
+	uint32		header = (uint32) n | JB_FARRAY;
+	int			jentries;
+	uint32		totallen = 0;
 	int			i;
 
-	(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	if ((uint32) n > JB_CMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("number of jsonb array elements exceeds the maximum allowed (%u)",
+						JB_CMASK)));
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	appendBinaryStringInfo(&buf, (char *) &header, sizeof(uint32));
+	jentries = buf.len;
+	enlargeStringInfo(&buf, sizeof(JEntry) * n);
+	buf.len += sizeof(JEntry) * n;
+
 	for (i = 0; i < n; i++)
 	{
+		int			start = buf.len;
+		uint32		len;
+		JEntry		meta;
+
 		CHECK_FOR_INTERRUPTS();
-		MxPushDoc(&state, WJB_ELEM, docs[i]);
+		Assert(!JB_ROOT_IS_SCALAR(docs[i]));
+		while (buf.len % sizeof(uint32) != 0)
+			appendStringInfoChar(&buf, '\0');
+		appendBinaryStringInfo(&buf, (char *) &docs[i]->root, VARSIZE(docs[i]) - VARHDRSZ);
+		len = buf.len - start;
+		totallen += len;
+		if (totallen > JENTRY_OFFLENMASK)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("total size of jsonb array elements exceeds the maximum of %u bytes",
+							JENTRY_OFFLENMASK)));
+		meta = JENTRY_ISCONTAINER | len;
+		if (i % JB_OFFSET_STRIDE == 0)
+			meta = JENTRY_ISCONTAINER | totallen | JENTRY_HAS_OFF;
+		memcpy(buf.data + jentries + sizeof(JEntry) * i, &meta, sizeof(JEntry));
 	}
-	res = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
-	return JsonbValueToJsonb(res);
+	SET_VARSIZE(buf.data, buf.len);
+	return (Jsonb *) buf.data;
 }
 
 /* A container value (an element or object member) as a Jsonb of its own */

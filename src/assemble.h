@@ -24,7 +24,8 @@ typedef struct MxChildValue
 	Jsonb	  **docs;
 } MxChildValue;
 
-extern Jsonb *MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children);
+extern Jsonb *MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children,
+								 MemoryContext result_cxt);
 extern Jsonb *MxJsonbArray(int n, Jsonb **docs);
 extern Datum MxJsonbToDatum(JsonbValue *v, Oid typid, int32 typmod, bool *isnull);
 extern Jsonb *MxContainerToJsonb(JsonbValue *v);

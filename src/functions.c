@@ -227,6 +227,17 @@ MxOpenRequest(Oid source, Datum *paths, bool *nulls, int n)
 	return req;
 }
 
+/* Puts one document into the SRF's tuplestore */
+static void
+MxEmitToTuplestore(void *arg, Jsonb *doc)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+	Datum		v = JsonbPGetDatum(doc);
+	bool		isnull = false;
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+}
+
 /* prefetch_related(source regclass, keys anyarray, VARIADIC relations text[]) */
 PG_FUNCTION_INFO_V1(prefetch_related);
 Datum
@@ -237,7 +248,6 @@ prefetch_related(PG_FUNCTION_ARGS)
 	bool	   *pnulls;
 	int			npaths;
 	MxRequest  *req;
-	int			i;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -269,14 +279,9 @@ prefetch_related(PG_FUNCTION_ARGS)
 		deconstruct_array(keys, elemtype, len, byval, align, &values, &nulls, &n);
 		MxRequestKeys(req, values, nulls, n, elemtype);
 	}
+	req->emit = MxEmitToTuplestore;
+	req->emit_arg = rsinfo;
 	MxLoad(list_make1(req));
-	for (i = 0; i < req->nresults; i++)
-	{
-		Datum		v = JsonbPGetDatum(req->results[i]);
-		bool		isnull = false;
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
-	}
 	MxLeaveCall();
 	return (Datum) 0;
 }

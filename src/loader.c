@@ -73,6 +73,7 @@ typedef struct MxNodeState
 } MxNodeState;
 
 static MemoryContext mx_load_cxt;
+static MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row */
 
 static MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
 static void MxRowSetGrow(MxRowSet *rs);
@@ -81,7 +82,7 @@ static void MxChainRows(MxRowSet *rs);
 static void MxInstanceRows(MxRequest *req);
 static void MxRunGroup(MxEdgeGroup *g, List *requests);
 static void MxReach(MxPathNode *node);
-static Jsonb *MxAssemble(MxPathNode *node, int row);
+static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static void MxAssembleNode(MxPathNode *node);
 
 /* Opens source and parses its paths into a request (the caller retries on staleness) */
@@ -533,9 +534,13 @@ MxReach(MxPathNode *node)
 	pfree(seen);
 }
 
-/* The document of one row of node, with its children */
+/*
+ * The document of one row of node, with its children, serialised into
+ * result_cxt (a row without children is its statement's document as it
+ * is).  Scratch memory goes to the current context.
+ */
 static Jsonb *
-MxAssemble(MxPathNode *node, int row)
+MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt)
 {
 	MxNodeState *st = (MxNodeState *) node->exec;
 	int			nchildren = list_length(node->children);
@@ -573,7 +578,7 @@ MxAssemble(MxPathNode *node, int row)
 				break;
 		}
 	}
-	return MxDocWithChildren(st->rows->docs[row], nchildren, children);
+	return MxDocWithChildren(st->rows->docs[row], nchildren, children, result_cxt);
 }
 
 /* Builds the documents of every row node reaches */
@@ -584,11 +589,14 @@ MxAssembleNode(MxPathNode *node)
 	int			r;
 
 	st->final = palloc0(sizeof(Jsonb *) * Max(st->rows->nrows, 1));
+	MemoryContextSwitchTo(mx_scratch_cxt);
 	for (r = 0; r < st->nreach; r++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		st->final[st->reach[r]] = MxAssemble(node, st->reach[r]);
+		st->final[st->reach[r]] = MxAssemble(node, st->reach[r], mx_load_cxt);
+		MemoryContextReset(mx_scratch_cxt);
 	}
+	MemoryContextSwitchTo(mx_load_cxt);
 }
 
 /* Collects the nodes of a tree by depth (index: depth) */
@@ -618,6 +626,8 @@ MxLoad(List *requests)
 
 	mx_load_cxt = AllocSetContextCreate(CurrentMemoryContext, "matrx_relations load",
 										ALLOCSET_DEFAULT_SIZES);
+	mx_scratch_cxt = AllocSetContextCreate(mx_load_cxt, "matrx_relations document",
+										   ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(mx_load_cxt);
 	memset(bydepth, 0, sizeof(bydepth));
 
@@ -681,18 +691,31 @@ MxLoad(List *requests)
 		MxNodeState *st = (MxNodeState *) req->root->exec;
 		int			r;
 
-		MemoryContextSwitchTo(caller);
-		req->results = palloc(sizeof(Jsonb *) * Max(st->nreach, 1));
-		MemoryContextSwitchTo(mx_load_cxt);
+		if (req->emit == NULL)
+			req->results = MemoryContextAlloc(caller, sizeof(Jsonb *) * Max(st->nreach, 1));
+		MemoryContextSwitchTo(mx_scratch_cxt);
 		for (r = 0; r < st->nreach; r++)
 		{
-			Jsonb	   *doc = MxAssemble(req->root, st->reach[r]);
+			int			row = st->reach[r];
+			Jsonb	   *doc;
 
 			CHECK_FOR_INTERRUPTS();
-			MemoryContextSwitchTo(caller);
-			req->results[r] = (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(doc));
-			MemoryContextSwitchTo(mx_load_cxt);
+			if (req->emit != NULL)
+			{
+				/* straight to the caller (a tuplestore copies it) */
+				req->emit(req->emit_arg, MxAssemble(req->root, row, mx_scratch_cxt));
+			}
+			else
+			{
+				doc = MxAssemble(req->root, row, caller);
+				if (doc == st->rows->docs[row])
+					doc = (Jsonb *) MemoryContextAlloc(caller, VARSIZE(doc)),
+						memcpy(doc, st->rows->docs[row], VARSIZE(st->rows->docs[row]));
+				req->results[r] = doc;
+			}
+			MemoryContextReset(mx_scratch_cxt);
 		}
+		MemoryContextSwitchTo(mx_load_cxt);
 		req->nresults = st->nreach;
 	}
 	MemoryContextSwitchTo(caller);

@@ -30,9 +30,12 @@ typedef struct MxRequest
 	/* instances form: the caller's objects */
 	int			ninstances;
 	Jsonb	  **instance_docs;
-	/* result: one document per found key, or per instance */
+	/* result: one document per found key, or per instance ... */
 	int			nresults;
 	Jsonb	  **results;
+	/* ... or, when set, handed to emit one by one (valid during the call) */
+	void		(*emit) (void *arg, Jsonb *doc);
+	void	   *emit_arg;
 } MxRequest;
 
 extern MxRequest *MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths);
