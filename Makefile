@@ -18,6 +18,7 @@ OBJS = \
 	src/path.o \
 	src/loader.o \
 	src/assemble.o \
+	src/joined.o \
 	src/execute.o \
 	src/functions.o
 
@@ -25,7 +26,7 @@ OBJS = \
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large ddl
+REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large select_related ddl
 REGRESS_OPTS =
 # isolation specs live in test/specs, their expected output in test/expected
 ISOLATION    =

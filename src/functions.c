@@ -10,6 +10,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -505,5 +506,84 @@ stats(PG_FUNCTION_ARGS)
 	values[6] = Int64GetDatum(0);
 	values[7] = Int64GetDatum(0);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
+
+/* Row callback of select_related: its one column into the tuplestore */
+static void
+MxEmitJoinedRow(void *arg, HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, 1, &isnull);
+
+	if (!isnull)
+		MxEmitToTuplestore(arg, DatumGetJsonbP(d));
+}
+
+/*
+ * select_related(source regclass, keys anyarray, VARIADIC relations text[]):
+ * prefetch_related's documents from exactly one statement (joined.c).
+ */
+PG_FUNCTION_INFO_V1(select_related);
+Datum
+select_related(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum	   *paths;
+	bool	   *pnulls;
+	int			npaths;
+	MxRequest  *req;
+	MxTable    *src;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	MxEnterCall();
+	mx_counters.calls++;
+	MxPathsArg(fcinfo, 2, &paths, &pnulls, &npaths);
+	req = MxOpenRequest(PG_GETARG_OID(0), paths, pnulls, npaths);
+	if (PG_ARGISNULL(1))
+		MxRequestKeys(req, NULL, NULL, 0, MxGetTable(req->source)->pk_types[0]);
+	else
+	{
+		ArrayType  *keys = PG_GETARG_ARRAYTYPE_P(1);
+		Oid			elemtype = ARR_ELEMTYPE(keys);
+		int16		len;
+		bool		byval;
+		char		align;
+		Datum	   *values;
+		bool	   *nulls;
+		int			n;
+
+		if (ARR_NDIM(keys) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("keys must be a one-dimensional array")));
+		get_typlenbyvalalign(elemtype, &len, &byval, &align);
+		deconstruct_array(keys, elemtype, len, byval, align, &values, &nulls, &n);
+		MxRequestKeys(req, values, nulls, n, elemtype);
+	}
+
+	src = MxGetTable(req->source);
+	if (req->nkeys > 0)
+	{
+		char	   *sql = MxBuildJoinedSQL(src, req->root);
+		Oid			argtype = get_array_type(src->pk_types[0]);
+		int16		len;
+		bool		byval;
+		char		align;
+		Datum		param;
+
+		get_typlenbyvalalign(src->pk_types[0], &len, &byval, &align);
+		param = PointerGetDatum(construct_array(req->keys, req->nkeys, src->pk_types[0],
+												len, byval, align));
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		MxRunPlan(MxGetPlan(sql, 1, &argtype), &param, NULL, MxEmitJoinedRow, rsinfo);
+		SPI_finish();
+	}
+	MxLeaveCall();
 	return (Datum) 0;
 }

@@ -118,6 +118,15 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION matrx_relations.prefetch_related(regclass, jsonb, text[]) IS
 'the caller''s rows (a jsonb array of objects) with their relations added: one statement per edge group';
 
+CREATE FUNCTION matrx_relations.select_related(
+    source regclass, keys anyarray, VARIADIC relations text[] DEFAULT '{}')
+RETURNS SETOF jsonb
+AS 'MODULE_PATHNAME', 'select_related'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.select_related(regclass, anyarray, text[]) IS
+'the documents of prefetch_related''s keys form from exactly one statement (joins and lateral aggregates)';
+
 CREATE FUNCTION matrx_relations.prefetch_batch(requests jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'prefetch_batch'

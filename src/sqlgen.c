@@ -123,7 +123,7 @@ MxCast(const char *expr, Oid from, Oid to)
  * operator runs, and the comparison uses collation coll (the key side's),
  * which the inner column may not share.
  */
-static char *
+char *
 MxQual(const char *inner, Oid inner_type, Oid inner_coll, Oid op,
 	   const char *outer, Oid outer_type, Oid coll, bool any)
 {

@@ -45,6 +45,11 @@ extern char *MxQuoteRel(Oid relid);
 extern char *MxQuoteCol(Oid relid, AttrNumber attnum);
 extern char *MxQuoteOp(Oid opno);
 extern char *MxQuoteType(Oid typid);
+extern char *MxQual(const char *inner, Oid inner_type, Oid inner_coll, Oid op,
+					const char *outer, Oid outer_type, Oid coll, bool any);
 extern void MxBuildStmt(MxStmt *stmt);
+
+/* joined.c */
+extern char *MxBuildJoinedSQL(MxTable *source, void *root);
 
 #endif							/* MX_SQLGEN_H */

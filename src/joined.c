@@ -1,0 +1,172 @@
+/*-------------------------------------------------------------------------
+ *
+ * joined.c
+ *		select_related: the same documents as prefetch_related's keys form,
+ *		computed by exactly one statement.
+ *
+ *		SELECT <document of s>
+ *		FROM ROWS FROM (pg_catalog.unnest($1)) WITH ORDINALITY AS k(v, n)
+ *		JOIN source s ON s.pk = k.v
+ *		LEFT JOIN target f1 ON f1.key = s.fk				-- per fk edge
+ *		LEFT JOIN LATERAL (SELECT pg_catalog.jsonb_agg(<document of c>
+ *							  ORDER BY c.pk) AS d
+ *						   FROM child c ... WHERE c.fk = s.pk) l2 ON true
+ *															-- per ifk edge
+ *		LEFT JOIN LATERAL (... FROM target t ... WHERE EXISTS
+ *						   (SELECT FROM junction j WHERE j.a = s.pk
+ *							AND t.pk = j.b)) l3 ON true		-- per m2m edge
+ *		ORDER BY k.n
+ *
+ *		where a document is to_jsonb(row) || jsonb_build_object(key, child,
+ *		...), nested as the paths need.  Keys arrive distinct, in first-
+ *		occurrence order, as one array parameter; names and operators come
+ *		from the catalog exactly as in sqlgen.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "path.h"
+#include "sqlgen.h"
+
+/* jsonb_build_object takes at most this many key/value pairs per call */
+#define MX_PAIRS_PER_CALL 40
+
+static int	mx_alias_counter;
+
+static char *MxNewAlias(void);
+static char *MxHopQuals(MxHop *hop, const char *outer_alias, const char *inner_alias);
+static char *MxDocExpr(MxPathNode *node, const char *alias, StringInfo from);
+
+/* A fresh table alias for this statement */
+static char *
+MxNewAlias(void)
+{
+	return psprintf("mx_%d", ++mx_alias_counter);
+}
+
+/* "inner.c1 OP outer.c1 AND ..." for one hop */
+static char *
+MxHopQuals(MxHop *hop, const char *outer_alias, const char *inner_alias)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < hop->nkeys; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? " AND " : "",
+						 MxQual(psprintf("%s.%s", inner_alias, MxQuoteCol(hop->inner_rel, hop->inner_cols[i])),
+								hop->inner_types[i], hop->inner_collations[i], hop->eqops[i],
+								psprintf("%s.%s", outer_alias, MxQuoteCol(hop->outer_rel, hop->outer_cols[i])),
+								hop->outer_types[i], hop->collations[i], false));
+	return buf.data;
+}
+
+/*
+ * The document expression of node's row under alias: to_jsonb(row) plus
+ * one key per child.  fk children join into from (the FROM clause of the
+ * query level that holds alias); to-many children become LATERAL
+ * aggregates there.
+ */
+static char *
+MxDocExpr(MxPathNode *node, const char *alias, StringInfo from)
+{
+	StringInfoData doc;
+	ListCell   *lc;
+	int			pairs = 0;
+
+	check_stack_depth();
+	initStringInfo(&doc);
+	appendStringInfo(&doc, "pg_catalog.to_jsonb(%s.*)", alias);
+	foreach(lc, node->children)
+	{
+		MxPathNode *child = (MxPathNode *) lfirst(lc);
+		MxRelation *rel = child->rel;
+		MxTable    *target = MxGetTable(child->table);
+		char	   *a = MxNewAlias();
+		char	   *value;
+
+		CHECK_FOR_INTERRUPTS();
+		if (rel->kind == MX_KIND_FK)
+		{
+			/* a LEFT JOIN: matched exactly when the joined key column is not null */
+			char	   *cdoc;
+
+			appendStringInfo(from, " LEFT JOIN %s %s ON %s", MxQuoteRel(child->table), a,
+							 MxHopQuals(&rel->hops[0], alias, a));
+			cdoc = MxDocExpr(child, a, from);
+			value = psprintf("CASE WHEN %s.%s IS NOT NULL THEN %s END", a,
+							 MxQuoteCol(child->table, rel->hops[0].inner_cols[0]), cdoc);
+		}
+		else
+		{
+			/* a LATERAL aggregate over the children, in primary key order */
+			StringInfoData sub;
+			char	   *l = MxNewAlias();
+			char	   *cdoc;
+			char	   *where;
+			int			i;
+
+			initStringInfo(&sub);
+			appendStringInfo(&sub, "%s %s", MxQuoteRel(child->table), a);
+			cdoc = MxDocExpr(child, a, &sub);
+			if (rel->nhops == 1)
+				where = MxHopQuals(&rel->hops[0], alias, a);
+			else
+			{
+				char	   *j = MxNewAlias();
+
+				where = psprintf("EXISTS (SELECT FROM %s %s WHERE %s AND %s)",
+								 MxQuoteRel(rel->via), j,
+								 MxHopQuals(&rel->hops[0], alias, j),
+								 MxHopQuals(&rel->hops[1], j, a));
+			}
+			appendStringInfo(from, " LEFT JOIN LATERAL (SELECT pg_catalog.jsonb_agg(%s", cdoc);
+			for (i = 0; i < target->order_ncols; i++)
+				appendStringInfo(from, "%s%s.%s", i == 0 ? " ORDER BY " : ", ", a,
+								 MxQuoteCol(child->table, target->order_cols[i]));
+			appendStringInfo(from, ") AS d FROM %s WHERE %s) %s ON true", sub.data, where, l);
+			value = psprintf("COALESCE(%s.d, '[]'::pg_catalog.jsonb)", l);
+		}
+
+		/* to_jsonb(row) || jsonb_build_object(k, v, ...) || jsonb_build_object(...) */
+		if (pairs % MX_PAIRS_PER_CALL == 0)
+			appendStringInfoString(&doc, pairs == 0 ? " || pg_catalog.jsonb_build_object(" :
+								   ") || pg_catalog.jsonb_build_object(");
+		else
+			appendStringInfoString(&doc, ", ");
+		appendStringInfo(&doc, "%s::pg_catalog.text, %s", quote_literal_cstr(child->key), value);
+		pairs++;
+	}
+	if (pairs == 0)
+		return doc.data;
+	appendStringInfoChar(&doc, ')');
+	return psprintf("(%s)", doc.data);
+}
+
+/*
+ * The one statement of select_related for a parsed path tree rooted at
+ * source (which has a single-column primary key); $1 is the array of
+ * distinct keys, of the key's type.
+ */
+char *
+MxBuildJoinedSQL(MxTable *source, void *root_arg)
+{
+	MxPathNode *root = (MxPathNode *) root_arg;
+	StringInfoData from;
+	char	   *doc;
+
+	mx_alias_counter = 0;
+	initStringInfo(&from);
+	appendStringInfo(&from, "ROWS FROM (pg_catalog.unnest($1)) WITH ORDINALITY AS mx_k(v, n) JOIN %s mx_s ON %s",
+					 MxQuoteRel(source->relid),
+					 MxQual(psprintf("mx_s.%s", MxQuoteCol(source->relid, source->pk_cols[0])),
+							source->pk_types[0], source->pk_collations[0], source->pk_eqops[0],
+							"mx_k.v", source->pk_types[0], source->pk_collations[0], false));
+	doc = MxDocExpr(root, "mx_s", &from);
+	return psprintf("SELECT %s FROM %s ORDER BY mx_k.n", doc, from.data);
+}
