@@ -84,6 +84,7 @@ static void MxRunGroup(MxEdgeGroup *g, List *requests);
 static void MxReach(MxPathNode *node);
 static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static void MxAssembleNode(MxPathNode *node);
+static void MxLoadInner(List *requests);
 
 /* Opens source and parses its paths into a request (the caller retries on staleness) */
 MxRequest *
@@ -613,9 +614,32 @@ MxNodesByDepth(MxPathNode *node, List **bydepth)
 /*
  * Runs a load: every request's result documents are filled in, allocated
  * in the caller's memory context.  The caller is not connected to SPI.
+ *
+ * A load can run inside another (a view or function read by one load may
+ * call a loader itself): the outer load's contexts are saved and restored
+ * on every exit, errors included.
  */
 void
 MxLoad(List *requests)
+{
+	MemoryContext saved_load = mx_load_cxt;
+	MemoryContext saved_scratch = mx_scratch_cxt;
+
+	PG_TRY();
+	{
+		MxLoadInner(requests);
+	}
+	PG_FINALLY();
+	{
+		mx_load_cxt = saved_load;
+		mx_scratch_cxt = saved_scratch;
+	}
+	PG_END_TRY();
+}
+
+/* MxLoad's work */
+static void
+MxLoadInner(List *requests)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *roots = NIL;
