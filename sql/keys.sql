@@ -59,9 +59,32 @@ SELECT count(*) FROM matrx_relations.registered_relations WHERE source = 'tvals'
 DROP TABLE tvals;
 SELECT count(*) FROM matrx_relations.registered_relations;
 
+-- the FK's operator decides which rows belong together, in C as in SQL:
+-- a citext FK to a text key keeps 'abc' and 'ABC' apart (text equality) ...
+CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public;
+CREATE TABLE tkeys (k text PRIMARY KEY, n int);
+CREATE TABLE ckeys (id int PRIMARY KEY, k public.citext REFERENCES tkeys);
+INSERT INTO tkeys VALUES ('abc', 1), ('ABC', 2);
+INSERT INTO ckeys VALUES (1, 'abc'), (2, 'ABC');
+SELECT * FROM matrx_relations.prefetch_related('ckeys', ARRAY[1, 2], 'p:ckeys_k_fkey');
+SELECT * FROM matrx_relations.prefetch_related('tkeys', ARRAY['abc', 'ABC'], 'ckeys');
+SELECT * FROM matrx_relations.fetch_related(NULL::tkeys, 'ckeys', 'ckeys_k_fkey', ARRAY[1, 2]);
+-- ... and a text FK to a char key matches 'ab ' and 'ab' alike (bpchar equality)
+CREATE TABLE bkeys (c char(3) PRIMARY KEY, n int);
+CREATE TABLE tvalues (id int PRIMARY KEY, c text REFERENCES bkeys);
+INSERT INTO bkeys VALUES ('ab', 1);
+INSERT INTO tvalues VALUES (2, 'ab '), (3, 'ab');
+SELECT * FROM matrx_relations.prefetch_related('tvalues', ARRAY[2, 3], 'f:tvalues_c_fkey');
+SELECT * FROM matrx_relations.prefetch_related('bkeys', ARRAY['ab'], 'tvalues');
+SELECT (SELECT array_agg(d) FROM matrx_relations.prefetch_related('ckeys', ARRAY[1, 2], 'p:ckeys_k_fkey') d)
+     = (SELECT array_agg(d) FROM matrx_relations.select_related('ckeys', ARRAY[1, 2], 'p:ckeys_k_fkey') d)
+   AND (SELECT array_agg(d) FROM matrx_relations.prefetch_related('tvalues', ARRAY[2, 3], 'f:tvalues_c_fkey') d)
+     = (SELECT array_agg(d) FROM matrx_relations.select_related('tvalues', ARRAY[2, 3], 'f:tvalues_c_fkey') d) AS same;
+
 -- path syntax is checked before names; system columns are no clash
 SELECT * FROM matrx_relations.explain_related('codes', 'nope..x');
 SELECT * FROM matrx_relations.explain_related('codes', 'ctid:coded');
 
 RESET search_path;
 DROP SCHEMA ky CASCADE;
+DROP EXTENSION citext;

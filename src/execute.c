@@ -308,7 +308,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("keys must be a one-dimensional array")));
 	elemtype = ARR_ELEMTYPE(keys);
-	if (!MxCoercionInit(&co, elemtype, src->pk_types[0]))
+	if (!MxCoercionInit(&co, elemtype, src->pk_types[0], false))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("keys of type %s cannot be matched to the primary key of %s",

@@ -199,12 +199,14 @@ MxKeySetKey(MxKeySet *set, int index)
 }
 
 /*
- * Prepares conversion from from_type to to_type with SQL's implicit cast;
- * false when there is none.
+ * Prepares conversion from from_type to to_type with SQL's implicit cast
+ * (or, with explicit_cast, any cast); false when there is none.
  */
 bool
-MxCoercionInit(MxCoercion *co, Oid from_type, Oid to_type)
+MxCoercionInit(MxCoercion *co, Oid from_type, Oid to_type, bool explicit_cast)
 {
+	CoercionContext ccontext = explicit_cast ? COERCION_EXPLICIT : COERCION_IMPLICIT;
+
 	CaseTestExpr *ctest;
 	Node	   *expr;
 
@@ -212,16 +214,16 @@ MxCoercionInit(MxCoercion *co, Oid from_type, Oid to_type)
 	co->to_type = to_type;
 	co->expr = NULL;
 	co->econtext = NULL;
-	if (from_type == to_type)
+	if (from_type == to_type || IsBinaryCoercible(from_type, to_type))
 		return true;
-	if (!can_coerce_type(1, &from_type, &to_type, COERCION_IMPLICIT))
+	if (!can_coerce_type(1, &from_type, &to_type, ccontext))
 		return false;
 	ctest = makeNode(CaseTestExpr);
 	ctest->typeId = from_type;
 	ctest->typeMod = -1;
 	ctest->collation = get_typcollation(from_type);
 	expr = coerce_to_target_type(NULL, (Node *) ctest, from_type, to_type, -1,
-								 COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+								 ccontext, COERCE_IMPLICIT_CAST, -1);
 	if (expr == NULL)
 		return false;
 	co->expr = ExecInitExpr(expression_planner((Expr *) expr), NULL);

@@ -36,7 +36,7 @@ extern int	MxKeySetFind(MxKeySet *set, const Datum *values);
 extern int	MxKeySetCount(MxKeySet *set);
 extern Datum *MxKeySetKey(MxKeySet *set, int index);
 
-extern bool MxCoercionInit(MxCoercion *co, Oid from_type, Oid to_type);
+extern bool MxCoercionInit(MxCoercion *co, Oid from_type, Oid to_type, bool explicit_cast);
 extern Datum MxCoerce(MxCoercion *co, Datum value);
 
 #endif							/* MX_KEYS_H */

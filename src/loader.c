@@ -69,6 +69,7 @@ typedef struct MxNodeState
 	int		   *reach;			/* row numbers, in order of first reach */
 	int		   *parent_key;		/* per parent row: key number, or -1 */
 	int			keypos[MX_MAX_KEYS];	/* hop columns within parent's extras */
+	MxCoercion	co[MX_MAX_KEYS];	/* parent's column type -> key type */
 	Jsonb	  **final;			/* per row: document with children */
 } MxNodeState;
 
@@ -82,6 +83,7 @@ static void MxChainRows(MxRowSet *rs);
 static void MxInstanceRows(MxRequest *req);
 static void MxRunGroup(MxEdgeGroup *g, List *requests);
 static void MxReach(MxPathNode *node);
+static bool MxParentKey(MxPathNode *node, int pr, Datum *key);
 static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static void MxAssembleNode(MxPathNode *node);
 static void MxLoadInner(List *requests);
@@ -123,7 +125,7 @@ MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype)
 	int			i;
 
 	MxRequireSinglePrimaryKey(src);
-	if (!MxCoercionInit(&co, elemtype, src->pk_types[0]))
+	if (!MxCoercionInit(&co, elemtype, src->pk_types[0], false))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("keys of type %s cannot be matched to the primary key of %s",
@@ -431,21 +433,20 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 				if (st->keypos[i] < 0)
 					elog(ERROR, "key column %d missing from the parent's statement",
 						 hop->outer_cols[i]);
+				if (!MxCoercionInit(&st->co[i], hop->outer_types[i], stmt->key_types[i], true))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATATYPE_MISMATCH),
+							 errmsg("cannot convert %s to %s to match relation \"%s\"",
+									format_type_be(hop->outer_types[i]),
+									format_type_be(stmt->key_types[i]), node->rel->name)));
 			}
 			for (r = 0; r < ps->nreach; r++)
 			{
-				Size		base = (Size) ps->reach[r] * ps->rows->nextra;
 				Datum		key[MX_MAX_KEYS];
 				bool		isnew;
-				bool		null = false;
 
 				CHECK_FOR_INTERRUPTS();
-				for (i = 0; i < hop->nkeys && !null; i++)
-				{
-					null = ps->rows->extra_nulls[base + st->keypos[i]];
-					key[i] = ps->rows->extras[base + st->keypos[i]];
-				}
-				if (!null)
+				if (MxParentKey(node, ps->reach[r], key))
 					(void) MxKeySetAdd(rs->keys, key, &isnew);
 			}
 		}
@@ -478,6 +479,28 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 		MxReach((MxPathNode *) lfirst(lc));
 }
 
+/*
+ * The key of parent row pr for node, converted to the group's key types;
+ * false when a part is NULL (no lookup).
+ */
+static bool
+MxParentKey(MxPathNode *node, int pr, Datum *key)
+{
+	MxNodeState *st = (MxNodeState *) node->exec;
+	MxNodeState *ps = (MxNodeState *) node->parent->exec;
+	MxHop	   *hop = &node->rel->hops[0];
+	Size		base = (Size) pr * ps->rows->nextra;
+	int			i;
+
+	for (i = 0; i < hop->nkeys; i++)
+	{
+		if (ps->rows->extra_nulls[base + st->keypos[i]])
+			return false;
+		key[i] = MxCoerce(&st->co[i], ps->rows->extras[base + st->keypos[i]]);
+	}
+	return true;
+}
+
 /* Marks the rows of its group that node's parents reach */
 static void
 MxReach(MxPathNode *node)
@@ -495,7 +518,6 @@ MxReach(MxPathNode *node)
 	{
 		MxNodeState *st = (MxNodeState *) node->exec;
 		MxNodeState *ps = (MxNodeState *) node->parent->exec;
-		MxHop	   *hop = &node->rel->hops[0];
 
 		st->rows = rs;
 		st->reach = palloc(sizeof(int) * Max(rs->nrows, 1));
@@ -505,20 +527,12 @@ MxReach(MxPathNode *node)
 		for (r = 0; r < ps->nreach; r++)
 		{
 			int			pr = ps->reach[r];
-			Size		base = (Size) pr * ps->rows->nextra;
 			Datum		key[MX_MAX_KEYS];
-			bool		null = false;
-			int			i;
 			int			ki;
 			int			row;
 
 			CHECK_FOR_INTERRUPTS();
-			for (i = 0; i < hop->nkeys && !null; i++)
-			{
-				null = ps->rows->extra_nulls[base + st->keypos[i]];
-				key[i] = ps->rows->extras[base + st->keypos[i]];
-			}
-			if (null || rs->nrows == 0)
+			if (rs->nrows == 0 || !MxParentKey(node, pr, key))
 				continue;
 			ki = MxKeySetFind(rs->keys, key);
 			st->parent_key[pr] = ki;

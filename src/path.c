@@ -144,8 +144,12 @@ MxAddPath(MxPathNode *root, List *segments)
 		{
 			MxPathNode *c = (MxPathNode *) lfirst(lc2);
 
+			CHECK_FOR_INTERRUPTS();
 			if (strcmp(c->key, sg->key) == 0)
+			{
 				child = c;
+				break;
+			}
 		}
 		if (child != NULL && strcmp(child->relname, sg->name) != 0)
 			ereport(ERROR,

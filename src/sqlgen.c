@@ -22,6 +22,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
+#include "parser/parse_coerce.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -230,6 +231,37 @@ MxAppendExtras(StringInfo buf, MxStmt *stmt, const char *alias, const AttrNumber
 	}
 }
 
+static void MxOperTypes(Oid op, Oid *left, Oid *right);
+
+/*
+ * True when the inner column's values are themselves key values: the
+ * operator compares two values of one type, of which the column's type is
+ * binary-coercible.  Then a row can be matched to its key by the inner
+ * value; otherwise the statement returns the key it matched.
+ */
+static bool
+MxInnerIsKey(MxHop *hop, int i)
+{
+	Oid			left;
+	Oid			right;
+
+	MxOperTypes(hop->eqops[i], &left, &right);
+	return left == right && IsBinaryCoercible(hop->inner_types[i], left);
+}
+
+/* The declared input types of an operator */
+static void
+MxOperTypes(Oid op, Oid *left, Oid *right)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(op));
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", op);
+	*left = ((Form_pg_operator) GETSTRUCT(tup))->oprleft;
+	*right = ((Form_pg_operator) GETSTRUCT(tup))->oprright;
+	ReleaseSysCache(tup);
+}
+
 /*
  * Builds stmt->sql and the key and parameter types.  Three shapes:
  *
@@ -294,9 +326,18 @@ MxBuildStmt(MxStmt *stmt)
 	}
 
 	hop0 = &rel->hops[0];
-	via_source = stmt->keys_are_source_pk &&
-		!(hop0->nkeys == 1 && stmt->source->pk_nkeys == 1 &&
-		  hop0->outer_cols[0] == stmt->source->pk_cols[0]);
+	via_source = false;
+	if (stmt->keys_are_source_pk)
+	{
+		Oid			left;
+		Oid			right;
+
+		/* the keys are primary key values: usable directly only as key values */
+		MxOperTypes(hop0->eqops[0], &left, &right);
+		via_source = !(hop0->nkeys == 1 && stmt->source->pk_nkeys == 1 &&
+					   hop0->outer_cols[0] == stmt->source->pk_cols[0] &&
+					   IsBinaryCoercible(stmt->source->pk_types[0], right));
+	}
 
 	/* key columns: the source's primary key, or the relation's source columns */
 	if (via_source)
@@ -307,10 +348,16 @@ MxBuildStmt(MxStmt *stmt)
 	}
 	else
 	{
+		/*
+		 * Keys are values of the matching operator's own input type on the
+		 * key side, compared (here and in C) as that operator compares.
+		 */
 		stmt->nkeys = hop0->nkeys;
 		for (i = 0; i < hop0->nkeys; i++)
 		{
-			stmt->key_types[i] = hop0->outer_types[i];
+			Oid			left;
+
+			MxOperTypes(hop0->eqops[i], &left, &stmt->key_types[i]);
 			stmt->key_collations[i] = hop0->collations[i];
 		}
 	}
@@ -345,19 +392,21 @@ MxBuildStmt(MxStmt *stmt)
 										  src->pk_eqops[0], "$1", src->pk_types[0],
 										  src->pk_collations[0], true));
 		}
-		else if (hop0->nkeys == 1)
+		else if (hop0->nkeys == 1 && MxInnerIsKey(hop0, 0))
 		{
+			/* the inner column holds key values: filter with ANY, return it */
 			char	   *col = psprintf("%s.%s", ia, MxQuoteCol(inner, hop0->inner_cols[0]));
 
-			key_exprs[0] = MxCast(col, hop0->inner_types[0], hop0->outer_types[0]);
+			key_exprs[0] = col;
 			appendStringInfo(&from, "%s %s", MxQuoteRel(inner), ia);
 			appendStringInfoString(&where,
 								   MxQual(col, hop0->inner_types[0], hop0->inner_collations[0],
-										  hop0->eqops[0], "$1", hop0->outer_types[0],
+										  hop0->eqops[0], "$1", stmt->key_types[0],
 										  hop0->collations[0], true));
 		}
 		else
 		{
+			/* join the keys themselves, and return the key each row matched */
 			MxAppendUnnest(&from, hop0->nkeys, 1, k);
 			appendStringInfo(&from, " JOIN %s %s ON ", MxQuoteRel(inner), ia);
 			for (i = 0; i < hop0->nkeys; i++)
@@ -366,7 +415,7 @@ MxBuildStmt(MxStmt *stmt)
 				appendStringInfo(&from, "%s%s", i > 0 ? " AND " : "",
 								 MxQual(psprintf("%s.%s", ia, MxQuoteCol(inner, hop0->inner_cols[i])),
 										hop0->inner_types[i], hop0->inner_collations[i],
-										hop0->eqops[i], key_exprs[i], hop0->outer_types[i],
+										hop0->eqops[i], key_exprs[i], stmt->key_types[i],
 										hop0->collations[i], false));
 			}
 		}
@@ -375,8 +424,8 @@ MxBuildStmt(MxStmt *stmt)
 		{
 			/* a key read straight from a target column needs no second copy */
 			memset(plain_keys, 0, sizeof(plain_keys));
-			if (!via_source && hop0->nkeys == 1 &&
-				hop0->inner_types[0] == hop0->outer_types[0])
+			if (!via_source && hop0->nkeys == 1 && MxInnerIsKey(hop0, 0) &&
+				hop0->inner_types[0] == stmt->key_types[0])
 				plain_keys[0] = hop0->inner_cols[0];
 			appendStringInfoString(&buf, "SELECT ");
 			for (i = 0; i < stmt->nkeys; i++)
