@@ -387,7 +387,8 @@ prefetch_batch(PG_FUNCTION_ARGS)
 					 errmsg("request %d: \"spec\" is not supported yet", n),
 					 errhint("Use \"relations\".")));
 		f = MxRequestField(obj, "relations");
-		if (f != NULL && (f->type != jbvBinary || !JsonContainerIsArray(f->val.binary.data)))
+		if (f != NULL && f->type != jbvNull &&
+			(f->type != jbvBinary || !JsonContainerIsArray(f->val.binary.data)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("request %d: \"relations\" must be an array of strings", n)));
@@ -411,7 +412,7 @@ prefetch_batch(PG_FUNCTION_ARGS)
 			bool	   *pnulls = NULL;
 
 			f = MxRequestField(obj, "relations");
-			if (f != NULL)
+			if (f != NULL && f->type != jbvNull)
 			{
 				JsonbIterator *pit = JsonbIteratorInit(f->val.binary.data);
 				JsonbValue	pv;

@@ -76,6 +76,7 @@ typedef struct MxNodeState
 static MemoryContext mx_load_cxt;
 static MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row */
 
+static void *MxAllocArray(Size n, Size size, bool zero);
 static MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
 static void MxRowSetGrow(MxRowSet *rs);
 static void MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc);
@@ -87,6 +88,23 @@ static bool MxParentKey(MxPathNode *node, int pr, Datum *key);
 static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static void MxAssembleNode(MxPathNode *node);
 static void MxLoadInner(List *requests);
+
+/*
+ * An array of n elements of size bytes (zeroed or not) in the current
+ * context, allowed past 1 GB; too large for PostgreSQL's limits is 54000.
+ */
+static void *
+MxAllocArray(Size n, Size size, bool zero)
+{
+	Size		total = Max(n, 1) * size;
+
+	if (total / size != Max(n, 1) || total > MaxAllocHugeSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many related rows")));
+	return MemoryContextAllocExtended(CurrentMemoryContext, total,
+									  MCXT_ALLOC_HUGE | (zero ? MCXT_ALLOC_ZERO : 0));
+}
 
 /* Opens source and parses its paths into a request (the caller retries on staleness) */
 MxRequest *
@@ -133,7 +151,7 @@ MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype)
 				 errdetail("The primary key column is of type %s, and there is no implicit cast from %s to it.",
 						   format_type_be(src->pk_types[0]), format_type_be(elemtype))));
 	set = MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
-	req->keys = palloc(sizeof(Datum) * Max(n, 1));
+	req->keys = MxAllocArray(n, sizeof(Datum), false);
 	for (i = 0; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -304,11 +322,11 @@ static void
 MxChainRows(MxRowSet *rs)
 {
 	int			nkeys = MxKeySetCount(rs->keys);
-	int		   *last = palloc(sizeof(int) * Max(nkeys, 1));
+	int		   *last = MxAllocArray(nkeys, sizeof(int), false);
 	int			r;
 
-	rs->key_first = palloc(sizeof(int) * Max(nkeys, 1));
-	rs->row_next = palloc(sizeof(int) * Max(rs->nrows, 1));
+	rs->key_first = MxAllocArray(nkeys, sizeof(int), false);
+	rs->row_next = MxAllocArray(rs->nrows, sizeof(int), false);
 	for (r = 0; r < nkeys; r++)
 		rs->key_first[r] = last[r] = -1;
 	for (r = 0; r < rs->nrows; r++)
@@ -343,7 +361,7 @@ MxInstanceRows(MxRequest *req)
 	MxNeededColumns(root, &ncols, &cols);
 	rs = MxNewRowSet(req->source, ncols, cols);
 	st->rows = rs;
-	st->reach = palloc(sizeof(int) * Max(req->ninstances, 1));
+	st->reach = MxAllocArray(req->ninstances, sizeof(int), false);
 	for (r = 0; r < req->ninstances; r++)
 	{
 		Jsonb	   *doc = req->instance_docs[r];
@@ -506,7 +524,7 @@ static void
 MxReach(MxPathNode *node)
 {
 	MxRowSet   *rs = (MxRowSet *) node->group->exec;
-	bool	   *seen = palloc0(sizeof(bool) * Max(rs->nrows, 1));
+	bool	   *seen = MxAllocArray(rs->nrows, sizeof(bool), true);
 	int			r;
 
 	if (node->depth == 0)
@@ -520,8 +538,8 @@ MxReach(MxPathNode *node)
 		MxNodeState *ps = (MxNodeState *) node->parent->exec;
 
 		st->rows = rs;
-		st->reach = palloc(sizeof(int) * Max(rs->nrows, 1));
-		st->parent_key = palloc(sizeof(int) * Max(ps->rows->nrows, 1));
+		st->reach = MxAllocArray(rs->nrows, sizeof(int), false);
+		st->parent_key = MxAllocArray(ps->rows->nrows, sizeof(int), false);
 		for (r = 0; r < ps->rows->nrows; r++)
 			st->parent_key[r] = -1;
 		for (r = 0; r < ps->nreach; r++)
@@ -603,7 +621,7 @@ MxAssembleNode(MxPathNode *node)
 	MxNodeState *st = (MxNodeState *) node->exec;
 	int			r;
 
-	st->final = palloc0(sizeof(Jsonb *) * Max(st->rows->nrows, 1));
+	st->final = MxAllocArray(st->rows->nrows, sizeof(Jsonb *), true);
 	MemoryContextSwitchTo(mx_scratch_cxt);
 	for (r = 0; r < st->nreach; r++)
 	{
@@ -704,7 +722,7 @@ MxLoadInner(List *requests)
 					continue;
 				st = palloc0(sizeof(MxNodeState));
 				st->rows = rs;
-				st->reach = palloc(sizeof(int) * Max(req->nkeys, 1));
+				st->reach = MxAllocArray(req->nkeys, sizeof(int), false);
 				for (i = 0; i < req->nkeys; i++)
 				{
 					int			ki = MxKeySetFind(rs->keys, &req->keys[i]);
