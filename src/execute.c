@@ -308,13 +308,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("keys must be a one-dimensional array")));
 	elemtype = ARR_ELEMTYPE(keys);
-	if (!MxCoercionInit(&co, elemtype, src->pk_types[0], false))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("keys of type %s cannot be matched to the primary key of %s",
-						format_type_be(elemtype), format_type_be_qualified(src->rowtype)),
-				 errdetail("The primary key column is of type %s, and there is no implicit cast from %s to it.",
-						   format_type_be(src->pk_types[0]), format_type_be(elemtype))));
+	MxKeyCoercion(&co, src, elemtype);
 
 	/* distinct keys, converted to the key type, in order of first occurrence */
 	get_typlenbyvalalign(elemtype, &elemlen, &elembyval, &elemalign);

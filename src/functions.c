@@ -211,6 +211,35 @@ MxPathsArg(FunctionCallInfo fcinfo, int argno, Datum **elems, bool **nulls, int 
 	deconstruct_array(paths, TEXTOID, -1, false, TYPALIGN_INT, elems, nulls, n);
 }
 
+/* The keys form's keys argument (anyarray; NULL: none) into req */
+static void
+MxKeysArg(FunctionCallInfo fcinfo, int argno, MxRequest *req)
+{
+	ArrayType  *keys;
+	Oid			elemtype;
+	int16		len;
+	bool		byval;
+	char		align;
+	Datum	   *values;
+	bool	   *nulls;
+	int			n;
+
+	if (PG_ARGISNULL(argno))
+	{
+		MxRequestKeys(req, NULL, NULL, 0, MxGetTable(req->source)->pk_types[0]);
+		return;
+	}
+	keys = PG_GETARG_ARRAYTYPE_P(argno);
+	elemtype = ARR_ELEMTYPE(keys);
+	if (ARR_NDIM(keys) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("keys must be a one-dimensional array")));
+	get_typlenbyvalalign(elemtype, &len, &byval, &align);
+	deconstruct_array(keys, elemtype, len, byval, align, &values, &nulls, &n);
+	MxRequestKeys(req, values, nulls, n, elemtype);
+}
+
 /* A request for source and paths, retried while invalidations arrive */
 static MxRequest *
 MxOpenRequest(Oid source, Datum *paths, bool *nulls, int n)
@@ -259,27 +288,7 @@ prefetch_related(PG_FUNCTION_ARGS)
 	mx_counters.calls++;
 	MxPathsArg(fcinfo, 2, &paths, &pnulls, &npaths);
 	req = MxOpenRequest(PG_GETARG_OID(0), paths, pnulls, npaths);
-	if (PG_ARGISNULL(1))
-		MxRequestKeys(req, NULL, NULL, 0, MxGetTable(req->source)->pk_types[0]);
-	else
-	{
-		ArrayType  *keys = PG_GETARG_ARRAYTYPE_P(1);
-		Oid			elemtype = ARR_ELEMTYPE(keys);
-		int16		len;
-		bool		byval;
-		char		align;
-		Datum	   *values;
-		bool	   *nulls;
-		int			n;
-
-		if (ARR_NDIM(keys) > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("keys must be a one-dimensional array")));
-		get_typlenbyvalalign(elemtype, &len, &byval, &align);
-		deconstruct_array(keys, elemtype, len, byval, align, &values, &nulls, &n);
-		MxRequestKeys(req, values, nulls, n, elemtype);
-	}
+	MxKeysArg(fcinfo, 1, req);
 	req->emit = MxEmitToTuplestore;
 	req->emit_arg = rsinfo;
 	MxLoad(list_make1(req));
@@ -545,27 +554,7 @@ select_related(PG_FUNCTION_ARGS)
 	mx_counters.calls++;
 	MxPathsArg(fcinfo, 2, &paths, &pnulls, &npaths);
 	req = MxOpenRequest(PG_GETARG_OID(0), paths, pnulls, npaths);
-	if (PG_ARGISNULL(1))
-		MxRequestKeys(req, NULL, NULL, 0, MxGetTable(req->source)->pk_types[0]);
-	else
-	{
-		ArrayType  *keys = PG_GETARG_ARRAYTYPE_P(1);
-		Oid			elemtype = ARR_ELEMTYPE(keys);
-		int16		len;
-		bool		byval;
-		char		align;
-		Datum	   *values;
-		bool	   *nulls;
-		int			n;
-
-		if (ARR_NDIM(keys) > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("keys must be a one-dimensional array")));
-		get_typlenbyvalalign(elemtype, &len, &byval, &align);
-		deconstruct_array(keys, elemtype, len, byval, align, &values, &nulls, &n);
-		MxRequestKeys(req, values, nulls, n, elemtype);
-	}
+	MxKeysArg(fcinfo, 1, req);
 
 	src = MxGetTable(req->source);
 	if (req->nkeys > 0)

@@ -243,3 +243,19 @@ MxCoerce(MxCoercion *co, Datum value)
 	co->econtext->caseValue_isNull = false;
 	return ExecEvalExpr(co->expr, co->econtext, &isnull);
 }
+
+/*
+ * Prepares conversion of caller-supplied keys of elemtype to the primary
+ * key type of src by implicit cast; 42804 when there is none.
+ */
+void
+MxKeyCoercion(MxCoercion *co, MxTable *src, Oid elemtype)
+{
+	if (!MxCoercionInit(co, elemtype, src->pk_types[0], false))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("keys of type %s cannot be matched to the primary key of %s",
+						format_type_be(elemtype), format_type_be_qualified(src->rowtype)),
+				 errdetail("The primary key column is of type %s, and there is no implicit cast from %s to it.",
+						   format_type_be(src->pk_types[0]), format_type_be(elemtype))));
+}

@@ -38,5 +38,6 @@ extern Datum *MxKeySetKey(MxKeySet *set, int index);
 
 extern bool MxCoercionInit(MxCoercion *co, Oid from_type, Oid to_type, bool explicit_cast);
 extern Datum MxCoerce(MxCoercion *co, Datum value);
+extern void MxKeyCoercion(MxCoercion *co, MxTable *src, Oid elemtype);
 
 #endif							/* MX_KEYS_H */

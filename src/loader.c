@@ -143,13 +143,7 @@ MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype)
 	int			i;
 
 	MxRequireSinglePrimaryKey(src);
-	if (!MxCoercionInit(&co, elemtype, src->pk_types[0], false))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("keys of type %s cannot be matched to the primary key of %s",
-						format_type_be(elemtype), format_type_be_qualified(src->rowtype)),
-				 errdetail("The primary key column is of type %s, and there is no implicit cast from %s to it.",
-						   format_type_be(src->pk_types[0]), format_type_be(elemtype))));
+	MxKeyCoercion(&co, src, elemtype);
 	set = MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
 	req->keys = MxAllocArray(n, sizeof(Datum), false);
 	for (i = 0; i < n; i++)
