@@ -4,6 +4,7 @@
 #   make install    install it into the server found by pg_config (needs root)
 #   make test       build, install, run every test on a throwaway cluster
 #   make demo       show the extension on a small example schema
+#   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
 
 EXTENSION   = matrx_relations
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
@@ -54,7 +55,7 @@ $(OBJS): $(wildcard src/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql $(EXTENSION).control
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
 
-.PHONY: test demo prereqs
+.PHONY: test demo bench prereqs
 
 prereqs:
 	@test/prereqs.sh
@@ -64,3 +65,6 @@ test: prereqs
 
 demo: prereqs
 	@test/demo.sh
+
+bench: prereqs
+	@test/bench/run.sh

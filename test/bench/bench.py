@@ -1,0 +1,340 @@
+#!/usr/bin/python3
+"""The reference benchmark (shared/BENCH.md): matrx_relations against the
+ways ORMs load relations today, side by side on one server, over loopback
+TCP.  Prints medians, min-max and ratios to prefetch_related per workload,
+and writes out/results.csv and out/scale.png.
+
+Environment: PGHOST (127.0.0.1), PGPORT, PGUSER, PGDATABASE; BENCH_SCALE
+(data scale, default 1.0); BENCH_BATCHES (batches per competitor, default
+200); BENCH_NPLUS1_BATCHES (default 10: N+1 is slow by design).
+Statements are reported as "client+inner": sent by the client, and run
+inside the server by the call (pg_stat_statements, track = all).
+"""
+import csv
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import zlib
+from decimal import Decimal
+
+import psycopg2
+import psycopg2.extras
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
+BATCHES = int(os.environ.get("BENCH_BATCHES", "200"))
+NPLUS1_BATCHES = int(os.environ.get("BENCH_NPLUS1_BATCHES", "10"))
+N_ORDERS = int(1000000 * SCALE)
+
+# jsonb -> Python with exact numbers, the same way for every competitor
+psycopg2.extras.register_default_jsonb(loads=lambda s: json.loads(s, parse_float=Decimal), globally=True)
+
+NESTED = ("customer", "items:order_items.product.tags")
+GROUPED = ("billing_address", "shipping_address")
+
+LATERAL_NESTED = """
+SELECT to_jsonb(o) || jsonb_build_object('customer', c.doc, 'items', COALESCE(i.docs, '[]'::jsonb))
+FROM orders o
+LEFT JOIN LATERAL (SELECT to_jsonb(c) AS doc FROM customers c WHERE c.id = o.customer_id) c ON true
+LEFT JOIN LATERAL (
+    SELECT jsonb_agg(to_jsonb(it) || jsonb_build_object('product', p.doc) ORDER BY it.id) AS docs
+    FROM order_items it
+    LEFT JOIN LATERAL (
+        SELECT to_jsonb(p) || jsonb_build_object('tags', COALESCE(
+            (SELECT jsonb_agg(to_jsonb(t) ORDER BY t.id) FROM tags t
+             WHERE EXISTS (SELECT 1 FROM product_tags pt WHERE pt.product_id = p.id AND pt.tag_id = t.id)),
+            '[]'::jsonb)) AS doc
+        FROM products p WHERE p.id = it.product_id) p ON true
+    WHERE it.order_id = o.id) i ON true
+WHERE o.id = ANY(%s)"""
+
+CTE_NESTED = """
+WITH o AS (SELECT * FROM orders WHERE id = ANY(%s)),
+c AS (SELECT c.id, to_jsonb(c) AS doc FROM customers c WHERE c.id IN (SELECT customer_id FROM o)),
+it AS (SELECT * FROM order_items WHERE order_id IN (SELECT id FROM o)),
+p AS (SELECT * FROM products WHERE id IN (SELECT product_id FROM it)),
+pt AS (SELECT pt.product_id, jsonb_agg(to_jsonb(t) ORDER BY t.id) AS docs
+       FROM product_tags pt JOIN tags t ON t.id = pt.tag_id
+       WHERE pt.product_id IN (SELECT id FROM p) GROUP BY pt.product_id),
+pd AS (SELECT p.id, to_jsonb(p) || jsonb_build_object('tags', COALESCE(pt.docs, '[]'::jsonb)) AS doc
+       FROM p LEFT JOIN pt ON pt.product_id = p.id),
+itd AS (SELECT it.order_id, jsonb_agg(to_jsonb(it) || jsonb_build_object('product', pd.doc) ORDER BY it.id) AS docs
+        FROM it LEFT JOIN pd ON pd.id = it.product_id GROUP BY it.order_id)
+SELECT to_jsonb(o) || jsonb_build_object('customer', c.doc, 'items', COALESCE(itd.docs, '[]'::jsonb))
+FROM o LEFT JOIN c ON c.id = o.customer_id LEFT JOIN itd ON itd.order_id = o.id"""
+
+LATERAL_FK = """
+SELECT to_jsonb(o) || jsonb_build_object('customer', c.doc) FROM orders o
+LEFT JOIN LATERAL (SELECT to_jsonb(c) AS doc FROM customers c WHERE c.id = o.customer_id) c ON true
+WHERE o.id = ANY(%s)"""
+
+LATERAL_GROUPED = """
+SELECT to_jsonb(o) || jsonb_build_object('billing_address', b.doc, 'shipping_address', s.doc) FROM orders o
+LEFT JOIN LATERAL (SELECT to_jsonb(a) AS doc FROM addresses a WHERE a.id = o.billing_address_id) b ON true
+LEFT JOIN LATERAL (SELECT to_jsonb(a) AS doc FROM addresses a WHERE a.id = o.shipping_address_id) s ON true
+WHERE o.id = ANY(%s)"""
+
+
+def connect():
+    conn = psycopg2.connect(host=os.environ.get("PGHOST", "127.0.0.1"), port=os.environ["PGPORT"],
+                            user=os.environ.get("PGUSER", "postgres"),
+                            dbname=os.environ.get("PGDATABASE", "bench"))
+    conn.autocommit = True
+    return conn
+
+
+def rows(cur, sql, *params):
+    cur.execute(sql, params)
+    return [r[0] for r in cur.fetchall()]
+
+
+# ---- competitors: each takes (cur, keys, instances) and returns documents ----
+
+def nplus1(paths):
+    """One statement per order and per relation, from the client."""
+    def run(cur, keys, instances):
+        docs = []
+        for k in keys:
+            cur.execute("SELECT to_jsonb(o) FROM orders o WHERE o.id = %s", (k,))
+            r = cur.fetchone()
+            if r is None:
+                continue
+            d = r[0]
+            if "customer" in paths:
+                d["customer"] = None
+                if d["customer_id"] is not None:
+                    cur.execute("SELECT to_jsonb(c) FROM customers c WHERE c.id = %s", (d["customer_id"],))
+                    d["customer"] = cur.fetchone()[0]
+            for rel in ("billing_address", "shipping_address"):
+                if rel in paths:
+                    cur.execute("SELECT to_jsonb(a) FROM addresses a WHERE a.id = %s", (d[rel + "_id"],))
+                    d[rel] = cur.fetchone()[0]
+            if "items:order_items.product.tags" in paths:
+                d["items"] = rows(cur, "SELECT to_jsonb(i) FROM order_items i WHERE i.order_id = %s ORDER BY i.id", k)
+                for it in d["items"]:
+                    cur.execute("SELECT to_jsonb(p) FROM products p WHERE p.id = %s", (it["product_id"],))
+                    p = cur.fetchone()[0]
+                    p["tags"] = rows(cur, "SELECT to_jsonb(t) FROM tags t JOIN product_tags pt ON pt.tag_id = t.id "
+                                          "WHERE pt.product_id = %s ORDER BY t.id", p["id"])
+                    it["product"] = p
+            docs.append(d)
+        return docs
+    return run
+
+
+def client_batching(paths):
+    """One = ANY($1) statement per edge, rows assembled client-side."""
+    def by_id(cur, sql, ids):
+        return {d["id"]: d for d in rows(cur, sql, list(ids))} if ids else {}
+
+    def run(cur, keys, instances):
+        found = by_id(cur, "SELECT to_jsonb(o) FROM orders o WHERE o.id = ANY(%s)", keys)
+        docs = [found[k] for k in keys if k in found]
+        if "customer" in paths:
+            cs = by_id(cur, "SELECT to_jsonb(c) FROM customers c WHERE c.id = ANY(%s)",
+                       {d["customer_id"] for d in docs if d["customer_id"] is not None})
+            for d in docs:
+                d["customer"] = cs.get(d["customer_id"])
+        if "billing_address" in paths:
+            ads = by_id(cur, "SELECT to_jsonb(a) FROM addresses a WHERE a.id = ANY(%s)",
+                        {d[c] for d in docs for c in ("billing_address_id", "shipping_address_id")})
+            for d in docs:
+                d["billing_address"] = ads.get(d["billing_address_id"])
+                d["shipping_address"] = ads.get(d["shipping_address_id"])
+        if "items:order_items.product.tags" in paths:
+            items = rows(cur, "SELECT to_jsonb(i) FROM order_items i WHERE i.order_id = ANY(%s) ORDER BY i.id",
+                         [d["id"] for d in docs])
+            ps = by_id(cur, "SELECT to_jsonb(p) FROM products p WHERE p.id = ANY(%s)", {i["product_id"] for i in items})
+            tags = {}
+            if ps:
+                cur.execute("SELECT pt.product_id, to_jsonb(t) FROM product_tags pt JOIN tags t ON t.id = pt.tag_id "
+                            "WHERE pt.product_id = ANY(%s) ORDER BY t.id", (list(ps),))
+                for pid, t in cur.fetchall():
+                    tags.setdefault(pid, []).append(t)
+            for p in ps.values():
+                p["tags"] = tags.get(p["id"], [])
+            per_order = {}
+            for i in items:
+                i["product"] = ps.get(i["product_id"])
+                per_order.setdefault(i["order_id"], []).append(i)
+            for d in docs:
+                d["items"] = per_order.get(d["id"], [])
+        return docs
+    return run
+
+
+def sql_competitor(sql):
+    def run(cur, keys, instances):
+        return rows(cur, sql, keys)
+    return run
+
+
+def prefetch_keys(paths):
+    sql = "SELECT d FROM matrx_relations.prefetch_related('orders', %s::bigint[]" + \
+          "".join(", %s" for _ in paths) + ") d"
+
+    def run(cur, keys, instances):
+        return rows(cur, sql, keys, *paths)
+    return run
+
+
+def prefetch_instances(paths):
+    sql = "SELECT matrx_relations.prefetch_related('orders', %s::jsonb" + "".join(", %s" for _ in paths) + ")"
+
+    def run(cur, keys, instances):
+        cur.execute(sql, (instances[1], *paths))
+        return cur.fetchone()[0]
+    return run
+
+
+def select_related(paths):
+    sql = "SELECT d FROM matrx_relations.select_related('orders', %s::bigint[]" + \
+          "".join(", %s" for _ in paths) + ") d"
+
+    def run(cur, keys, instances):
+        return rows(cur, sql, keys, *paths)
+    return run
+
+
+def fetch_related_fk(cur, keys, instances):
+    cur.execute("SELECT source_key, to_jsonb(related) FROM matrx_relations.fetch_related("
+                "NULL::customers, 'orders', 'customer', %s::bigint[])", (keys,))
+    return cur.fetchall()
+
+
+def handwritten_fk(cur, keys, instances):
+    ids = list({i["customer_id"] for i in instances[0] if i["customer_id"] is not None})
+    return rows(cur, "SELECT to_jsonb(c) FROM customers c WHERE c.id = ANY(%s)", ids)
+
+
+# ---- measurement ----
+
+def batches(n, count, seed):
+    rng = random.Random(seed)
+    return [rng.sample(range(1, N_ORDERS + 1), n) for _ in range(count)]
+
+
+def instances_for(cur, keys):
+    """The order rows a client holds (not timed): parsed, and as the JSON text it would send."""
+    cur.execute("SELECT coalesce(jsonb_agg(to_jsonb(o) ORDER BY k.n), '[]')::text "
+                "FROM unnest(%s::bigint[]) WITH ORDINALITY k(id, n) JOIN orders o ON o.id = k.id", (keys,))
+    text = cur.fetchone()[0]
+    return (json.loads(text, parse_float=Decimal), text)
+
+
+def statements_of(cur, fn, keys, inst):
+    """Statements of one call (pg_stat_statements): sent by the client, and run inside the server."""
+    cur.execute("SELECT pg_stat_statements_reset()")
+    fn(cur, keys, inst)
+    cur.execute("SELECT coalesce(sum(calls) FILTER (WHERE toplevel), 0), coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0) "
+                "FROM pg_stat_statements WHERE query NOT LIKE '%%pg_stat_statements%%'")
+    top, inner = cur.fetchone()
+    return "%d+%d" % (top, inner)
+
+
+def canonical(docs):
+    return sorted(json.dumps(d, sort_keys=True, default=str) for d in docs)
+
+
+def measure(cur, workload, n, competitors, reference, count, results):
+    bs = batches(n, count, seed=zlib.crc32(f"{workload}/{n}".encode()))
+    inst = [instances_for(cur, b) for b in bs]
+    ref_docs = canonical(reference(cur, bs[0], inst[0]))
+    table = []
+    for name, fn, runs, check in competitors:
+        fn(cur, bs[0], inst[0])  # warm
+        if check and canonical(fn(cur, bs[0], inst[0])) != ref_docs:
+            print(f"  !! {name}: result differs from prefetch_related", file=sys.stderr)
+            results.append(dict(workload=workload, n=n, competitor=name, error="result differs"))
+            continue
+        times = []
+        for i in range(min(runs, len(bs))):
+            t0 = time.perf_counter()
+            fn(cur, bs[i], inst[i])
+            times.append((time.perf_counter() - t0) * 1000)
+        stmts = statements_of(cur, fn, bs[0], inst[0])
+        table.append((name, statistics.median(times), min(times), max(times), stmts, len(times)))
+    base = next(t[1] for t in table if t[0] == "prefetch_related (keys)")
+    print(f"\n{workload}, N = {n}")
+    print(f"  {'competitor':<34} {'median ms':>10} {'min-max ms':>19} {'ratio':>7} {'statements':>11} {'runs':>5}")
+    for name, med, lo, hi, stmts, k in table:
+        print(f"  {name:<34} {med:10.2f} {lo:9.2f}-{hi:<9.2f} {med / base:7.2f} {stmts:>11} {k:5d}")
+        results.append(dict(workload=workload, n=n, competitor=name, median_ms=round(med, 3),
+                            min_ms=round(lo, 3), max_ms=round(hi, 3), ratio=round(med / base, 3),
+                            statements=stmts, runs=k))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("SHOW server_version")
+    version = cur.fetchone()[0]
+    print(f"machine: {os.cpu_count()} cores, PostgreSQL {version}, scale {SCALE}, "
+          f"{BATCHES} batches per competitor ({NPLUS1_BATCHES} for N+1)")
+    results = []
+
+    def nested_competitors(paths, lateral, cte):
+        c = [("N+1 from a client", nplus1(paths), NPLUS1_BATCHES, True),
+             ("client-side batching", client_batching(paths), BATCHES, True),
+             ("LATERAL + json_agg", sql_competitor(lateral), BATCHES, True)]
+        if cte:
+            c.append(("hand-written set-based CTE", sql_competitor(cte), BATCHES, True))
+        c += [("prefetch_related (keys)", prefetch_keys(paths), BATCHES, True),
+              ("prefetch_related (instances)", prefetch_instances(paths), BATCHES, True),
+              ("select_related", select_related(paths), BATCHES, True)]
+        return c
+
+    fk = nested_competitors(("customer",), LATERAL_FK, None)
+    fk += [("fetch_related (typed rows)", fetch_related_fk, BATCHES, False),
+           ("hand-written = ANY (customers)", handwritten_fk, BATCHES, False)]
+    measure(cur, "fk", 1000, fk, prefetch_keys(("customer",)), BATCHES, results)
+    measure(cur, "nested", 1000, nested_competitors(NESTED, LATERAL_NESTED, CTE_NESTED),
+            prefetch_keys(NESTED), BATCHES, results)
+    measure(cur, "grouped", 1000, nested_competitors(GROUPED, LATERAL_GROUPED, None),
+            prefetch_keys(GROUPED), BATCHES, results)
+    for n in (100, 1000, 10000, 100000):
+        if n > N_ORDERS:
+            continue
+        count = max(3, min(BATCHES, 2000000 // (n * 50)))
+        comps = [c for c in nested_competitors(NESTED, LATERAL_NESTED, CTE_NESTED)
+                 if not (c[0] == "N+1 from a client" and n > 1000)]
+        comps = [(name, fn, min(runs, count), check) for name, fn, runs, check in comps]
+        measure(cur, "scale", n, comps, prefetch_keys(NESTED), count, results)
+
+    with open(os.path.join(OUT, "results.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["workload", "n", "competitor", "median_ms", "min_ms", "max_ms",
+                                          "ratio", "statements", "runs", "error"])
+        w.writeheader()
+        w.writerows(results)
+    plot(results)
+    print(f"\nwritten: {OUT}/results.csv, {OUT}/scale.png")
+
+
+def plot(results):
+    """Time against number of keys for the scale workload (gnuplot)."""
+    scale = [r for r in results if r["workload"] == "scale" and "median_ms" in r]
+    names = sorted({r["competitor"] for r in scale})
+    dat = os.path.join(OUT, "scale.dat")
+    with open(dat, "w") as f:
+        for i, name in enumerate(names):
+            f.write(f'"{name}"\n')
+            for r in sorted((r for r in scale if r["competitor"] == name), key=lambda r: r["n"]):
+                f.write(f'{r["n"]} {r["median_ms"]}\n')
+            f.write("\n\n")
+    script = (f'set terminal pngcairo size 900,600; set output "{OUT}/scale.png";'
+              'set logscale xy; set xlabel "keys (orders)"; set ylabel "median ms";'
+              'set title "nested workload: customer, items.product.tags"; set key left top;'
+              f'plot for [i=0:{len(names) - 1}] "{dat}" index i using 1:2 with linespoints title columnheader(1)')
+    try:
+        subprocess.run(["gnuplot", "-e", script], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"no plot: {e}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
