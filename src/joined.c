@@ -12,9 +12,10 @@
  *							  ORDER BY c.pk) AS d
  *						   FROM child c ... WHERE c.fk = s.pk) l2 ON true
  *															-- per ifk edge
- *		LEFT JOIN LATERAL (... FROM target t ... WHERE EXISTS
- *						   (SELECT FROM junction j WHERE j.a = s.pk
- *							AND t.pk = j.b)) l3 ON true		-- per m2m edge
+ *		LEFT JOIN LATERAL (... FROM (SELECT [DISTINCT] j.b AS v1
+ *								FROM junction j WHERE j.a = s.pk) q
+ *							  JOIN target t ON t.pk = q.v1 ...) l3 ON true
+ *															-- per m2m edge
  *		ORDER BY k.n
  *
  *		where a document is to_jsonb(row) || jsonb_build_object(key, child,
@@ -112,19 +113,40 @@ MxDocExpr(MxPathNode *node, const char *alias, StringInfo from)
 			int			i;
 
 			initStringInfo(&sub);
-			appendStringInfo(&sub, "%s %s", MxQuoteRel(child->table), a);
-			cdoc = MxDocExpr(child, a, &sub);
 			if (rel->nhops == 1)
+			{
+				appendStringInfo(&sub, "%s %s", MxQuoteRel(child->table), a);
 				where = MxHopQuals(&rel->hops[0], alias, a);
+			}
 			else
 			{
+				/*
+				 * The parent's junction rows (distinct target keys unless a
+				 * unique constraint already says so), joined to the target:
+				 * the junction's index drives, each target appears once.
+				 */
+				MxHop	   *h1 = &rel->hops[1];
 				char	   *j = MxNewAlias();
+				char	   *q = MxNewAlias();
+				StringInfoData cols;
 
-				where = psprintf("EXISTS (SELECT FROM %s %s WHERE %s AND %s)",
-								 MxQuoteRel(rel->via), j,
-								 MxHopQuals(&rel->hops[0], alias, j),
-								 MxHopQuals(&rel->hops[1], j, a));
+				initStringInfo(&cols);
+				for (i = 0; i < h1->nkeys; i++)
+					appendStringInfo(&cols, "%s%s.%s AS v%d", i > 0 ? ", " : "", j,
+									 MxQuoteCol(rel->via, h1->outer_cols[i]), i + 1);
+				appendStringInfo(&sub, "(SELECT %s%s FROM %s %s WHERE %s) %s JOIN %s %s ON ",
+								 rel->via_unique ? "" : "DISTINCT ", cols.data,
+								 MxQuoteRel(rel->via), j, MxHopQuals(&rel->hops[0], alias, j),
+								 q, MxQuoteRel(child->table), a);
+				for (i = 0; i < h1->nkeys; i++)
+					appendStringInfo(&sub, "%s%s", i > 0 ? " AND " : "",
+									 MxQual(psprintf("%s.%s", a, MxQuoteCol(child->table, h1->inner_cols[i])),
+											h1->inner_types[i], h1->inner_collations[i], h1->eqops[i],
+											psprintf("%s.v%d", q, i + 1), h1->outer_types[i],
+											h1->collations[i], false));
+				where = "true";
 			}
+			cdoc = MxDocExpr(child, a, &sub);
 			appendStringInfo(from, " LEFT JOIN LATERAL (SELECT pg_catalog.jsonb_agg(%s", cdoc);
 			for (i = 0; i < target->order_ncols; i++)
 				appendStringInfo(from, "%s%s.%s", i == 0 ? " ORDER BY " : ", ", a,
