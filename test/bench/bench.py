@@ -226,10 +226,8 @@ def instances_for(cur, keys):
     return (json.loads(text, parse_float=Decimal), text)
 
 
-def statements_of(cur, fn, keys, inst):
-    """Statements of one call (pg_stat_statements): sent by the client, and run inside the server."""
-    cur.execute("SELECT pg_stat_statements_reset()")
-    fn(cur, keys, inst)
+def statements_counted(cur):
+    """Statements since the last reset (pg_stat_statements): sent by the client, and run inside the server."""
     cur.execute("SELECT coalesce(sum(calls) FILTER (WHERE toplevel), 0), coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0) "
                 "FROM pg_stat_statements WHERE query NOT LIKE '%%pg_stat_statements%%'")
     top, inner = cur.fetchone()
@@ -246,8 +244,11 @@ def measure(cur, workload, n, competitors, reference, count, results):
     ref_docs = canonical(reference(cur, bs[0], inst[0]))
     table = []
     for name, fn, runs, check in competitors:
-        fn(cur, bs[0], inst[0])  # warm
-        if check and canonical(fn(cur, bs[0], inst[0])) != ref_docs:
+        # one untimed call warms up, is checked, and has its statements counted
+        cur.execute("SELECT pg_stat_statements_reset()")
+        docs = fn(cur, bs[0], inst[0])
+        stmts = statements_counted(cur)
+        if check and canonical(docs) != ref_docs:
             print(f"  !! {name}: result differs from prefetch_related", file=sys.stderr)
             results.append(dict(workload=workload, n=n, competitor=name, error="result differs"))
             continue
@@ -256,7 +257,6 @@ def measure(cur, workload, n, competitors, reference, count, results):
             t0 = time.perf_counter()
             fn(cur, bs[i], inst[i])
             times.append((time.perf_counter() - t0) * 1000)
-        stmts = statements_of(cur, fn, bs[0], inst[0])
         table.append((name, statistics.median(times), min(times), max(times), stmts, len(times)))
     base = next(t[1] for t in table if t[0] == "prefetch_related (keys)")
     print(f"\n{workload}, N = {n}")
@@ -326,7 +326,7 @@ def plot(results):
             for r in sorted((r for r in scale if r["competitor"] == name), key=lambda r: r["n"]):
                 f.write(f'{r["n"]} {r["median_ms"]}\n')
             f.write("\n\n")
-    script = (f'set terminal pngcairo size 900,600; set output "{OUT}/scale.png";'
+    script = (f'set terminal pngcairo size 900,600 noenhanced; set output "{OUT}/scale.png";'
               'set logscale xy; set xlabel "keys (orders)"; set ylabel "median ms";'
               'set title "nested workload: customer, items.product.tags"; set key left top;'
               f'plot for [i=0:{len(names) - 1}] "{dat}" index i using 1:2 with linespoints title columnheader(1)')
