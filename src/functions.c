@@ -257,6 +257,32 @@ MxOpenRequest(Oid source, Datum *paths, bool *nulls, int n)
 	return req;
 }
 
+/*
+ * The start of a keys-form call (source regclass, keys anyarray, VARIADIC
+ * relations text[]): argument checks, a materialize-mode SRF, call
+ * bookkeeping, and the request with its distinct keys.
+ */
+static MxRequest *
+MxKeysFormCall(FunctionCallInfo fcinfo)
+{
+	Datum	   *paths;
+	bool	   *pnulls;
+	int			npaths;
+	MxRequest  *req;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	MxEnterCall();
+	mx_counters.calls++;
+	MxPathsArg(fcinfo, 2, &paths, &pnulls, &npaths);
+	req = MxOpenRequest(PG_GETARG_OID(0), paths, pnulls, npaths);
+	MxKeysArg(fcinfo, 1, req);
+	return req;
+}
+
 /* Puts one document into the SRF's tuplestore */
 static void
 MxEmitToTuplestore(void *arg, Jsonb *doc)
@@ -274,21 +300,8 @@ Datum
 prefetch_related(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Datum	   *paths;
-	bool	   *pnulls;
-	int			npaths;
-	MxRequest  *req;
+	MxRequest  *req = MxKeysFormCall(fcinfo);
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be null")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	MxEnterCall();
-	mx_counters.calls++;
-	MxPathsArg(fcinfo, 2, &paths, &pnulls, &npaths);
-	req = MxOpenRequest(PG_GETARG_OID(0), paths, pnulls, npaths);
-	MxKeysArg(fcinfo, 1, req);
 	req->emit = MxEmitToTuplestore;
 	req->emit_arg = rsinfo;
 	MxLoad(list_make1(req));
@@ -539,22 +552,8 @@ Datum
 select_related(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Datum	   *paths;
-	bool	   *pnulls;
-	int			npaths;
-	MxRequest  *req;
+	MxRequest  *req = MxKeysFormCall(fcinfo);
 	MxTable    *src;
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be null")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	MxEnterCall();
-	mx_counters.calls++;
-	MxPathsArg(fcinfo, 2, &paths, &pnulls, &npaths);
-	req = MxOpenRequest(PG_GETARG_OID(0), paths, pnulls, npaths);
-	MxKeysArg(fcinfo, 1, req);
 
 	src = MxGetTable(req->source);
 	if (req->nkeys > 0)

@@ -351,10 +351,24 @@ MxInstanceRows(MxRequest *req)
 	MxRowSet   *rs;
 	int			r;
 	int			c;
+	char	  **names;
+	Oid		   *typids;
+	int32	   *typmods;
 
 	MxNeededColumns(root, &ncols, &cols);
 	rs = MxNewRowSet(req->source, ncols, cols);
 	st->rows = rs;
+	/* the key columns' names and types, looked up once */
+	names = palloc(sizeof(char *) * Max(ncols, 1));
+	typids = palloc(sizeof(Oid) * Max(ncols, 1));
+	typmods = palloc(sizeof(int32) * Max(ncols, 1));
+	for (c = 0; c < ncols; c++)
+	{
+		Oid			collid;
+
+		names[c] = get_attname(req->source, cols[c], false);
+		get_atttypetypmodcoll(req->source, cols[c], &typids[c], &typmods[c], &collid);
+	}
 	st->reach = MxAllocArray(req->ninstances, sizeof(int), false);
 	for (r = 0; r < req->ninstances; r++)
 	{
@@ -365,11 +379,8 @@ MxInstanceRows(MxRequest *req)
 		rs->docs[r] = doc;
 		for (c = 0; c < ncols; c++)
 		{
-			char	   *name = get_attname(req->source, cols[c], false);
+			char	   *name = names[c];
 			JsonbValue *v = getKeyJsonValueFromContainer(&doc->root, name, strlen(name), NULL);
-			Oid			typid;
-			int32		typmod;
-			Oid			collid;
 			Size		at = (Size) r * ncols + c;
 
 			if (v == NULL)
@@ -378,8 +389,7 @@ MxInstanceRows(MxRequest *req)
 						 errmsg("instance %d has no key \"%s\"", r, name),
 						 errdetail("The relations asked for are keyed on column \"%s\" of %s.",
 								   name, format_type_be_qualified(get_rel_type_id(req->source)))));
-			get_atttypetypmodcoll(req->source, cols[c], &typid, &typmod, &collid);
-			rs->extras[at] = MxJsonbToDatum(v, typid, typmod, &rs->extra_nulls[at]);
+			rs->extras[at] = MxJsonbToDatum(v, typids[c], typmods[c], &rs->extra_nulls[at]);
 		}
 		rs->nrows++;
 		st->reach[st->nreach++] = r;
@@ -452,6 +462,10 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 									format_type_be(hop->outer_types[i]),
 									format_type_be(stmt->key_types[i]), node->rel->name)));
 			}
+			/* each parent row's key number, kept for MxReach and assembly */
+			st->parent_key = MxAllocArray(ps->rows->nrows, sizeof(int), false);
+			for (r = 0; r < ps->rows->nrows; r++)
+				st->parent_key[r] = -1;
 			for (r = 0; r < ps->nreach; r++)
 			{
 				Datum		key[MX_MAX_KEYS];
@@ -459,7 +473,7 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 
 				CHECK_FOR_INTERRUPTS();
 				if (MxParentKey(node, ps->reach[r], key))
-					(void) MxKeySetAdd(rs->keys, key, &isnew);
+					st->parent_key[ps->reach[r]] = MxKeySetAdd(rs->keys, key, &isnew);
 			}
 		}
 	}
@@ -513,7 +527,7 @@ MxParentKey(MxPathNode *node, int pr, Datum *key)
 	return true;
 }
 
-/* Marks the rows of its group that node's parents reach */
+/* Marks the rows of its group that node's parents reach (by their key numbers) */
 static void
 MxReach(MxPathNode *node)
 {
@@ -533,21 +547,12 @@ MxReach(MxPathNode *node)
 
 		st->rows = rs;
 		st->reach = MxAllocArray(rs->nrows, sizeof(int), false);
-		st->parent_key = MxAllocArray(ps->rows->nrows, sizeof(int), false);
-		for (r = 0; r < ps->rows->nrows; r++)
-			st->parent_key[r] = -1;
 		for (r = 0; r < ps->nreach; r++)
 		{
-			int			pr = ps->reach[r];
-			Datum		key[MX_MAX_KEYS];
-			int			ki;
+			int			ki = st->parent_key[ps->reach[r]];
 			int			row;
 
 			CHECK_FOR_INTERRUPTS();
-			if (rs->nrows == 0 || !MxParentKey(node, pr, key))
-				continue;
-			ki = MxKeySetFind(rs->keys, key);
-			st->parent_key[pr] = ki;
 			for (row = ki < 0 ? -1 : rs->key_first[ki]; row >= 0; row = rs->row_next[row])
 			{
 				if (!seen[row])
