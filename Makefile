@@ -13,6 +13,7 @@ MODULE_big  = matrx_relations
 OBJS = \
 	src/matrx_relations.o \
 	src/catalog.o \
+	src/metacache.o \
 	src/register.o \
 	src/keys.o \
 	src/sqlgen.o \

@@ -80,15 +80,19 @@ typedef struct MxTable
 	MxRelation *rels;			/* sorted by name, then kind */
 } MxTable;
 
-/* catalog.c */
+/* metacache.c */
 extern void MxCatalogInit(void);
 extern void MxCatalogBeginCall(void);
 extern bool MxCatalogIsStale(void);
 extern uint64 MxCatalogGeneration(void);
 extern MemoryContext MxCatalogContext(void);
 extern void MxCatalogKeepPlan(void *plan);
-extern MxTable *MxOpenTable(Oid relid, const char *role);
+extern void MxNoteInvolved(Oid relid);
 extern MxTable *MxGetTable(Oid relid);
+
+/* catalog.c */
+extern void MxLoadTable(MxTable *t);
+extern MxTable *MxOpenTable(Oid relid, const char *role);
 extern MxTable *MxGetRelations(Oid relid);
 extern MxRelation *MxLookupRelation(MxTable *source, const char *name);
 extern void MxLockRelation(MxRelation *rel);
