@@ -3,9 +3,9 @@
  * assemble.c
  *		Building the output documents.  A row's document is to_jsonb(row)
  *		as the statement returned it, plus one key per relation: an object
- *		or null (fk), an array (ifk, m2m).  Child documents are embedded as
- *		jbvBinary values, which pushJsonbValue copies token by token: no
- *		text in between.
+ *		or null (fk), an array (ifk, m2m).  Documents are written directly
+ *		in jsonb's binary layout, children embedded byte for byte: no text
+ *		in between, and no JsonbValue tree.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,97 +18,70 @@
 
 #include "assemble.h"
 
-static void MxPushDoc(JsonbParseState **state, JsonbIteratorToken tok, Jsonb *doc);
+/* one member of an object being written: a source member or a child */
+typedef struct MxMember
+{
+	const char *key;
+	int			keylen;
+	JEntry		type;			/* a source member's type bits */
+	const char *data;			/* its value's bytes, without padding */
+	uint32		len;
+	MxChildValue *child;		/* or the relation value to write */
+} MxMember;
 
-/* Pushes a whole document as one value or element */
+static void MxPad(StringInfo buf);
+static JEntry MxAppendContainer(StringInfo buf, const JsonbContainer *jc, Size len);
+static JEntry MxAppendArray(StringInfo buf, int n, Jsonb **docs);
+static JEntry MxAppendValue(StringInfo buf, MxMember *m);
+static void MxCheckLength(uint32 totallen);
+static int	MxKeyCmp(const char *a, int alen, const char *b, int blen);
+static int	MxChildCmp(const void *a, const void *b);
+
+/* Pads buf with zeros to a 4-byte boundary, as jsonb aligns containers and numerics */
 static void
-MxPushDoc(JsonbParseState **state, JsonbIteratorToken tok, Jsonb *doc)
+MxPad(StringInfo buf)
 {
-	JsonbValue	v;
+	while (buf->len % sizeof(uint32) != 0)
+		appendStringInfoChar(buf, '\0');
+}
 
-	v.type = jbvBinary;
-	v.val.binary.data = &doc->root;
-	v.val.binary.len = VARSIZE(doc) - VARHDRSZ;
-	(void) pushJsonbValue(state, tok, &v);
+/* A container too large for a jsonb offset is 54000, as jsonb itself says */
+static void
+MxCheckLength(uint32 totallen)
+{
+	if (totallen > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("total size of jsonb object elements exceeds the maximum of %u bytes",
+						JENTRY_OFFLENMASK)));
 }
 
 /*
- * doc (an object) with the children's keys added.  The parse tree is built
- * in the current (scratch) context; the result is serialised into
- * result_cxt, so the caller can reset the scratch context per document.
+ * Appends a whole container (len bytes) as a value; the JEntry's length
+ * counts the padding before it.
  */
-Jsonb *
-MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children,
-				  MemoryContext result_cxt)
+static JEntry
+MxAppendContainer(StringInfo buf, const JsonbContainer *jc, Size len)
 {
-	MemoryContext old;
-	Jsonb	   *result;
-	JsonbParseState *state = NULL;
-	JsonbIterator *it = JsonbIteratorInit(&doc->root);
-	JsonbIteratorToken tok;
-	JsonbValue	v;
-	JsonbValue *res = NULL;
+	int			start = buf->len;
 
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (tok == WJB_END_OBJECT)
-		{
-			int			c;
-
-			for (c = 0; c < nchildren; c++)
-			{
-				MxChildValue *ch = &children[c];
-				JsonbValue	k;
-				int			i;
-
-				k.type = jbvString;
-				k.val.string.val = (char *) ch->key;
-				k.val.string.len = strlen(ch->key);
-				(void) pushJsonbValue(&state, WJB_KEY, &k);
-				if (ch->to_many)
-				{
-					(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
-					for (i = 0; i < ch->n; i++)
-					{
-						CHECK_FOR_INTERRUPTS();
-						MxPushDoc(&state, WJB_ELEM, ch->docs[i]);
-					}
-					(void) pushJsonbValue(&state, WJB_END_ARRAY, NULL);
-				}
-				else if (ch->n > 0)
-					MxPushDoc(&state, WJB_VALUE, ch->docs[0]);
-				else
-				{
-					JsonbValue	null;
-
-					null.type = jbvNull;
-					(void) pushJsonbValue(&state, WJB_VALUE, &null);
-				}
-			}
-		}
-		res = pushJsonbValue(&state, tok,
-							 tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ||
-							 tok == WJB_BEGIN_ARRAY || tok == WJB_END_ARRAY ? NULL : &v);
-	}
-	old = MemoryContextSwitchTo(result_cxt);
-	result = JsonbValueToJsonb(res);
-	MemoryContextSwitchTo(old);
-	return result;
+	MxPad(buf);
+	appendBinaryStringInfo(buf, (const char *) jc, len);
+	MxCheckLength(buf->len - start);
+	return JENTRY_ISCONTAINER | (buf->len - start);
 }
 
 /*
- * A jsonb array of documents (each an object or array), written directly
- * in jsonb's binary layout, the way convertJsonbArray lays it out: the
- * header, one JEntry per element (every JB_OFFSET_STRIDE'th holding the end
- * offset instead of the length), then each element's container, padded to
- * a 4-byte boundary (the padding counting as part of the element).  Going
- * through pushJsonbValue would unpack every document into a JsonbValue
- * tree only to serialise it again.
+ * Appends an array of documents (objects or arrays) as a value, laid out
+ * as convertJsonbArray lays it out: the header, one JEntry per element
+ * (every JB_OFFSET_STRIDE'th holding the end offset instead of the
+ * length), then each element's container, padded to a 4-byte boundary
+ * (the padding counting as part of the element).
  */
-Jsonb *
-MxJsonbArray(int n, Jsonb **docs)
+static JEntry
+MxAppendArray(StringInfo buf, int n, Jsonb **docs)
 {
-	StringInfoData buf;
+	int			start = buf->len;
 	uint32		header = (uint32) n | JB_FARRAY;
 	int			jentries;
 	uint32		totallen = 0;
@@ -119,36 +92,197 @@ MxJsonbArray(int n, Jsonb **docs)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("number of jsonb array elements exceeds the maximum allowed (%u)",
 						JB_CMASK)));
-	initStringInfo(&buf);
-	appendStringInfoSpaces(&buf, VARHDRSZ);
-	appendBinaryStringInfo(&buf, (char *) &header, sizeof(uint32));
-	jentries = buf.len;
-	enlargeStringInfo(&buf, sizeof(JEntry) * n);
-	buf.len += sizeof(JEntry) * n;
-
+	MxPad(buf);
+	appendBinaryStringInfo(buf, (char *) &header, sizeof(uint32));
+	jentries = buf->len;
+	enlargeStringInfo(buf, sizeof(JEntry) * n);
+	buf->len += sizeof(JEntry) * n;
 	for (i = 0; i < n; i++)
 	{
-		int			start = buf.len;
-		uint32		len;
 		JEntry		meta;
 
 		CHECK_FOR_INTERRUPTS();
 		Assert(!JB_ROOT_IS_SCALAR(docs[i]));
-		while (buf.len % sizeof(uint32) != 0)
-			appendStringInfoChar(&buf, '\0');
-		appendBinaryStringInfo(&buf, (char *) &docs[i]->root, VARSIZE(docs[i]) - VARHDRSZ);
-		len = buf.len - start;
-		totallen += len;
-		if (totallen > JENTRY_OFFLENMASK)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("total size of jsonb array elements exceeds the maximum of %u bytes",
-							JENTRY_OFFLENMASK)));
-		meta = JENTRY_ISCONTAINER | len;
+		meta = MxAppendContainer(buf, &docs[i]->root, VARSIZE(docs[i]) - VARHDRSZ);
+		totallen += JBE_OFFLENFLD(meta);
+		MxCheckLength(totallen);
 		if (i % JB_OFFSET_STRIDE == 0)
 			meta = JENTRY_ISCONTAINER | totallen | JENTRY_HAS_OFF;
+		memcpy(buf->data + jentries + sizeof(JEntry) * i, &meta, sizeof(JEntry));
+	}
+	MxCheckLength(buf->len - start);
+	return JENTRY_ISCONTAINER | (buf->len - start);
+}
+
+/* Appends one member's value; returns its JEntry (type and length) */
+static JEntry
+MxAppendValue(StringInfo buf, MxMember *m)
+{
+	MxChildValue *ch = m->child;
+	int			start = buf->len;
+
+	if (ch == NULL)
+	{
+		/* a source member, copied as it is (numerics realigned) */
+		if (m->type == JENTRY_ISNUMERIC || m->type == JENTRY_ISCONTAINER)
+			MxPad(buf);
+		appendBinaryStringInfo(buf, m->data, m->len);
+		return m->type | (buf->len - start);
+	}
+	if (ch->to_many)
+		return MxAppendArray(buf, ch->n, ch->docs);
+	if (ch->n > 0)
+		return MxAppendContainer(buf, &ch->docs[0]->root, VARSIZE(ch->docs[0]) - VARHDRSZ);
+	return JENTRY_ISNULL;
+}
+
+/* jsonb's order of object keys: shorter first, then bytewise */
+static int
+MxKeyCmp(const char *a, int alen, const char *b, int blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return memcmp(a, b, alen);
+}
+
+/* qsort comparator of children by key, in jsonb's key order */
+static int
+MxChildCmp(const void *a, const void *b)
+{
+	const MxChildValue *ca = *(MxChildValue *const *) a;
+	const MxChildValue *cb = *(MxChildValue *const *) b;
+
+	return MxKeyCmp(ca->key, strlen(ca->key), cb->key, strlen(cb->key));
+}
+
+/*
+ * doc (an object) with the children's keys added, written directly in
+ * jsonb's binary layout into result_cxt, as convertJsonbObject lays an
+ * object out: the header, the keys' JEntries then the values', the keys'
+ * bytes then the values'.  doc's members are copied byte for byte and the
+ * children's documents embedded whole: nothing is unpacked into a
+ * JsonbValue tree and serialised again, so nesting costs what copying
+ * costs.  A child key equal to one of doc's keys replaces that member.
+ * Scratch memory goes to the current context.
+ */
+Jsonb *
+MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children,
+				  MemoryContext result_cxt)
+{
+	JsonbContainer *jc = &doc->root;
+	int			nsrc = JsonContainerSize(jc);
+	char	   *base = (char *) &jc->children[nsrc * 2];
+	MxChildValue **sorted = palloc(sizeof(MxChildValue *) * Max(nchildren, 1));
+	MxMember   *members = palloc(sizeof(MxMember) * (nsrc + nchildren));
+	int			nmembers = 0;
+	int			s = 0;
+	int			c = 0;
+	MemoryContext old;
+	StringInfoData buf;
+	uint32		header;
+	int			jentries;
+	uint32		totallen = 0;
+	int			i;
+
+	Assert(JsonContainerIsObject(jc));
+	for (i = 0; i < nchildren; i++)
+		sorted[i] = &children[i];
+	qsort(sorted, nchildren, sizeof(MxChildValue *), MxChildCmp);
+
+	/* merge doc's members (already in key order) with the children */
+	while (s < nsrc || c < nchildren)
+	{
+		MxMember   *m = &members[nmembers++];
+		const char *skey = NULL;
+		int			skeylen = 0;
+		int			cmp;
+
+		if (s < nsrc)
+		{
+			skey = base + getJsonbOffset(jc, s);
+			skeylen = getJsonbLength(jc, s);
+		}
+		if (s >= nsrc)
+			cmp = 1;
+		else if (c >= nchildren)
+			cmp = -1;
+		else
+			cmp = MxKeyCmp(skey, skeylen, sorted[c]->key, strlen(sorted[c]->key));
+		if (cmp < 0)
+		{
+			JEntry		je = jc->children[nsrc + s];
+			uint32		off = getJsonbOffset(jc, nsrc + s);
+			uint32		len = getJsonbLength(jc, nsrc + s);
+
+			m->key = skey;
+			m->keylen = skeylen;
+			m->type = je & JENTRY_TYPEMASK;
+			if (m->type == JENTRY_ISNUMERIC || m->type == JENTRY_ISCONTAINER)
+			{
+				len -= INTALIGN(off) - off;
+				off = INTALIGN(off);
+			}
+			m->data = base + off;
+			m->len = len;
+			m->child = NULL;
+			s++;
+		}
+		else
+		{
+			m->key = sorted[c]->key;
+			m->keylen = strlen(sorted[c]->key);
+			m->child = sorted[c];
+			c++;
+			if (cmp == 0)
+				s++;			/* the relation replaces doc's member */
+		}
+	}
+
+	old = MemoryContextSwitchTo(result_cxt);
+	initStringInfo(&buf);
+	MemoryContextSwitchTo(old);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	header = (uint32) nmembers | JB_FOBJECT;
+	appendBinaryStringInfo(&buf, (char *) &header, sizeof(uint32));
+	jentries = buf.len;
+	enlargeStringInfo(&buf, sizeof(JEntry) * nmembers * 2);
+	buf.len += sizeof(JEntry) * nmembers * 2;
+	for (i = 0; i < nmembers * 2; i++)
+	{
+		MxMember   *m = &members[i % nmembers];
+		JEntry		meta;
+
+		if (i < nmembers)
+		{
+			appendBinaryStringInfo(&buf, m->key, m->keylen);
+			meta = JENTRY_ISSTRING | m->keylen;
+		}
+		else
+			meta = MxAppendValue(&buf, m);
+		totallen += JBE_OFFLENFLD(meta);
+		MxCheckLength(totallen);
+		if (i % JB_OFFSET_STRIDE == 0)
+			meta = (meta & JENTRY_TYPEMASK) | totallen | JENTRY_HAS_OFF;
 		memcpy(buf.data + jentries + sizeof(JEntry) * i, &meta, sizeof(JEntry));
 	}
+	SET_VARSIZE(buf.data, buf.len);
+	return (Jsonb *) buf.data;
+}
+
+/*
+ * A jsonb array of documents (each an object or array), written directly
+ * in jsonb's binary layout (MxAppendArray).  Going through pushJsonbValue
+ * would unpack every document into a JsonbValue tree only to serialise it
+ * again.
+ */
+Jsonb *
+MxJsonbArray(int n, Jsonb **docs)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	(void) MxAppendArray(&buf, n, docs);
 	SET_VARSIZE(buf.data, buf.len);
 	return (Jsonb *) buf.data;
 }

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * assemble.h
- *		jsonb in and out of the loader: documents built with
- *		pushJsonbValue, children embedded as binary containers (never
+ *		jsonb in and out of the loader: documents written directly in
+ *		jsonb's binary layout, children embedded as binary containers (never
  *		serialised to text and parsed again), and key values read out of
  *		the caller's jsonb with the column type's input function.
  *
