@@ -1,6 +1,7 @@
 -- select_related: prefetch_related's documents (equal jsonb, same order)
 -- from exactly one statement: a LEFT JOIN per fk edge, a LATERAL jsonb_agg
--- per ifk edge, the junction in an EXISTS per m2m edge, nested.
+-- per ifk edge, the junction joined and aggregated per m2m edge, nested;
+-- inside the aggregates, unique targets are probed row by row.
 CREATE EXTENSION IF NOT EXISTS matrx_relations;
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 CREATE SCHEMA sr;
@@ -48,6 +49,20 @@ SELECT sr.same('orders', ARRAY(SELECT generate_series(310, -5, -1)), 'customer')
        sr.same('tags', ARRAY[3, 1, 3, 99], 'products.items.order.customer') AS m2m_nested,
        sr.same('orders', ARRAY(SELECT generate_series(1, 300)), 'buyer:customer', 'billing_address.customer',
                'shipping_address', 'items.product.tags', 'items') AS nested;
+-- registered relations: a view as m2m target (no unique key: joined, not
+-- probed), an fk and an ifk; a target with a dropped column
+ALTER TABLE tags ADD COLUMN gone int, ADD COLUMN color text;
+ALTER TABLE tags DROP COLUMN gone;
+UPDATE tags SET color = CASE WHEN id % 2 = 0 THEN 'red' END;
+CREATE VIEW tag_view AS SELECT id, upper(label) AS label FROM tags;
+SELECT matrx_relations.register_relation('products', 'vtags', 'tag_view', '{id}', '{id}',
+    'product_tags', '{product_id}', '{tag_id}');
+SELECT matrx_relations.register_relation('items', 'prod', 'products', '{product_id}', '{id}');
+SELECT matrx_relations.register_relation('products', 'lines', 'items', '{id}', '{product_id}');
+SELECT sr.same('orders', ARRAY(SELECT generate_series(1, 300)), 'items.prod.vtags', 'items.prod.tags',
+               'items.product.lines') AS registered;
+SELECT d -> 'vtags' -> 0 AS vtag, d -> 'tags' -> 0 AS tag
+FROM matrx_relations.select_related('products', ARRAY[2], 'vtags', 'tags') d;
 -- self-references, both directions
 SELECT sr.same('employees', ARRAY[5, 4, 3, 2, 1], 'manager.manager.manager', 'employees.employees') AS self;
 -- composite fk (with a NULL part), composite ifk and composite junction below it

@@ -406,6 +406,7 @@ MxDiscover(MxTable *t)
 		size_t		len = strlen(col);
 
 		r->kind = MX_KIND_FK;
+		r->target_unique = true;	/* an FK references a unique key */
 		r->source = relid;
 		r->target = fk->confrelid;
 		r->conoid = fk->conoid;
@@ -477,6 +478,7 @@ MxDiscover(MxTable *t)
 
 			r = palloc0(sizeof(MxRelation));
 			r->kind = MX_KIND_M2M;
+			r->target_unique = true;
 			r->source = relid;
 			r->target = fk2->confrelid;
 			r->via = junction;

@@ -60,6 +60,8 @@ typedef struct MxRelation
 	int			nhops;			/* 1, or 2 for m2m */
 	MxHop		hops[2];
 	bool		via_unique;		/* m2m: junction pairs are unique */
+	bool		target_unique;	/* fk, m2m: the last hop reads a unique key of the
+								 * target (one index probe per lookup) */
 } MxRelation;
 
 /* What matrx_relations knows about one table, view or foreign table */

@@ -290,10 +290,12 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 		memcpy(both, vscols, sizeof(AttrNumber) * ns);
 		memcpy(both + ns, vtcols, sizeof(AttrNumber) * nt);
 		rel->via_unique = MxColumnsCoverUnique(via, ns + nt, both, false);
+		rel->target_unique = MxColumnsCoverUnique(target, nt, tcols, false);
 	}
 	else
 	{
 		rel->kind = MxColumnsCoverUnique(target, nt, tcols, false) ? MX_KIND_FK : MX_KIND_IFK;
+		rel->target_unique = (rel->kind == MX_KIND_FK);
 		rel->nhops = 1;
 		if (!MxFillHop(&rel->hops[0], source, target, ns, scols, tcols,
 					   rel->kind == MX_KIND_FK, raise))
