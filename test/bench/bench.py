@@ -10,6 +10,7 @@ Environment: PGHOST (127.0.0.1), PGPORT, PGUSER, PGDATABASE; BENCH_SCALE
 Statements are reported as "client+inner": sent by the client, and run
 inside the server by the call (pg_stat_statements, track = all).
 """
+import copy
 import csv
 import json
 import os
@@ -17,6 +18,7 @@ import random
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from decimal import Decimal
@@ -182,12 +184,26 @@ def prefetch_keys(paths):
     return run
 
 
+# the columns each first-level relation of orders reads: what an ORM's model
+# metadata tells it to send in the instances form
+KEY_COLUMNS = {"customer": ["customer_id"], "billing_address": ["billing_address_id"],
+               "shipping_address": ["shipping_address_id"], "items": ["id"]}
+
+
 def prefetch_instances(paths):
+    """The instances form as an ORM's prefetch_related(instances, ...) uses it:
+    send the key columns of the objects it holds, attach what comes back."""
     sql = "SELECT matrx_relations.prefetch_related('orders', %s::jsonb" + "".join(", %s" for _ in paths) + ")"
+    outkeys = [p.split(".")[0].split(":")[0] for p in paths]
+    cols = sorted({c for k in outkeys for c in KEY_COLUMNS[k]})
 
     def run(cur, keys, instances):
-        cur.execute(sql, (instances[1], *paths))
-        return cur.fetchone()[0]
+        held = instances[0]
+        cur.execute(sql, (json.dumps([{c: o[c] for c in cols} for o in held]), *paths))
+        for o, r in zip(held, cur.fetchone()[0]):
+            for k in outkeys:
+                o[k] = r[k]
+        return held
     return run
 
 
@@ -207,8 +223,14 @@ def fetch_related_fk(cur, keys, instances):
 
 
 def handwritten_fk(cur, keys, instances):
-    ids = list({i["customer_id"] for i in instances[0] if i["customer_id"] is not None})
-    return rows(cur, "SELECT to_jsonb(c) FROM customers c WHERE c.id = ANY(%s)", ids)
+    """The best a client can do for one fk edge: one = ANY statement for the
+    distinct keys of the objects it holds, then attach."""
+    held = instances[0]
+    ids = list({o["customer_id"] for o in held if o["customer_id"] is not None})
+    found = {d["id"]: d for d in rows(cur, "SELECT to_jsonb(c) FROM customers c WHERE c.id = ANY(%s)", ids)}
+    for o in held:
+        o["customer"] = found.get(o["customer_id"])
+    return held
 
 
 # ---- measurement ----
@@ -219,11 +241,10 @@ def batches(n, count, seed):
 
 
 def instances_for(cur, keys):
-    """The order rows a client holds (not timed): parsed, and as the JSON text it would send."""
+    """The order rows a client holds (loaded before timing), as parsed objects."""
     cur.execute("SELECT coalesce(jsonb_agg(to_jsonb(o) ORDER BY k.n), '[]')::text "
                 "FROM unnest(%s::bigint[]) WITH ORDINALITY k(id, n) JOIN orders o ON o.id = k.id", (keys,))
-    text = cur.fetchone()[0]
-    return (json.loads(text, parse_float=Decimal), text)
+    return (json.loads(cur.fetchone()[0], parse_float=Decimal),)
 
 
 def statements_counted(cur):
@@ -234,19 +255,59 @@ def statements_counted(cur):
     return "%d+%d" % (top, inner)
 
 
+def rss_anon_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def with_peak_memory(fn, keys, instances):
+    """Runs fn on a fresh connection while sampling its backend's anonymous
+    memory (RssAnon in /proc, every millisecond: the server is local);
+    returns fn's result and the peak growth over the backend's baseline, in kB."""
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("SELECT pg_backend_pid()")
+    pid = cur.fetchone()[0]
+    base = rss_anon_kb(pid)
+    peak = [base]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_anon_kb(pid))
+            time.sleep(0.001)
+    t = threading.Thread(target=sample)
+    t.start()
+    try:
+        docs = fn(cur, keys, instances)
+    finally:
+        done.set()
+        t.join()
+    peak[0] = max(peak[0], rss_anon_kb(pid))
+    conn.close()
+    return docs, peak[0] - base
+
+
 def canonical(docs):
     return sorted(json.dumps(d, sort_keys=True, default=str) for d in docs)
 
 
-def measure(cur, workload, n, competitors, reference, count, results):
+def measure(cur, workload, n, competitors, reference, count, results, memory=False):
     bs = batches(n, count, seed=zlib.crc32(f"{workload}/{n}".encode()))
     inst = [instances_for(cur, b) for b in bs]
     ref_docs = canonical(reference(cur, bs[0], inst[0]))
     table = []
     for name, fn, runs, check in competitors:
         # one untimed call warms up, is checked, and has its statements counted
+        # (with memory: on a fresh backend, its peak memory sampled)
         cur.execute("SELECT pg_stat_statements_reset()")
-        docs = fn(cur, bs[0], inst[0])
+        if memory:
+            docs, peak_kb = with_peak_memory(fn, bs[0], copy.deepcopy(inst[0]))
+        else:
+            docs, peak_kb = fn(cur, bs[0], copy.deepcopy(inst[0])), None
         stmts = statements_counted(cur)
         if check and canonical(docs) != ref_docs:
             print(f"  !! {name}: result differs from prefetch_related", file=sys.stderr)
@@ -257,15 +318,17 @@ def measure(cur, workload, n, competitors, reference, count, results):
             t0 = time.perf_counter()
             fn(cur, bs[i], inst[i])
             times.append((time.perf_counter() - t0) * 1000)
-        table.append((name, statistics.median(times), min(times), max(times), stmts, len(times)))
+        table.append((name, statistics.median(times), min(times), max(times), stmts, len(times), peak_kb))
     base = next(t[1] for t in table if t[0] == "prefetch_related (keys)")
     print(f"\n{workload}, N = {n}")
-    print(f"  {'competitor':<34} {'median ms':>10} {'min-max ms':>19} {'ratio':>7} {'statements':>11} {'runs':>5}")
-    for name, med, lo, hi, stmts, k in table:
-        print(f"  {name:<34} {med:10.2f} {lo:9.2f}-{hi:<9.2f} {med / base:7.2f} {stmts:>11} {k:5d}")
+    print(f"  {'competitor':<34} {'median ms':>10} {'min-max ms':>19} {'ratio':>7} {'statements':>11} {'runs':>5}"
+          + (f" {'backend peak MB':>16}" if memory else ""))
+    for name, med, lo, hi, stmts, k, peak_kb in table:
+        print(f"  {name:<34} {med:10.2f} {lo:9.2f}-{hi:<9.2f} {med / base:7.2f} {stmts:>11} {k:5d}"
+              + (f" {peak_kb / 1024:16.1f}" if memory else ""))
         results.append(dict(workload=workload, n=n, competitor=name, median_ms=round(med, 3),
                             min_ms=round(lo, 3), max_ms=round(hi, 3), ratio=round(med / base, 3),
-                            statements=stmts, runs=k))
+                            statements=stmts, runs=k, backend_peak_kb=peak_kb))
 
 
 def main():
@@ -291,7 +354,7 @@ def main():
 
     fk = nested_competitors(("customer",), LATERAL_FK, None)
     fk += [("fetch_related (typed rows)", fetch_related_fk, BATCHES, False),
-           ("hand-written = ANY (customers)", handwritten_fk, BATCHES, False)]
+           ("hand-written = ANY + attach", handwritten_fk, BATCHES, True)]
     measure(cur, "fk", 1000, fk, prefetch_keys(("customer",)), BATCHES, results)
     measure(cur, "nested", 1000, nested_competitors(NESTED, LATERAL_NESTED, CTE_NESTED),
             prefetch_keys(NESTED), BATCHES, results)
@@ -304,11 +367,11 @@ def main():
         comps = [c for c in nested_competitors(NESTED, LATERAL_NESTED, CTE_NESTED)
                  if not (c[0] == "N+1 from a client" and n > 1000)]
         comps = [(name, fn, min(runs, count), check) for name, fn, runs, check in comps]
-        measure(cur, "scale", n, comps, prefetch_keys(NESTED), count, results)
+        measure(cur, "scale", n, comps, prefetch_keys(NESTED), count, results, memory=(n == 100000))
 
     with open(os.path.join(OUT, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["workload", "n", "competitor", "median_ms", "min_ms", "max_ms",
-                                          "ratio", "statements", "runs", "error"])
+                                          "ratio", "statements", "runs", "backend_peak_kb", "error"])
         w.writeheader()
         w.writerows(results)
     plot(results)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench: a throwaway cluster listening on loopback, the shop data at
 # BENCH_SCALE, then test/bench/bench.py.  See shared/BENCH.md.
+# jit is off: compiling the larger competitors' plans costs them up to
+# 400 ms a call, which would measure LLVM rather than the query shapes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/cluster.sh
@@ -14,7 +16,7 @@ if ! /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || ! command -v gnuplot >
 fi
 make -s >/dev/null && make -s install >/dev/null
 CLUSTER_LISTEN=127.0.0.1 cluster_start "shared_buffers = '1GB'" "work_mem = '64MB'" "max_wal_size = '4GB'" \
-    "checkpoint_timeout = '30min'" "autovacuum = off"
+    "checkpoint_timeout = '30min'" "autovacuum = off" "jit = off"
 export PGHOST=127.0.0.1
 "$PGBIN/createdb" bench
 echo "bench: generating data (BENCH_SCALE=${BENCH_SCALE:-1.0}) ..."
