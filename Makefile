@@ -19,6 +19,7 @@ OBJS = \
 	src/sqlgen.o \
 	src/path.o \
 	src/loader.o \
+	src/cache.o \
 	src/assemble.o \
 	src/joined.o \
 	src/execute.o \

@@ -14,6 +14,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "assemble.h"
@@ -30,6 +31,8 @@ typedef struct MxMember
 } MxMember;
 
 static void MxPad(StringInfo buf);
+static void MxInitBuffer(StringInfo buf, Size bound, MemoryContext cxt);
+static Size MxDocsBound(int n, Jsonb **docs);
 static JEntry MxAppendContainer(StringInfo buf, const JsonbContainer *jc, Size len);
 static JEntry MxAppendArray(StringInfo buf, int n, Jsonb **docs);
 static JEntry MxAppendValue(StringInfo buf, MxMember *m);
@@ -43,6 +46,39 @@ MxPad(StringInfo buf)
 {
 	while (buf->len % sizeof(uint32) != 0)
 		appendStringInfoChar(buf, '\0');
+}
+
+/*
+ * A buffer of bound bytes in cxt (a bound past MaxAllocSize: a default
+ * one, which grows until StringInfo's own limit, 54000).  Sized once, the
+ * document is written without a repalloc.
+ */
+static void
+MxInitBuffer(StringInfo buf, Size bound, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	if (bound < MaxAllocSize)
+	{
+		buf->data = palloc(bound + 1);
+		buf->maxlen = bound + 1;
+		resetStringInfo(buf);
+	}
+	else
+		initStringInfo(buf);
+	MemoryContextSwitchTo(old);
+}
+
+/* At most how many bytes an array of docs takes as a value (padding included) */
+static Size
+MxDocsBound(int n, Jsonb **docs)
+{
+	Size		bound = 2 * sizeof(uint32) + sizeof(JEntry) * (Size) n;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		bound += VARSIZE(docs[i]) - VARHDRSZ + sizeof(uint32);
+	return bound;
 }
 
 /* A container too large for a jsonb offset is 54000, as jsonb itself says */
@@ -177,7 +213,7 @@ MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children,
 	int			nmembers = 0;
 	int			s = 0;
 	int			c = 0;
-	MemoryContext old;
+	Size		bound;
 	StringInfoData buf;
 	uint32		header;
 	int			jentries;
@@ -238,9 +274,13 @@ MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children,
 		}
 	}
 
-	old = MemoryContextSwitchTo(result_cxt);
-	initStringInfo(&buf);
-	MemoryContextSwitchTo(old);
+	/* room for doc, the children and their keys, entries and padding */
+	bound = VARSIZE(doc) + sizeof(uint32) + 2 * sizeof(JEntry) * (Size) nmembers;
+	for (i = 0; i < nchildren; i++)
+		bound += strlen(children[i].key) + sizeof(uint32) +
+			(children[i].to_many ? MxDocsBound(children[i].n, children[i].docs) :
+			 children[i].n > 0 ? VARSIZE(children[i].docs[0]) : 0);
+	MxInitBuffer(&buf, bound, result_cxt);
 	appendStringInfoSpaces(&buf, VARHDRSZ);
 	header = (uint32) nmembers | JB_FOBJECT;
 	appendBinaryStringInfo(&buf, (char *) &header, sizeof(uint32));
@@ -280,7 +320,7 @@ MxJsonbArray(int n, Jsonb **docs)
 {
 	StringInfoData buf;
 
-	initStringInfo(&buf);
+	MxInitBuffer(&buf, VARHDRSZ + MxDocsBound(n, docs), CurrentMemoryContext);
 	appendStringInfoSpaces(&buf, VARHDRSZ);
 	(void) MxAppendArray(&buf, n, docs);
 	SET_VARSIZE(buf.data, buf.len);

@@ -22,6 +22,7 @@
 #include "catalog.h"
 #include "execute.h"
 #include "assemble.h"
+#include "cache.h"
 #include "loader.h"
 #include "matrx_relations.h"
 #include "path.h"
@@ -522,14 +523,26 @@ stats(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(mx_counters.calls);
 	values[1] = Int64GetDatum(mx_counters.statements);
 	values[2] = Int64GetDatum(mx_counters.rows_fetched);
-	/* the relation cache (issue 5) does not exist yet: it holds nothing */
-	values[3] = Int64GetDatum(0);
-	values[4] = Int64GetDatum(0);
-	values[5] = Int64GetDatum(0);
-	values[6] = Int64GetDatum(0);
-	values[7] = Int64GetDatum(0);
+	values[3] = Int64GetDatum(mx_counters.cache_hits);
+	values[4] = Int64GetDatum(mx_counters.cache_misses);
+	values[5] = Int64GetDatum(MxCacheEntries());
+	values[6] = Int64GetDatum(MxCacheBytes());
+	values[7] = Int64GetDatum(mx_counters.cache_invalidations);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
+}
+
+/* cache_reset(): empties this backend's relation cache */
+PG_FUNCTION_INFO_V1(cache_reset);
+Datum
+cache_reset(PG_FUNCTION_ARGS)
+{
+	/* inside a running load (a view calling this), the load's hits stay valid */
+	if (MxCallDepth() > 0)
+		MxCacheFlush();
+	else
+		MxCacheReset();
+	PG_RETURN_VOID();
 }
 
 /* Row callback of select_related: its one column into the tuplestore */

@@ -38,12 +38,7 @@ struct MxKeySet
 {
 	MemoryContext cxt;
 	int			nkeys;
-	FmgrInfo	hash_fn[MX_MAX_KEYS];
-	FmgrInfo	eq_fn[MX_MAX_KEYS];
-	Oid			collations[MX_MAX_KEYS];
-	bool		byval[MX_MAX_KEYS];
-	int16		typlen[MX_MAX_KEYS];
-	bool		has_hash[MX_MAX_KEYS];
+	MxKeyFuncs	f;
 	Datum	   *keys;			/* count * nkeys values */
 	int			count;
 	int			capacity;
@@ -51,8 +46,6 @@ struct MxKeySet
 	struct mxkeys_hash *table;
 };
 
-static uint32 MxKeyHash(MxKeySet *set, const Datum *values);
-static bool MxKeyEqual(MxKeySet *set, const Datum *a, const Datum *b);
 
 /* the probe key is index -1; stored keys are found by number */
 #define MX_KEY_VALUES(set, i) ((i) < 0 ? (set)->probe : (set)->keys + (Size) (i) * (set)->nkeys)
@@ -61,8 +54,8 @@ static bool MxKeyEqual(MxKeySet *set, const Datum *a, const Datum *b);
 #define SH_ELEMENT_TYPE MxKeyEntry
 #define SH_KEY_TYPE int
 #define SH_KEY index
-#define SH_HASH_KEY(tb, key) MxKeyHash((MxKeySet *) (tb)->private_data, MX_KEY_VALUES((MxKeySet *) (tb)->private_data, key))
-#define SH_EQUAL(tb, a, b) MxKeyEqual((MxKeySet *) (tb)->private_data, \
+#define SH_HASH_KEY(tb, key) MxKeyHash(&((MxKeySet *) (tb)->private_data)->f, MX_KEY_VALUES((MxKeySet *) (tb)->private_data, key))
+#define SH_EQUAL(tb, a, b) MxKeyEqual(&((MxKeySet *) (tb)->private_data)->f, \
 	MX_KEY_VALUES((MxKeySet *) (tb)->private_data, a), MX_KEY_VALUES((MxKeySet *) (tb)->private_data, b))
 #define SH_STORE_HASH
 #define SH_GET_HASH(tb, a) ((a)->hash)
@@ -71,15 +64,17 @@ static bool MxKeyEqual(MxKeySet *set, const Datum *a, const Datum *b);
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
-/* Creates an empty key set for keys of the given column types */
-MxKeySet *
-MxKeySetCreate(MemoryContext cxt, int nkeys, const Oid *types, const Oid *collations)
+/*
+ * Looks up the type cache's hash and equality functions of each key
+ * column (FmgrInfos in cxt); 42883 when a type has no equality.
+ */
+void
+MxKeyFuncsInit(MxKeyFuncs *f, MemoryContext cxt, int nkeys, const Oid *types,
+			   const Oid *collations)
 {
-	MxKeySet   *set = MemoryContextAllocZero(cxt, sizeof(MxKeySet));
 	int			i;
 
-	set->cxt = cxt;
-	set->nkeys = nkeys;
+	f->nkeys = nkeys;
 	for (i = 0; i < nkeys; i++)
 	{
 		TypeCacheEntry *tc = lookup_type_cache(types[i],
@@ -90,17 +85,28 @@ MxKeySetCreate(MemoryContext cxt, int nkeys, const Oid *types, const Oid *collat
 					(errcode(ERRCODE_UNDEFINED_FUNCTION),
 					 errmsg("could not identify an equality operator for type %s",
 							format_type_be(types[i]))));
-		fmgr_info_cxt(tc->eq_opr_finfo.fn_oid, &set->eq_fn[i], cxt);
+		fmgr_info_cxt(tc->eq_opr_finfo.fn_oid, &f->eq_fn[i], cxt);
 		/* without a hash function every key hashes alike: slower, still exact */
-		set->has_hash[i] = OidIsValid(tc->hash_proc_finfo.fn_oid);
-		if (set->has_hash[i])
-			fmgr_info_cxt(tc->hash_proc_finfo.fn_oid, &set->hash_fn[i], cxt);
-		set->collations[i] = collations ? collations[i] : InvalidOid;
-		if (!OidIsValid(set->collations[i]) && type_is_collatable(types[i]))
-			set->collations[i] = DEFAULT_COLLATION_OID;
-		set->byval[i] = tc->typbyval;
-		set->typlen[i] = tc->typlen;
+		f->has_hash[i] = OidIsValid(tc->hash_proc_finfo.fn_oid);
+		if (f->has_hash[i])
+			fmgr_info_cxt(tc->hash_proc_finfo.fn_oid, &f->hash_fn[i], cxt);
+		f->collations[i] = collations ? collations[i] : InvalidOid;
+		if (!OidIsValid(f->collations[i]) && type_is_collatable(types[i]))
+			f->collations[i] = DEFAULT_COLLATION_OID;
+		f->byval[i] = tc->typbyval;
+		f->typlen[i] = tc->typlen;
 	}
+}
+
+/* Creates an empty key set for keys of the given column types */
+MxKeySet *
+MxKeySetCreate(MemoryContext cxt, int nkeys, const Oid *types, const Oid *collations)
+{
+	MxKeySet   *set = MemoryContextAllocZero(cxt, sizeof(MxKeySet));
+
+	set->cxt = cxt;
+	set->nkeys = nkeys;
+	MxKeyFuncsInit(&set->f, cxt, nkeys, types, collations);
 	set->capacity = 64;
 	set->keys = MemoryContextAlloc(cxt, sizeof(Datum) * set->capacity * nkeys);
 	set->table = mxkeys_create(cxt, 64, set);
@@ -108,31 +114,31 @@ MxKeySetCreate(MemoryContext cxt, int nkeys, const Oid *types, const Oid *collat
 }
 
 /* Combined hash of a key tuple */
-static uint32
-MxKeyHash(MxKeySet *set, const Datum *values)
+uint32
+MxKeyHash(const MxKeyFuncs *f, const Datum *values)
 {
 	uint32		h = 0;
 	int			i;
 
-	for (i = 0; i < set->nkeys; i++)
+	for (i = 0; i < f->nkeys; i++)
 	{
 		uint32		hi = 0;
 
-		if (set->has_hash[i])
-			hi = DatumGetUInt32(FunctionCall1Coll(&set->hash_fn[i], set->collations[i], values[i]));
+		if (f->has_hash[i])
+			hi = DatumGetUInt32(FunctionCall1Coll((FmgrInfo *) &f->hash_fn[i], f->collations[i], values[i]));
 		h = hash_combine(h, hi);
 	}
 	return h;
 }
 
 /* Equality of two key tuples, column by column */
-static bool
-MxKeyEqual(MxKeySet *set, const Datum *a, const Datum *b)
+bool
+MxKeyEqual(const MxKeyFuncs *f, const Datum *a, const Datum *b)
 {
 	int			i;
 
-	for (i = 0; i < set->nkeys; i++)
-		if (!DatumGetBool(FunctionCall2Coll(&set->eq_fn[i], set->collations[i], a[i], b[i])))
+	for (i = 0; i < f->nkeys; i++)
+		if (!DatumGetBool(FunctionCall2Coll((FmgrInfo *) &f->eq_fn[i], f->collations[i], a[i], b[i])))
 			return false;
 	return true;
 }
@@ -166,7 +172,7 @@ MxKeySetAdd(MxKeySet *set, const Datum *values, bool *isnew)
 	}
 	for (i = 0; i < set->nkeys; i++)
 		set->keys[(Size) set->count * set->nkeys + i] =
-			datumCopy(values[i], set->byval[i], set->typlen[i]);
+			datumCopy(values[i], set->f.byval[i], set->f.typlen[i]);
 	/* the entry now stands for the stored copy, under the same hash */
 	e->index = set->count++;
 	*isnew = true;

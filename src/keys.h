@@ -20,6 +20,18 @@
 
 typedef struct MxKeySet MxKeySet;
 
+/* how to hash and compare key tuples of given column types */
+typedef struct MxKeyFuncs
+{
+	int			nkeys;
+	FmgrInfo	hash_fn[MX_MAX_KEYS];
+	FmgrInfo	eq_fn[MX_MAX_KEYS];
+	Oid			collations[MX_MAX_KEYS];
+	bool		byval[MX_MAX_KEYS];
+	int16		typlen[MX_MAX_KEYS];
+	bool		has_hash[MX_MAX_KEYS];
+} MxKeyFuncs;
+
 /* converts values of one type to another with SQL's implicit cast */
 typedef struct MxCoercion
 {
@@ -29,6 +41,10 @@ typedef struct MxCoercion
 	ExprContext *econtext;
 } MxCoercion;
 
+extern void MxKeyFuncsInit(MxKeyFuncs *f, MemoryContext cxt, int nkeys, const Oid *types,
+						   const Oid *collations);
+extern uint32 MxKeyHash(const MxKeyFuncs *f, const Datum *values);
+extern bool MxKeyEqual(const MxKeyFuncs *f, const Datum *a, const Datum *b);
 extern MxKeySet *MxKeySetCreate(MemoryContext cxt, int nkeys, const Oid *types,
 								const Oid *collations);
 extern int	MxKeySetAdd(MxKeySet *set, const Datum *values, bool *isnew);

@@ -11,8 +11,9 @@
  *		1. gather the keys every node of the group needs from its parent's
  *		   rows (NULL parts: no lookup), deduplicated in a key set hashed
  *		   with the type cache's functions;
- *		2. run the group's one statement with the keys as array parameters
- *		   (none at all when there are no keys);
+ *		2. take the keys the relation cache holds from it (cache.c), and run
+ *		   the group's one statement with the others as array parameters
+ *		   (none at all when there are none); then cache what it returned;
  *		3. chain the returned rows per key, in arrival order (the statement
  *		   orders them by the target's primary key), and mark for every node
  *		   the rows its parents reach;
@@ -34,6 +35,7 @@
 #include "utils/memutils.h"
 
 #include "assemble.h"
+#include "cache.h"
 #include "catalog.h"
 #include "execute.h"
 #include "keys.h"
@@ -81,6 +83,8 @@ static MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
 static void MxRowSetGrow(MxRowSet *rs);
 static void MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc);
 static void MxChainRows(MxRowSet *rs);
+static void MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows);
+static void MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k);
 static void MxInstanceRows(MxRequest *req);
 static void MxRunGroup(MxEdgeGroup *g, List *requests);
 static void MxReach(MxPathNode *node);
@@ -88,6 +92,9 @@ static bool MxParentKey(MxPathNode *node, int pr, Datum *key);
 static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static void MxAssembleNode(MxPathNode *node);
 static void MxLoadInner(List *requests);
+static void MxTreeSignature(MxPathNode *node, StringInfo buf, Oid *relids, int *nrelids);
+static void MxRootCache(MxRequest *req);
+static void MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc);
 
 /*
  * An array of n elements of size bytes (zeroed or not) in the current
@@ -337,6 +344,58 @@ MxChainRows(MxRowSet *rs)
 	pfree(last);
 }
 
+/* Appends the cached rows of key number k (used in place, not copied) */
+static void
+MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows)
+{
+	int			i;
+
+	for (i = 0; i < rows->nrows; i++)
+	{
+		int			r;
+
+		MxRowSetGrow(rs);
+		r = rs->nrows++;
+		rs->row_key[r] = k;
+		rs->docs[r] = (Jsonb *) DatumGetPointer(rows->values[i]);
+		memcpy(&rs->extras[(Size) r * rs->nextra], &rows->extras[(Size) i * rs->nextra],
+			   sizeof(Datum) * rs->nextra);
+		memcpy(&rs->extra_nulls[(Size) r * rs->nextra], &rows->extra_nulls[(Size) i * rs->nextra],
+			   sizeof(bool) * rs->nextra);
+	}
+}
+
+/* Caches the rows the statement returned for key number k (chained) */
+static void
+MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k)
+{
+	int			n = 0;
+	int			r;
+	Datum	   *values;
+	Datum	   *extras;
+	bool	   *nulls;
+
+	for (r = rs->key_first[k]; r >= 0; r = rs->row_next[r])
+		n++;
+	values = palloc(sizeof(Datum) * Max(n, 1));
+	extras = palloc(sizeof(Datum) * Max(n * rs->nextra, 1));
+	nulls = palloc(sizeof(bool) * Max(n * rs->nextra, 1));
+	n = 0;
+	for (r = rs->key_first[k]; r >= 0; r = rs->row_next[r])
+	{
+		values[n] = PointerGetDatum(rs->docs[r]);
+		memcpy(&extras[(Size) n * rs->nextra], &rs->extras[(Size) r * rs->nextra],
+			   sizeof(Datum) * rs->nextra);
+		memcpy(&nulls[(Size) n * rs->nextra], &rs->extra_nulls[(Size) r * rs->nextra],
+			   sizeof(bool) * rs->nextra);
+		n++;
+	}
+	MxCachePut(space, MxKeySetKey(rs->keys, k), n, values, extras, nulls);
+	pfree(values);
+	pfree(extras);
+	pfree(nulls);
+}
+
 /*
  * The rows of an instances request: its objects, with the columns its
  * relations are keyed on read out of each (22023 when one is missing).
@@ -409,7 +468,11 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	ListCell   *lc;
 	int			nkeys;
 	Datum		params[MX_MAX_KEYS];
+	MxCacheSpace *space = NULL;
+	int		   *missing;
+	int			nmissing = 0;
 	int			i;
+	int			k;
 
 	rs->nkeycols = stmt->nkeys;
 	rs->extra_key = stmt->extra_key;
@@ -432,8 +495,8 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 
 				if (req->root != node)
 					continue;
-				for (i = 0; i < req->nkeys; i++)
-					(void) MxKeySetAdd(rs->keys, &req->keys[i], &isnew);
+				for (i = 0; i < req->nfetch; i++)
+					(void) MxKeySetAdd(rs->keys, &req->fetch[i], &isnew);
 			}
 		}
 		else
@@ -478,28 +541,55 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 		}
 	}
 
-	/* no keys, no statement: and nothing below it will find keys either */
+	/* the keys the cache holds are served from it; the others go in the statement */
 	nkeys = MxKeySetCount(rs->keys);
+	missing = MxAllocArray(nkeys, sizeof(int), false);
 	if (nkeys > 0)
+	{
+		Oid			relids[3];
+
+		space = MxCacheOpen(stmt->sql, stmt->nkeys, stmt->key_types, stmt->key_collations,
+							rs->nextra, rs->extra_len, rs->extra_byval,
+							MxStmtRelids(stmt, relids), relids);
+	}
+	for (k = 0; k < nkeys; k++)
+	{
+		MxCacheRows *cached = space ? MxCacheGet(space, MxKeySetKey(rs->keys, k)) : NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		if (cached != NULL)
+			MxCachedRows(rs, k, cached);
+		else
+			missing[nmissing++] = k;
+	}
+
+	/* no keys to fetch, no statement (and with no keys at all, none below) */
+	if (nmissing > 0)
 	{
 		for (i = 0; i < stmt->nkeys; i++)
 		{
-			Datum	   *col = palloc(sizeof(Datum) * nkeys);
+			Datum	   *col = MxAllocArray(nmissing, sizeof(Datum), false);
 			int16		len;
 			bool		byval;
 			char		align;
-			int			k;
 
-			for (k = 0; k < nkeys; k++)
-				col[k] = MxKeySetKey(rs->keys, k)[i];
+			for (k = 0; k < nmissing; k++)
+				col[k] = MxKeySetKey(rs->keys, missing[k])[i];
 			get_typlenbyvalalign(stmt->key_types[i], &len, &byval, &align);
-			params[i] = PointerGetDatum(construct_array(col, nkeys, stmt->key_types[i],
+			params[i] = PointerGetDatum(construct_array(col, nmissing, stmt->key_types[i],
 														len, byval, align));
 		}
 		MxRunPlan(MxGetPlan(stmt->sql, stmt->nkeys, stmt->param_types), params, NULL,
 				  MxCollectRow, rs);
 	}
 	MxChainRows(rs);
+	/* every row of the statement is in: its keys' entries are whole */
+	if (space != NULL)
+		for (k = 0; k < nmissing; k++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			MxCacheKeyRows(space, rs, missing[k]);
+		}
 
 	foreach(lc, g->nodes)
 		MxReach((MxPathNode *) lfirst(lc));
@@ -631,6 +721,113 @@ MxAssembleNode(MxPathNode *node)
 	MemoryContextSwitchTo(mx_load_cxt);
 }
 
+/* Orders path nodes by output key */
+static int
+MxNodeKeyCmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(((MxPathNode *) lfirst(a))->key, ((MxPathNode *) lfirst(b))->key);
+}
+
+/*
+ * A canonical description of node's subtree (relations by their metadata,
+ * output keys, children in key order) into buf, and the tables it reads
+ * into relids (room for 2 per node plus the root).
+ */
+static void
+MxTreeSignature(MxPathNode *node, StringInfo buf, Oid *relids, int *nrelids)
+{
+	List	   *sorted = list_copy(node->children);
+	ListCell   *lc;
+
+	check_stack_depth();
+	appendStringInfo(buf, "%u", node->table);
+	relids[(*nrelids)++] = node->table;
+	if (node->rel != NULL)
+	{
+		appendStringInfo(buf, "=%p", (void *) node->rel);
+		if (OidIsValid(node->rel->via))
+			relids[(*nrelids)++] = node->rel->via;
+	}
+	list_sort(sorted, MxNodeKeyCmp);
+	appendStringInfoChar(buf, '(');
+	foreach(lc, sorted)
+	{
+		MxPathNode *child = (MxPathNode *) lfirst(lc);
+
+		appendStringInfo(buf, "%s:", quote_identifier(child->key));
+		MxTreeSignature(child, buf, relids, nrelids);
+		appendStringInfoChar(buf, ',');
+	}
+	appendStringInfoChar(buf, ')');
+	list_free(sorted);
+}
+
+/*
+ * The keys form's whole documents from the relation cache: the keys it
+ * holds are not fetched; the request loads the others (req->fetch).
+ */
+static void
+MxRootCache(MxRequest *req)
+{
+	StringInfoData sig;
+	Oid		   *relids;
+	int			nrelids = 0;
+	int			maxrelids = 0;
+	List	   *stack;
+	MxTable    *src = MxGetTable(req->source);
+	int			i;
+
+	req->fetch = req->keys;
+	req->nfetch = req->nkeys;
+	req->cached = NULL;
+	req->space = NULL;
+	if (req->nkeys == 0 || !mx_cache_enabled)
+		return;
+	/* at most two tables per node: its own and a junction */
+	stack = list_make1(req->root);
+	while (stack != NIL)
+	{
+		MxPathNode *n = (MxPathNode *) linitial(stack);
+
+		stack = list_concat(list_delete_first(stack), n->children);
+		maxrelids += 2;
+	}
+	relids = palloc(sizeof(Oid) * maxrelids);
+	initStringInfo(&sig);
+	appendStringInfoString(&sig, "documents of ");
+	MxTreeSignature(req->root, &sig, relids, &nrelids);
+	req->space = MxCacheOpen(sig.data, 1, src->pk_types, src->pk_collations, 0, NULL, NULL,
+							 nrelids, relids);
+	if (req->space == NULL)
+		return;
+	req->cached = palloc(sizeof(void *) * req->nkeys);
+	req->fetch = palloc(sizeof(Datum) * req->nkeys);
+	req->nfetch = 0;
+	for (i = 0; i < req->nkeys; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		req->cached[i] = MxCacheGet((MxCacheSpace *) req->space, &req->keys[i]);
+		if (req->cached[i] == NULL)
+			req->fetch[req->nfetch++] = req->keys[i];
+	}
+}
+
+/* Hands one result document to the request (emitted, or kept in caller) */
+static void
+MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc)
+{
+	if (req->emit != NULL)
+		req->emit(req->emit_arg, doc);	/* a tuplestore copies it */
+	else
+	{
+		Jsonb	   *copy = (Jsonb *) MemoryContextAlloc(caller, VARSIZE(doc));
+
+		memcpy(copy, doc, VARSIZE(doc));
+		req->results[*nout] = copy;
+	}
+	(*nout)++;
+}
+
 /* Collects the nodes of a tree by depth (index: depth) */
 static void
 MxNodesByDepth(MxPathNode *node, List **bydepth)
@@ -693,6 +890,8 @@ MxLoadInner(List *requests)
 		roots = lappend(roots, req->root);
 		if (req->instances)
 			MxInstanceRows(req);
+		else
+			MxRootCache(req);
 		MxNodesByDepth(req->root, bydepth);
 	}
 	groups = MxPlanLoad(roots);
@@ -721,13 +920,15 @@ MxLoadInner(List *requests)
 					continue;
 				st = palloc0(sizeof(MxNodeState));
 				st->rows = rs;
-				st->reach = MxAllocArray(req->nkeys, sizeof(int), false);
-				for (i = 0; i < req->nkeys; i++)
+				st->reach = MxAllocArray(req->nfetch, sizeof(int), false);
+				req->fetch_row = MxAllocArray(req->nfetch, sizeof(int), false);
+				for (i = 0; i < req->nfetch; i++)
 				{
-					int			ki = MxKeySetFind(rs->keys, &req->keys[i]);
+					int			ki = MxKeySetFind(rs->keys, &req->fetch[i]);
 
+					req->fetch_row[i] = -1;
 					if (ki >= 0 && rs->key_first[ki] >= 0)
-						st->reach[st->nreach++] = rs->key_first[ki];
+						st->reach[st->nreach++] = req->fetch_row[i] = rs->key_first[ki];
 				}
 				req->root->exec = st;
 			}
@@ -744,34 +945,56 @@ MxLoadInner(List *requests)
 	{
 		MxRequest  *req = (MxRequest *) lfirst(lc);
 		MxNodeState *st = (MxNodeState *) req->root->exec;
+		int			nout = 0;
+		int			f = 0;
 		int			r;
 
 		if (req->emit == NULL)
-			req->results = MemoryContextAlloc(caller, sizeof(Jsonb *) * Max(st->nreach, 1));
+			req->results = MemoryContextAlloc(caller, sizeof(Jsonb *) *
+											  Max(req->instances ? st->nreach : req->nkeys, 1));
 		MemoryContextSwitchTo(mx_scratch_cxt);
-		for (r = 0; r < st->nreach; r++)
+		if (req->instances)
 		{
-			int			row = st->reach[r];
-			Jsonb	   *doc;
+			for (r = 0; r < st->nreach; r++)
+			{
+				CHECK_FOR_INTERRUPTS();
+				MxEmitResult(req, caller, &nout, MxAssemble(req->root, st->reach[r], mx_scratch_cxt));
+				MemoryContextReset(mx_scratch_cxt);
+			}
+		}
+		else
+		{
+			/* keys in order: cached documents, and fetched ones (then cached) */
+			for (r = 0; r < req->nkeys; r++)
+			{
+				MxCacheRows *cached = req->cached ? (MxCacheRows *) req->cached[r] : NULL;
+				int			row;
+				Jsonb	   *doc;
 
-			CHECK_FOR_INTERRUPTS();
-			if (req->emit != NULL)
-			{
-				/* straight to the caller (a tuplestore copies it) */
-				req->emit(req->emit_arg, MxAssemble(req->root, row, mx_scratch_cxt));
+				CHECK_FOR_INTERRUPTS();
+				if (cached != NULL)
+				{
+					if (cached->nrows > 0)
+						MxEmitResult(req, caller, &nout, (Jsonb *) DatumGetPointer(cached->values[0]));
+					continue;
+				}
+				row = req->fetch_row ? req->fetch_row[f] : -1;
+				f++;
+				doc = row >= 0 ? MxAssemble(req->root, row, mx_scratch_cxt) : NULL;
+				if (doc != NULL)
+					MxEmitResult(req, caller, &nout, doc);
+				if (req->space != NULL)
+				{
+					Datum		value = PointerGetDatum(doc);
+
+					MxCachePut((MxCacheSpace *) req->space, &req->keys[r], doc ? 1 : 0,
+							   &value, NULL, NULL);
+				}
+				MemoryContextReset(mx_scratch_cxt);
 			}
-			else
-			{
-				doc = MxAssemble(req->root, row, caller);
-				if (doc == st->rows->docs[row])
-					doc = (Jsonb *) MemoryContextAlloc(caller, VARSIZE(doc)),
-						memcpy(doc, st->rows->docs[row], VARSIZE(st->rows->docs[row]));
-				req->results[r] = doc;
-			}
-			MemoryContextReset(mx_scratch_cxt);
 		}
 		MemoryContextSwitchTo(mx_load_cxt);
-		req->nresults = st->nreach;
+		req->nresults = nout;
 	}
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(mx_load_cxt);

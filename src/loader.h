@@ -27,6 +27,12 @@ typedef struct MxRequest
 	/* keys form: distinct primary key values, in first-occurrence order */
 	int			nkeys;
 	Datum	   *keys;
+	/* ... of which the loader fetches these (the others' documents are cached) */
+	int			nfetch;
+	Datum	   *fetch;
+	void	  **cached;			/* per key: its MxCacheRows, or NULL */
+	int		   *fetch_row;		/* per fetched key: its row, or -1 */
+	void	   *space;			/* the cache of its whole documents, or NULL */
 	/* instances form: the caller's objects */
 	int			ninstances;
 	Jsonb	  **instance_docs;

@@ -14,6 +14,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "cache.h"
 #include "catalog.h"
 #include "matrx_relations.h"
 
@@ -38,6 +39,7 @@ _PG_init(void)
 {
 	MarkGUCPrefixReserved("matrx_relations");
 	MxCatalogInit();
+	MxCacheDefineGucs();
 	RegisterXactCallback(MxXactCallback, NULL);
 	RegisterSubXactCallback(MxSubXactCallback, NULL);
 }
@@ -59,6 +61,8 @@ MxLeaveCall(void)
 {
 	if (mx_depth > 0)
 		mx_depth--;
+	if (mx_depth == 0)
+		MxCacheCallsEnded();
 }
 
 /* How many loader calls are running in this backend */
@@ -68,15 +72,26 @@ MxCallDepth(void)
 	return mx_depth;
 }
 
-/* Transaction end: no call survives an abort */
+/* Transaction end: no call survives it, and no cache entry either */
 static void
 MxXactCallback(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		mx_depth = 0;
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			mx_depth = 0;
+			MxCacheReset();
+			break;
+		default:
+			break;
+	}
 }
 
-/* Subtransaction abort: calls started inside it are gone */
+/* Subtransaction abort: calls started inside it are gone, and the cache is no longer exact */
 static void
 MxSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 				  SubTransactionId parentSubid, void *arg)
@@ -87,6 +102,10 @@ MxSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 
 		while (mx_depth > 0 && mx_depth_levels[mx_depth - 1] >= level)
 			mx_depth--;
+		if (mx_depth == 0)
+			MxCacheCallsEnded();
+		/* it may have undone rows that cache entries hold */
+		MxCacheFlush();
 	}
 }
 

@@ -34,6 +34,9 @@ typedef struct MxCounters
 	int64		calls;			/* loader calls */
 	int64		statements;		/* statements the loaders ran */
 	int64		rows_fetched;	/* rows those statements returned */
+	int64		cache_hits;		/* keys served by the relation cache */
+	int64		cache_misses;	/* keys looked up there and not found */
+	int64		cache_invalidations;	/* times entries were dropped as no longer exact */
 } MxCounters;
 
 extern MxCounters mx_counters;

@@ -145,3 +145,11 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 1;
 
 COMMENT ON FUNCTION matrx_relations.stats() IS
 'this backend''s counters since it started';
+
+CREATE FUNCTION matrx_relations.cache_reset()
+RETURNS void
+AS 'MODULE_PATHNAME', 'cache_reset'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.cache_reset() IS
+'empties this backend''s relation cache';

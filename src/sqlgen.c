@@ -480,3 +480,20 @@ done:
 	}
 	stmt->sql = buf.data;
 }
+
+/*
+ * The tables a statement may read (at most three: the target, the
+ * junction, the source), into relids; returns how many.
+ */
+int
+MxStmtRelids(const MxStmt *stmt, Oid *relids)
+{
+	int			n = 0;
+
+	relids[n++] = stmt->target->relid;
+	if (stmt->rel != NULL && OidIsValid(stmt->rel->via))
+		relids[n++] = stmt->rel->via;
+	if (stmt->rel != NULL && stmt->keys_are_source_pk)
+		relids[n++] = stmt->source->relid;
+	return n;
+}

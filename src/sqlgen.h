@@ -48,6 +48,7 @@ extern char *MxQuoteType(Oid typid);
 extern char *MxQual(const char *inner, Oid inner_type, Oid inner_coll, Oid op,
 					const char *outer, Oid outer_type, Oid coll, bool any);
 extern void MxBuildStmt(MxStmt *stmt);
+extern int	MxStmtRelids(const MxStmt *stmt, Oid *relids);
 
 /* joined.c */
 extern char *MxBuildJoinedSQL(MxTable *source, void *root);
