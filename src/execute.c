@@ -24,6 +24,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "cache.h"
 #include "catalog.h"
 #include "execute.h"
 #include "keys.h"
@@ -259,6 +260,11 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	int		   *start;
 	int		   *fill;
 	int		   *order;
+	MxCacheSpace *space;
+	MxCacheRows **cached;
+	Datum	   *missing;
+	int			nmissing = 0;
+	Oid			relids[3];
 	MemoryContext cxt = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(1))
@@ -344,17 +350,19 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	stmt.typed = true;
 	MxBuildStmt(&stmt);
 	Assert(stmt.nkeys == 1 && stmt.key_types[0] == src->pk_types[0]);
-	{
-		Datum	   *distinct = palloc(sizeof(Datum) * nkeys);
-		int16		klen;
-		bool		kbyval;
-		char		kalign;
 
-		for (i = 0; i < nkeys; i++)
-			distinct[i] = MxKeySetKey(acc.keys, i)[0];
-		get_typlenbyvalalign(stmt.key_types[0], &klen, &kbyval, &kalign);
-		param = PointerGetDatum(construct_array(distinct, nkeys, stmt.key_types[0],
-												klen, kbyval, kalign));
+	/* the keys the relation cache holds are served from it */
+	space = MxCacheOpen(stmt.sql, 1, stmt.key_types, stmt.key_collations, 0, NULL, NULL,
+						MxStmtRelids(&stmt, relids), relids);
+	cached = palloc0(sizeof(MxCacheRows *) * nkeys);
+	missing = palloc(sizeof(Datum) * nkeys);
+	for (i = 0; i < nkeys; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (space != NULL)
+			cached[i] = MxCacheGet(space, MxKeySetKey(acc.keys, i));
+		if (cached[i] == NULL)
+			missing[nmissing++] = MxKeySetKey(acc.keys, i)[0];
 	}
 
 	acc.count = 0;
@@ -362,11 +370,22 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	acc.key_index = palloc(sizeof(int) * acc.capacity);
 	acc.rows = palloc(sizeof(Datum) * acc.capacity);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	MxRunPlan(MxGetPlan(stmt.sql, 1, stmt.param_types), &param, NULL,
-			  MxCollectTyped, &acc);
-	SPI_finish();
+	/* one statement for the other keys */
+	if (nmissing > 0)
+	{
+		int16		klen;
+		bool		kbyval;
+		char		kalign;
+
+		get_typlenbyvalalign(stmt.key_types[0], &klen, &kbyval, &kalign);
+		param = PointerGetDatum(construct_array(missing, nmissing, stmt.key_types[0],
+												klen, kbyval, kalign));
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		MxRunPlan(MxGetPlan(stmt.sql, 1, stmt.param_types), &param, NULL,
+				  MxCollectTyped, &acc);
+		SPI_finish();
+	}
 
 	/* group rows per key, keeping their order (a counting sort) */
 	start = palloc0(sizeof(int) * (nkeys + 1));
@@ -386,19 +405,28 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	for (i = 0; i < nkeys; i++)
 	{
 		int			n = start[i + 1] - start[i];
+		Datum	   *rows;
 		int			j;
 
 		CHECK_FOR_INTERRUPTS();
+		if (cached[i] != NULL)
+			n = cached[i]->nrows, rows = cached[i]->values;
+		else
+		{
+			/* every row of the statement is in: the key's entry is whole */
+			rows = palloc(sizeof(Datum) * Max(n, 1));
+			for (j = 0; j < n; j++)
+				rows[j] = acc.rows[order[start[i] + j]];
+			if (space != NULL)
+				MxCachePut(space, MxKeySetKey(acc.keys, i), n, rows, NULL, NULL);
+		}
 		if (as_array)
 		{
 			Datum		values[2];
 			bool		nulls[2] = {false, false};
-			Datum	   *rows = palloc(sizeof(Datum) * Max(n, 1));
 			int			dims[1] = {n};
 			int			lbs[1] = {1};
 
-			for (j = 0; j < n; j++)
-				rows[j] = acc.rows[order[start[i] + j]];
 			values[0] = orig[i];
 			values[1] = n == 0 ?
 				PointerGetDatum(construct_empty_array(target->rowtype)) :
@@ -406,7 +434,6 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 												   target->rowtype, -1, false,
 												   TYPALIGN_DOUBLE));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-			pfree(rows);
 		}
 		else
 		{
@@ -416,7 +443,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 				bool		nulls[2] = {false, false};
 
 				values[0] = orig[i];
-				values[1] = acc.rows[order[start[i] + j]];
+				values[1] = rows[j];
 				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			}
 		}

@@ -23,6 +23,7 @@
 #include "execute.h"
 #include "assemble.h"
 #include "cache.h"
+#include "keys.h"
 #include "loader.h"
 #include "matrx_relations.h"
 #include "path.h"
@@ -545,15 +546,31 @@ cache_reset(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* Row callback of select_related: its one column into the tuplestore */
-static void
-MxEmitJoinedRow(void *arg, HeapTuple tuple, TupleDesc desc)
+/* select_related's documents by key, as its statement returns them */
+typedef struct MxJoinedRows
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tuple, desc, 1, &isnull);
+	MxKeySet   *keys;			/* the keys fetched, in order */
+	Jsonb	  **docs;			/* per key: its document, or NULL */
+	MemoryContext cxt;
+} MxJoinedRows;
 
-	if (!isnull)
-		MxEmitToTuplestore(arg, DatumGetJsonbP(d));
+/* Row callback of select_related: a key and its document */
+static void
+MxCollectJoinedRow(void *arg, HeapTuple tuple, TupleDesc desc)
+{
+	MxJoinedRows *jr = (MxJoinedRows *) arg;
+	bool		isnull;
+	Datum		key = SPI_getbinval(tuple, desc, 1, &isnull);
+	Datum		d = SPI_getbinval(tuple, desc, 2, &isnull);
+	int			k = MxKeySetFind(jr->keys, &key);
+
+	if (!isnull && k >= 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(jr->cxt);
+
+		jr->docs[k] = DatumGetJsonbPCopy(d);
+		MemoryContextSwitchTo(old);
+	}
 }
 
 /*
@@ -568,8 +585,28 @@ select_related(PG_FUNCTION_ARGS)
 	MxRequest  *req = MxKeysFormCall(fcinfo);
 	MxTable    *src;
 
+	MxJoinedRows jr;
+	int			f = 0;
+	int			i;
+
 	src = MxGetTable(req->source);
-	if (req->nkeys > 0)
+	if (req->nkeys == 0)
+	{
+		MxLeaveCall();
+		return (Datum) 0;
+	}
+	/* documents the relation cache holds; one statement for the others */
+	MxRequestCache(req, "select_related");
+	jr.cxt = CurrentMemoryContext;
+	jr.keys = MxKeySetCreate(jr.cxt, 1, src->pk_types, src->pk_collations);
+	jr.docs = palloc0(sizeof(Jsonb *) * Max(req->nfetch, 1));
+	for (i = 0; i < req->nfetch; i++)
+	{
+		bool		isnew;
+
+		(void) MxKeySetAdd(jr.keys, &req->fetch[i], &isnew);
+	}
+	if (req->nfetch > 0)
 	{
 		char	   *sql = MxBuildJoinedSQL(src, req->root);
 		Oid			argtype = get_array_type(src->pk_types[0]);
@@ -579,12 +616,33 @@ select_related(PG_FUNCTION_ARGS)
 		Datum		param;
 
 		get_typlenbyvalalign(src->pk_types[0], &len, &byval, &align);
-		param = PointerGetDatum(construct_array(req->keys, req->nkeys, src->pk_types[0],
+		param = PointerGetDatum(construct_array(req->fetch, req->nfetch, src->pk_types[0],
 												len, byval, align));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		MxRunPlan(MxGetPlan(sql, 1, &argtype), &param, NULL, MxEmitJoinedRow, rsinfo);
+		MxRunPlan(MxGetPlan(sql, 1, &argtype), &param, NULL, MxCollectJoinedRow, &jr);
 		SPI_finish();
+	}
+	for (i = 0; i < req->nkeys; i++)
+	{
+		MxCacheRows *cached = req->cached ? (MxCacheRows *) req->cached[i] : NULL;
+		Jsonb	   *doc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (cached != NULL)
+			doc = cached->nrows > 0 ? (Jsonb *) DatumGetPointer(cached->values[0]) : NULL;
+		else
+		{
+			Datum		value;
+
+			doc = jr.docs[f++];
+			value = PointerGetDatum(doc);
+			if (req->space != NULL)
+				MxCachePut((MxCacheSpace *) req->space, &req->keys[i], doc ? 1 : 0,
+						   &value, NULL, NULL);
+		}
+		if (doc != NULL)
+			MxEmitToTuplestore(rsinfo, doc);
 	}
 	MxLeaveCall();
 	return (Datum) 0;

@@ -4,7 +4,7 @@
  *		select_related: the same documents as prefetch_related's keys form,
  *		computed by exactly one statement.
  *
- *		SELECT <document of s>
+ *		SELECT k.v, <document of s>
  *		FROM ROWS FROM (pg_catalog.unnest($1)) WITH ORDINALITY AS k(v, n)
  *		JOIN source s ON s.pk = k.v
  *		LEFT JOIN target f1 ON f1.key = s.fk				-- per fk edge
@@ -227,5 +227,5 @@ MxBuildJoinedSQL(MxTable *source, void *root_arg)
 							source->pk_types[0], source->pk_collations[0], source->pk_eqops[0],
 							"mx_k.v", source->pk_types[0], source->pk_collations[0], false));
 	doc = MxDocExpr(root, "mx_s", &from, false);
-	return psprintf("SELECT %s FROM %s ORDER BY mx_k.n", doc, from.data);
+	return psprintf("SELECT mx_k.v, %s FROM %s ORDER BY mx_k.n", doc, from.data);
 }

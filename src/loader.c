@@ -93,7 +93,6 @@ static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static void MxAssembleNode(MxPathNode *node);
 static void MxLoadInner(List *requests);
 static void MxTreeSignature(MxPathNode *node, StringInfo buf, Oid *relids, int *nrelids);
-static void MxRootCache(MxRequest *req);
 static void MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc);
 
 /*
@@ -763,11 +762,12 @@ MxTreeSignature(MxPathNode *node, StringInfo buf, Oid *relids, int *nrelids)
 }
 
 /*
- * The keys form's whole documents from the relation cache: the keys it
- * holds are not fetched; the request loads the others (req->fetch).
+ * The keys form's whole documents from the relation cache, in the space
+ * named what (prefetch_related's, select_related's): the keys it holds
+ * are not fetched; the request loads the others (req->fetch).
  */
-static void
-MxRootCache(MxRequest *req)
+void
+MxRequestCache(MxRequest *req, const char *what)
 {
 	StringInfoData sig;
 	Oid		   *relids;
@@ -794,7 +794,7 @@ MxRootCache(MxRequest *req)
 	}
 	relids = palloc(sizeof(Oid) * maxrelids);
 	initStringInfo(&sig);
-	appendStringInfoString(&sig, "documents of ");
+	appendStringInfo(&sig, "%s documents of ", what);
 	MxTreeSignature(req->root, &sig, relids, &nrelids);
 	req->space = MxCacheOpen(sig.data, 1, src->pk_types, src->pk_collations, 0, NULL, NULL,
 							 nrelids, relids);
@@ -891,7 +891,7 @@ MxLoadInner(List *requests)
 		if (req->instances)
 			MxInstanceRows(req);
 		else
-			MxRootCache(req);
+			MxRequestCache(req, "prefetch_related");
 		MxNodesByDepth(req->root, bydepth);
 	}
 	groups = MxPlanLoad(roots);
