@@ -58,7 +58,6 @@
 #include "utils/datum.h"
 #include "utils/float.h"
 #include "utils/guc.h"
-#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/pg_locale.h"
@@ -104,7 +103,7 @@ typedef struct MxCacheEpoch
 
 struct MxCacheSpace
 {
-	uint64		hash;			/* hash key: of the statement's text */
+	uint64		hash;			/* of the statement's text and key types */
 	char	   *sql;
 	bool		cacheable;		/* false: a table it reads is never cached */
 	uint32		seed;			/* mixed into its keys' hashes */
@@ -148,7 +147,7 @@ static bool MxCacheKeyEqual(MxCacheEntry *a, MxCacheEntry *b);
 
 static MemoryContext mx_cache_cxt = NULL;
 static MxCacheEpoch *mx_epoch = NULL;	/* NULL: no entries yet */
-static HTAB *mx_spaces = NULL;
+static List *mx_spaces = NIL;	/* few: one per statement */
 static struct mxcache_hash *mx_index = NULL;
 static int64 mx_nentries = 0;
 static int	mx_pins = 0;		/* hits handed out to running calls */
@@ -248,7 +247,7 @@ MxCacheReset(void)
 	if (mx_cache_cxt != NULL)
 		MemoryContextReset(mx_cache_cxt);
 	mx_epoch = NULL;
-	mx_spaces = NULL;
+	mx_spaces = NIL;
 	mx_index = NULL;
 	mx_nentries = 0;
 	mx_relids = NULL;
@@ -353,7 +352,7 @@ MxCacheUsable(void)
 		return false;
 	if (mx_cache_cxt == NULL)
 		mx_cache_cxt = AllocSetContextCreate(TopMemoryContext, "matrx_relations cache",
-											 0, 8 * 1024, MX_CACHE_BLOCK);
+											 0, ALLOCSET_SMALL_INITSIZE, MX_CACHE_BLOCK);
 	/* cache_size lowered below what the cache holds */
 	if (mx_epoch != NULL &&
 		MemoryContextMemAllocated(mx_cache_cxt, true) > (Size) mx_cache_size_kb * 1024)
@@ -437,37 +436,32 @@ MxCacheOpen(const char *sql, int nkeys, const Oid *key_types, const Oid *key_col
 	MemoryContext old;
 	MxCacheSpace *space;
 	uint64		h;
-	bool		found;
+	ListCell   *lc;
 	int			i;
 
 	if (!MxCacheUsable())
 		return NULL;
-	if (mx_spaces == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(uint64);
-		ctl.entrysize = sizeof(MxCacheSpace);
-		ctl.hcxt = mx_cache_cxt;
-		mx_spaces = hash_create("matrx_relations cache spaces", 16, &ctl,
-								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		mx_index = mxcache_create(mx_cache_cxt, 256, NULL);
-	}
+	if (mx_index == NULL)
+		mx_index = mxcache_create(mx_cache_cxt, 16, NULL);
 	h = hash_bytes_extended((const unsigned char *) sql, strlen(sql), 0);
 	h = hash_bytes_extended((const unsigned char *) key_types, sizeof(Oid) * nkeys, h);
-	space = (MxCacheSpace *) hash_search(mx_spaces, &h, HASH_ENTER, &found);
-	if (found)
+	foreach(lc, mx_spaces)
 	{
-		/* the same text for other key types or columns would be a hash collision */
-		if (!space->cacheable || strcmp(space->sql, sql) != 0 || space->f.nkeys != nkeys ||
-			space->nextra != nextra)
-			return NULL;
-		return space;
+		space = (MxCacheSpace *) lfirst(lc);
+		if (space->hash == h && strcmp(space->sql, sql) == 0)
+		{
+			/* other key types or columns under one hash: a collision, not cached */
+			if (!space->cacheable || space->f.nkeys != nkeys || space->nextra != nextra)
+				return NULL;
+			return space;
+		}
 	}
-	space->cacheable = false;
 	/* catalog lookups below may process invalidations: pinned, they only doom the cache */
 	mx_pins++;
 	old = MemoryContextSwitchTo(mx_cache_cxt);
+	space = palloc0(sizeof(MxCacheSpace));
+	space->hash = h;
+	mx_spaces = lappend(mx_spaces, space);
 	space->sql = pstrdup(sql);
 	space->seed = (uint32) h;
 	space->nextra = nextra;

@@ -37,9 +37,10 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/* settings first: reserving the prefix drops placeholders not yet defined */
+	MxCacheDefineGucs();
 	MarkGUCPrefixReserved("matrx_relations");
 	MxCatalogInit();
-	MxCacheDefineGucs();
 	RegisterXactCallback(MxXactCallback, NULL);
 	RegisterSubXactCallback(MxSubXactCallback, NULL);
 }
