@@ -1,6 +1,8 @@
 -- The relation cache: a repeated load in one transaction runs no statement
 -- for the keys it holds, and returns exactly what a fresh load would.
 CREATE EXTENSION IF NOT EXISTS matrx_relations;
+-- set before the library is loaded: kept when it loads
+SET matrx_relations.cache_size = '32MB';
 CREATE SCHEMA rc;
 SET search_path = rc;
 \set VERBOSITY terse
@@ -39,6 +41,16 @@ SELECT cache_entries > 0 AS has_entries, cache_bytes > 0 AS has_bytes FROM matrx
 COMMIT;
 -- the transaction's end emptied it
 SELECT cache_entries, cache_bytes > 0 AS has_bytes FROM matrx_relations.stats();
+
+SHOW matrx_relations.cache_size;
+RESET matrx_relations.cache_size;
+
+-- a statement outside a transaction block is its own transaction: nothing to reuse, nothing cached
+SELECT FROM delta();
+SELECT count(*) FROM load(1, 2);
+SELECT count(*) FROM load(1, 2);
+SELECT * FROM delta();
+SELECT cache_entries FROM matrx_relations.stats();
 
 -- this transaction's own writes between two loads are seen
 BEGIN ISOLATION LEVEL REPEATABLE READ;

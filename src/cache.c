@@ -334,8 +334,9 @@ MxEpochEqual(MxCacheEpoch *a, MxCacheEpoch *b)
 }
 
 /*
- * Whether the cache can serve the current statement: it is on, the active
- * snapshot is an MVCC one, and the cache is not doomed.  An epoch other
+ * Whether the cache can serve the current statement: it is on, the
+ * statement runs in a transaction block, the active snapshot is an MVCC
+ * one, and the cache is not doomed.  An epoch other
  * than the entries' empties the cache first (or dooms it, when hits are
  * in use) and starts the new one.
  */
@@ -345,7 +346,11 @@ MxCacheUsable(void)
 	Snapshot	snap;
 	MxCacheEpoch now;
 
-	if (!mx_cache_enabled || !ActiveSnapshotSet())
+	/*
+	 * A statement outside a transaction block is its own transaction: what
+	 * it caches dies with it, unused.  Filling the cache would only cost.
+	 */
+	if (!mx_cache_enabled || !IsTransactionBlock() || !ActiveSnapshotSet())
 		return false;
 	snap = GetActiveSnapshot();
 	if (snap->snapshot_type != SNAPSHOT_MVCC)

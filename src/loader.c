@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -74,6 +75,16 @@ typedef struct MxNodeState
 	MxCoercion	co[MX_MAX_KEYS];	/* parent's column type -> key type */
 	Jsonb	  **final;			/* per row: document with children */
 } MxNodeState;
+
+/*
+ * A node whose rows each belong to one parent row (an ifk edge: rows are
+ * matched on a key of the parent) has its documents built while its
+ * parent's are, and not kept: they are embedded once and dropped, which
+ * keeps the biggest level of a load (order items, say) out of memory.
+ * Other nodes' rows can be shared by many parents (an fk target, an m2m
+ * target), so their documents are built once and kept.
+ */
+#define MX_LAZY(node) ((node)->rel != NULL && (node)->rel->kind == MX_KIND_IFK)
 
 static MemoryContext mx_load_cxt;
 static MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row */
@@ -694,7 +705,9 @@ MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt)
 		cv->n = 0;
 		for (r = cs->rows->key_first[ki]; r >= 0; r = cs->rows->row_next[r])
 		{
-			cv->docs[cv->n++] = cs->final[r];
+			/* a lazy child's documents are built here, into scratch memory */
+			cv->docs[cv->n++] = MX_LAZY(child) ?
+				MxAssemble(child, r, CurrentMemoryContext) : cs->final[r];
 			if (!cv->to_many)
 				break;
 		}
@@ -781,7 +794,7 @@ MxRequestCache(MxRequest *req, const char *what)
 	req->nfetch = req->nkeys;
 	req->cached = NULL;
 	req->space = NULL;
-	if (req->nkeys == 0 || !mx_cache_enabled)
+	if (req->nkeys == 0 || !mx_cache_enabled || !IsTransactionBlock())
 		return;
 	/* at most two tables per node: its own and a junction */
 	stack = list_make1(req->root);
@@ -940,7 +953,8 @@ MxLoadInner(List *requests)
 	/* documents bottom-up, then each request's results */
 	for (d = MX_MAX_PATH_DEPTH; d >= 1; d--)
 		foreach(lc, bydepth[d])
-			MxAssembleNode((MxPathNode *) lfirst(lc));
+			if (!MX_LAZY((MxPathNode *) lfirst(lc)))
+				MxAssembleNode((MxPathNode *) lfirst(lc));
 	foreach(lc, requests)
 	{
 		MxRequest  *req = (MxRequest *) lfirst(lc);
