@@ -331,6 +331,45 @@ def measure(cur, workload, n, competitors, reference, count, results, memory=Fal
                             statements=stmts, runs=k, backend_peak_kb=peak_kb))
 
 
+def measure_cache(cur, n, count, results):
+    """The cache workload: the nested load twice in one REPEATABLE READ
+    transaction, both calls timed; the second should run no statement.
+    Two forms: the documents to the client as text (not decoded), and the
+    load alone (count(d): no text conversion)."""
+    bs = batches(n, count, seed=zlib.crc32(f"cache/{n}".encode()))
+    args = "'orders', %s::bigint[]" + "".join(", %s" for _ in NESTED)
+    forms = [("documents to the client", f"SELECT d::text FROM matrx_relations.prefetch_related({args}) d"),
+             ("load only (count)", f"SELECT count(d) FROM matrx_relations.prefetch_related({args}) d")]
+    print(f"\ncache, N = {n} (twice in one REPEATABLE READ transaction)")
+    print(f"  {'form':<26} {'first ms':>10} {'second ms':>10} {'ratio':>7} {'statements (1st/2nd)':>21} {'runs':>5}")
+    for form, sql in forms:
+        first, second, stmts = [], [], set()
+        for i, b in enumerate(bs):
+            cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            counts = []
+            for times in (first, second):
+                cur.execute("SELECT statements FROM matrx_relations.stats()")
+                before = cur.fetchone()[0]
+                t0 = time.perf_counter()
+                cur.execute(sql, (b, *NESTED))
+                cur.fetchall()
+                if i > 0:           # the first transaction warms up
+                    times.append((time.perf_counter() - t0) * 1000)
+                cur.execute("SELECT statements FROM matrx_relations.stats()")
+                counts.append(cur.fetchone()[0] - before)
+            cur.execute("COMMIT")
+            stmts.add(tuple(counts))
+        f, s2 = statistics.median(first), statistics.median(second)
+        label = ", ".join("%d/%d" % c for c in sorted(stmts))
+        print(f"  {form:<26} {f:10.2f} {s2:10.2f} {f / s2:7.1f} {label:>21} {len(second):5d}")
+        results.append(dict(workload="cache", n=n, competitor=form + " (first)", median_ms=round(f, 3),
+                            min_ms=round(min(first), 3), max_ms=round(max(first), 3), runs=len(first),
+                            statements=label.split("/")[0]))
+        results.append(dict(workload="cache", n=n, competitor=form + " (second)", median_ms=round(s2, 3),
+                            min_ms=round(min(second), 3), max_ms=round(max(second), 3),
+                            ratio=round(s2 / f, 4), runs=len(second), statements=label))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     conn = connect()
@@ -360,6 +399,7 @@ def main():
             prefetch_keys(NESTED), BATCHES, results)
     measure(cur, "grouped", 1000, nested_competitors(GROUPED, LATERAL_GROUPED, None),
             prefetch_keys(GROUPED), BATCHES, results)
+    measure_cache(cur, 1000, max(3, BATCHES // 4), results)
     for n in (100, 1000, 10000, 100000):
         if n > N_ORDERS:
             continue
