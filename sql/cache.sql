@@ -144,6 +144,21 @@ SELECT count(*) = 3000 AS all_there, sum(jsonb_array_length(d -> 'orders')) AS o
 FROM matrx_relations.prefetch_related('rc.customers', ARRAY(SELECT generate_series(1, 3000)), 'orders') d;
 ROLLBACK;
 
+-- the cache emptied in the middle of a load (a view read by the load resets
+-- it): the load still holds what it took from it, and stays exact
+CREATE FUNCTION resetting(int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN PERFORM matrx_relations.cache_reset(); RETURN $1; END $$;
+CREATE VIEW resetting_orders AS SELECT id, resetting(id) AS r, customer_id FROM orders;
+SELECT matrx_relations.register_relation('rc.customers', 'resetting', 'rc.resetting_orders', '{id}', '{customer_id}');
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM matrx_relations.prefetch_related('rc.customers', ARRAY(SELECT generate_series(1, 3000)), 'orders');
+SELECT count(*), sum(jsonb_array_length(d -> 'orders')) AS orders, sum(jsonb_array_length(d -> 'resetting')) AS resetting
+FROM matrx_relations.prefetch_related('rc.customers', ARRAY(SELECT generate_series(1, 3000)), 'orders', 'resetting') d;
+SELECT count(*), sum(jsonb_array_length(d -> 'orders')) AS orders, sum(jsonb_array_length(d -> 'resetting')) AS resetting
+FROM matrx_relations.prefetch_related('rc.customers', ARRAY(SELECT generate_series(1, 3000)), 'orders', 'resetting') d;
+SELECT count(*) FROM matrx_relations.prefetch_related('rc.customers', ARRAY(SELECT generate_series(1, 3000)), 'orders');
+ROLLBACK;
+
 -- cache_size bounds its memory: with the minimum, loads stay exact
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SET LOCAL matrx_relations.cache_size = '64kB';

@@ -327,6 +327,58 @@ MxJsonbArray(int n, Jsonb **docs)
 	return (Jsonb *) buf.data;
 }
 
+/*
+ * An array of n documents written one by one (for results too big to hold
+ * twice): the header and the n JEntries first, each document appended as
+ * it comes, in the context current at MxArrayBegin.
+ */
+void
+MxArrayBegin(MxArrayWriter *w, int n)
+{
+	uint32		header = (uint32) n | JB_FARRAY;
+
+	if ((uint32) n > JB_CMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("number of jsonb array elements exceeds the maximum allowed (%u)",
+						JB_CMASK)));
+	w->n = n;
+	w->i = 0;
+	w->totallen = 0;
+	initStringInfo(&w->buf);
+	appendStringInfoSpaces(&w->buf, VARHDRSZ);
+	appendBinaryStringInfo(&w->buf, (char *) &header, sizeof(uint32));
+	w->jentries = w->buf.len;
+	enlargeStringInfo(&w->buf, sizeof(JEntry) * n);
+	w->buf.len += sizeof(JEntry) * n;
+}
+
+/* Appends the next document (copied) */
+void
+MxArrayAdd(MxArrayWriter *w, Jsonb *doc)
+{
+	JEntry		meta;
+
+	Assert(w->i < w->n && !JB_ROOT_IS_SCALAR(doc));
+	meta = MxAppendContainer(&w->buf, &doc->root, VARSIZE(doc) - VARHDRSZ);
+	w->totallen += JBE_OFFLENFLD(meta);
+	MxCheckLength(w->totallen);
+	if (w->i % JB_OFFSET_STRIDE == 0)
+		meta = JENTRY_ISCONTAINER | w->totallen | JENTRY_HAS_OFF;
+	memcpy(w->buf.data + w->jentries + sizeof(JEntry) * w->i, &meta, sizeof(JEntry));
+	w->i++;
+}
+
+/* The array, once its n documents are in */
+Jsonb *
+MxArrayEnd(MxArrayWriter *w)
+{
+	if (w->i != w->n)
+		elog(ERROR, "jsonb array writer got %d documents, not %d", w->i, w->n);
+	SET_VARSIZE(w->buf.data, w->buf.len);
+	return (Jsonb *) w->buf.data;
+}
+
 /* A container value (an element or object member) as a Jsonb of its own */
 Jsonb *
 MxContainerToJsonb(JsonbValue *v)

@@ -13,6 +13,7 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
 /* what one relation key adds to a document */
@@ -24,6 +25,19 @@ typedef struct MxChildValue
 	Jsonb	  **docs;
 } MxChildValue;
 
+/* an array of documents written as they come */
+typedef struct MxArrayWriter
+{
+	StringInfoData buf;
+	int			n;
+	int			i;
+	int			jentries;
+	uint32		totallen;
+} MxArrayWriter;
+
+extern void MxArrayBegin(MxArrayWriter *w, int n);
+extern void MxArrayAdd(MxArrayWriter *w, Jsonb *doc);
+extern Jsonb *MxArrayEnd(MxArrayWriter *w);
 extern Jsonb *MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children,
 								 MemoryContext result_cxt);
 extern Jsonb *MxJsonbArray(int n, Jsonb **docs);

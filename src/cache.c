@@ -32,9 +32,9 @@
  *		security enabled, views and foreign tables are never cached: their
  *		rows depend on more than the snapshot.
  *
- *		Rows handed out by a hit are used in place until the call ends, so
- *		memory is never freed under a running call: while hits are out, an
- *		invalidation only dooms the cache (no more hits or entries), and
+ *		Spaces and the rows of hits are used in place until the call ends,
+ *		so memory is never freed under a running call: while any are held,
+ *		an invalidation only dooms the cache (no more hits or entries), and
  *		it is emptied when the outermost call ends.
  *
  *		Memory is one context, bounded by cache_size: an entry that could
@@ -431,7 +431,9 @@ MxNoteRelids(int nrelids, const Oid *relids)
  * The cache's entries for one statement (its text, key types, extra
  * columns, and the tables it reads), to look keys up in before running
  * it; NULL when the cache cannot serve it now.  Called inside a loader
- * call, connected or not to SPI.
+ * call, connected or not to SPI.  The space stays valid until the
+ * outermost call ends: invalidations meanwhile (the statement itself may
+ * process some, when it locks a table) only doom the cache.
  */
 MxCacheSpace *
 MxCacheOpen(const char *sql, int nkeys, const Oid *key_types, const Oid *key_collations,
@@ -458,6 +460,7 @@ MxCacheOpen(const char *sql, int nkeys, const Oid *key_types, const Oid *key_col
 			/* other key types or columns under one hash: a collision, not cached */
 			if (!space->cacheable || space->f.nkeys != nkeys || space->nextra != nextra)
 				return NULL;
+			mx_pins++;			/* held by the call until it ends */
 			return space;
 		}
 	}
@@ -479,11 +482,13 @@ MxCacheOpen(const char *sql, int nkeys, const Oid *key_types, const Oid *key_col
 	space->cacheable = true;
 	for (i = 0; i < nrelids; i++)
 		space->cacheable &= MxRelCacheable(relids[i]);
-	mx_pins--;
 	if (mx_doomed || !space->cacheable)
+	{
+		mx_pins--;
 		return NULL;
+	}
 	MxNoteRelids(nrelids, relids);
-	return space;
+	return space;				/* still pinned: held by the call until it ends */
 }
 
 /*

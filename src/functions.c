@@ -296,6 +296,13 @@ MxEmitToTuplestore(void *arg, Jsonb *doc)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
 }
 
+/* Appends one document to a result array being written */
+static void
+MxEmitToArray(void *arg, Jsonb *doc)
+{
+	MxArrayAdd((MxArrayWriter *) arg, doc);
+}
+
 /* prefetch_related(source regclass, keys anyarray, VARIADIC relations text[]) */
 PG_FUNCTION_INFO_V1(prefetch_related);
 Datum
@@ -321,6 +328,7 @@ prefetch_related_instances(PG_FUNCTION_ARGS)
 	int			npaths;
 	MxRequest  *req;
 	Jsonb	   *result;
+	MxArrayWriter writer;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -336,8 +344,12 @@ prefetch_related_instances(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	}
 	MxRequestInstances(req, PG_GETARG_JSONB_P(1));
+	/* each document goes straight into the result array: held once, not twice */
+	MxArrayBegin(&writer, req->ninstances);
+	req->emit = MxEmitToArray;
+	req->emit_arg = &writer;
 	MxLoad(list_make1(req));
-	result = MxJsonbArray(req->nresults, req->results);
+	result = MxArrayEnd(&writer);
 	MxLeaveCall();
 	PG_RETURN_JSONB_P(result);
 }

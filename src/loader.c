@@ -89,7 +89,6 @@ typedef struct MxNodeState
 static MemoryContext mx_load_cxt;
 static MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row */
 
-static void *MxAllocArray(Size n, Size size, bool zero);
 static MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
 static void MxRowSetGrow(MxRowSet *rs);
 static void MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc);
@@ -103,14 +102,13 @@ static bool MxParentKey(MxPathNode *node, int pr, Datum *key);
 static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static void MxAssembleNode(MxPathNode *node);
 static void MxLoadInner(List *requests);
-static void MxTreeSignature(MxPathNode *node, StringInfo buf, Oid *relids, int *nrelids);
 static void MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc);
 
 /*
  * An array of n elements of size bytes (zeroed or not) in the current
  * context, allowed past 1 GB; too large for PostgreSQL's limits is 54000.
  */
-static void *
+void *
 MxAllocArray(Size n, Size size, bool zero)
 {
 	Size		total = Max(n, 1) * size;
@@ -121,122 +119,6 @@ MxAllocArray(Size n, Size size, bool zero)
 				 errmsg("too many related rows")));
 	return MemoryContextAllocExtended(CurrentMemoryContext, total,
 									  MCXT_ALLOC_HUGE | (zero ? MCXT_ALLOC_ZERO : 0));
-}
-
-/* Opens source and parses its paths into a request (the caller retries on staleness) */
-MxRequest *
-MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths)
-{
-	MxRequest  *req = palloc0(sizeof(MxRequest));
-
-	(void) MxOpenTable(source, "source");
-	req->source = source;
-	req->root = MxParsePaths(source, paths, path_nulls, npaths);
-	return req;
-}
-
-/* Adds one key (already of the key type) unless NULL or seen */
-static void
-MxAddRequestKey(MxRequest *req, MxKeySet *set, Datum k)
-{
-	bool		isnew;
-
-	(void) MxKeySetAdd(set, &k, &isnew);
-	if (isnew)
-		req->keys[req->nkeys++] = MxKeySetKey(set, MxKeySetCount(set) - 1)[0];
-}
-
-/*
- * The keys form: values of elemtype converted to the source's primary key
- * type by implicit cast (42804 when there is none), NULLs dropped,
- * duplicates collapsed.
- */
-void
-MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype)
-{
-	MxTable    *src = MxGetTable(req->source);
-	MxCoercion	co;
-	MxKeySet   *set;
-	int			i;
-
-	MxRequireSinglePrimaryKey(src);
-	MxKeyCoercion(&co, src, elemtype);
-	set = MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
-	req->keys = MxAllocArray(n, sizeof(Datum), false);
-	for (i = 0; i < n; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (!nulls[i])
-			MxAddRequestKey(req, set, MxCoerce(&co, values[i]));
-	}
-}
-
-/* The keys form with keys as a jsonb array (prefetch_batch) */
-void
-MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what)
-{
-	MxTable    *src = MxGetTable(req->source);
-	MxKeySet   *set;
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	Oid			typid;
-	int32		typmod;
-	Oid			collid;
-
-	MxRequireSinglePrimaryKey(src);
-	get_atttypetypmodcoll(req->source, src->pk_cols[0], &typid, &typmod, &collid);
-	if (!JB_ROOT_IS_ARRAY(keys) || JB_ROOT_IS_SCALAR(keys))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s \"keys\" must be an array", what)));
-	set = MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
-	req->keys = palloc(sizeof(Datum) * Max(JB_ROOT_COUNT(keys), 1));
-	it = JsonbIteratorInit(&keys->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		bool		isnull;
-		Datum		k;
-
-		CHECK_FOR_INTERRUPTS();
-		if (tok != WJB_ELEM)
-			continue;
-		k = MxJsonbToDatum(&v, src->pk_types[0], typmod, &isnull);
-		if (!isnull)
-			MxAddRequestKey(req, set, k);
-	}
-}
-
-/* The instances form: a jsonb array of objects, kept as they are */
-void
-MxRequestInstances(MxRequest *req, Jsonb *instances)
-{
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	int			n = 0;
-
-	if (!JB_ROOT_IS_ARRAY(instances) || JB_ROOT_IS_SCALAR(instances))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("instances must be a jsonb array of objects")));
-	req->instances = true;
-	req->root->instances = true;
-	req->instance_docs = palloc(sizeof(Jsonb *) * Max(JB_ROOT_COUNT(instances), 1));
-	it = JsonbIteratorInit(&instances->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (tok != WJB_ELEM)
-			continue;
-		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("instance %d is not a jsonb object", n),
-					 errdetail("Instances are the source rows as objects, such as to_jsonb(row) gives.")));
-		req->instance_docs[n++] = MxContainerToJsonb(&v);
-	}
-	req->ninstances = n;
 }
 
 /* An empty row set for rows of relid carrying the given extra columns */
@@ -731,98 +613,6 @@ MxAssembleNode(MxPathNode *node)
 		MemoryContextReset(mx_scratch_cxt);
 	}
 	MemoryContextSwitchTo(mx_load_cxt);
-}
-
-/* Orders path nodes by output key */
-static int
-MxNodeKeyCmp(const ListCell *a, const ListCell *b)
-{
-	return strcmp(((MxPathNode *) lfirst(a))->key, ((MxPathNode *) lfirst(b))->key);
-}
-
-/*
- * A canonical description of node's subtree (relations by their metadata,
- * output keys, children in key order) into buf, and the tables it reads
- * into relids (room for 2 per node plus the root).
- */
-static void
-MxTreeSignature(MxPathNode *node, StringInfo buf, Oid *relids, int *nrelids)
-{
-	List	   *sorted = list_copy(node->children);
-	ListCell   *lc;
-
-	check_stack_depth();
-	appendStringInfo(buf, "%u", node->table);
-	relids[(*nrelids)++] = node->table;
-	if (node->rel != NULL)
-	{
-		appendStringInfo(buf, "=%p", (void *) node->rel);
-		if (OidIsValid(node->rel->via))
-			relids[(*nrelids)++] = node->rel->via;
-	}
-	list_sort(sorted, MxNodeKeyCmp);
-	appendStringInfoChar(buf, '(');
-	foreach(lc, sorted)
-	{
-		MxPathNode *child = (MxPathNode *) lfirst(lc);
-
-		appendStringInfo(buf, "%s:", quote_identifier(child->key));
-		MxTreeSignature(child, buf, relids, nrelids);
-		appendStringInfoChar(buf, ',');
-	}
-	appendStringInfoChar(buf, ')');
-	list_free(sorted);
-}
-
-/*
- * The keys form's whole documents from the relation cache, in the space
- * named what (prefetch_related's, select_related's): the keys it holds
- * are not fetched; the request loads the others (req->fetch).
- */
-void
-MxRequestCache(MxRequest *req, const char *what)
-{
-	StringInfoData sig;
-	Oid		   *relids;
-	int			nrelids = 0;
-	int			maxrelids = 0;
-	List	   *stack;
-	MxTable    *src = MxGetTable(req->source);
-	int			i;
-
-	req->fetch = req->keys;
-	req->nfetch = req->nkeys;
-	req->cached = NULL;
-	req->space = NULL;
-	if (req->nkeys == 0 || !mx_cache_enabled || !IsTransactionBlock())
-		return;
-	/* at most two tables per node: its own and a junction */
-	stack = list_make1(req->root);
-	while (stack != NIL)
-	{
-		MxPathNode *n = (MxPathNode *) linitial(stack);
-
-		stack = list_concat(list_delete_first(stack), n->children);
-		maxrelids += 2;
-	}
-	relids = palloc(sizeof(Oid) * maxrelids);
-	initStringInfo(&sig);
-	appendStringInfo(&sig, "%s documents of ", what);
-	MxTreeSignature(req->root, &sig, relids, &nrelids);
-	req->space = MxCacheOpen(sig.data, 1, src->pk_types, src->pk_collations, 0, NULL, NULL,
-							 nrelids, relids);
-	if (req->space == NULL)
-		return;
-	req->cached = palloc(sizeof(void *) * req->nkeys);
-	req->fetch = palloc(sizeof(Datum) * req->nkeys);
-	req->nfetch = 0;
-	for (i = 0; i < req->nkeys; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		req->cached[i] = MxCacheGet((MxCacheSpace *) req->space, &req->keys[i]);
-		if (req->cached[i] == NULL)
-			req->fetch[req->nfetch++] = req->keys[i];
-	}
 }
 
 /* Hands one result document to the request (emitted, or kept in caller) */

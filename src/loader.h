@@ -44,11 +44,15 @@ typedef struct MxRequest
 	void	   *emit_arg;
 } MxRequest;
 
+/* loader.c */
+extern void *MxAllocArray(Size n, Size size, bool zero);
+extern void MxLoad(List *requests);
+
+/* request.c */
 extern MxRequest *MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths);
 extern void MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype);
 extern void MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what);
 extern void MxRequestInstances(MxRequest *req, Jsonb *instances);
 extern void MxRequestCache(MxRequest *req, const char *what);
-extern void MxLoad(List *requests);
 
 #endif							/* MX_LOADER_H */
