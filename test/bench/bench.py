@@ -319,15 +319,15 @@ def measure(cur, workload, n, competitors, reference, count, results, memory=Fal
         # competitor's); the server's own time per call from pg_stat_statements
         times = []
         cur.execute("SELECT pg_stat_statements_reset()")
-        for i in range(min(runs, len(bs))):
-            gc.collect()
-            gc.disable()
-            try:
+        gc.collect()
+        gc.disable()
+        try:
+            for i in range(min(runs, len(bs))):
                 t0 = time.perf_counter()
                 fn(cur, bs[i], inst[i])
                 times.append((time.perf_counter() - t0) * 1000)
-            finally:
-                gc.enable()
+        finally:
+            gc.enable()
         cur.execute("SELECT coalesce(sum(total_exec_time), 0) FROM pg_stat_statements "
                     "WHERE toplevel AND query NOT LIKE '%%pg_stat_statements%%'")
         server = cur.fetchone()[0] / len(times)
