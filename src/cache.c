@@ -334,6 +334,18 @@ MxEpochEqual(MxCacheEpoch *a, MxCacheEpoch *b)
 }
 
 /*
+ * Whether the cache is in use for this statement: it is on, and the
+ * statement runs in a transaction block.  A statement outside one is its
+ * own transaction: what it cached would die with it, unused, so filling
+ * the cache would only cost.
+ */
+bool
+MxCacheActive(void)
+{
+	return mx_cache_enabled && IsTransactionBlock();
+}
+
+/*
  * Whether the cache can serve the current statement: it is on, the
  * statement runs in a transaction block, the active snapshot is an MVCC
  * one, and the cache is not doomed.  An epoch other
@@ -346,11 +358,7 @@ MxCacheUsable(void)
 	Snapshot	snap;
 	MxCacheEpoch now;
 
-	/*
-	 * A statement outside a transaction block is its own transaction: what
-	 * it caches dies with it, unused.  Filling the cache would only cost.
-	 */
-	if (!mx_cache_enabled || !IsTransactionBlock() || !ActiveSnapshotSet())
+	if (!MxCacheActive() || !ActiveSnapshotSet())
 		return false;
 	snap = GetActiveSnapshot();
 	if (snap->snapshot_type != SNAPSHOT_MVCC)

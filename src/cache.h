@@ -34,6 +34,7 @@ typedef struct MxCacheRows
 } MxCacheRows;
 
 extern void MxCacheDefineGucs(void);
+extern bool MxCacheActive(void);
 extern MxCacheSpace *MxCacheOpen(const char *sql, int nkeys, const Oid *key_types,
 								 const Oid *key_collations, int nextra,
 								 const int16 *extra_len, const bool *extra_byval,

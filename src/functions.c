@@ -637,21 +637,13 @@ select_related(PG_FUNCTION_ARGS)
 	}
 	for (i = 0; i < req->nkeys; i++)
 	{
-		MxCacheRows *cached = req->cached ? (MxCacheRows *) req->cached[i] : NULL;
 		Jsonb	   *doc;
 
 		CHECK_FOR_INTERRUPTS();
-		if (cached != NULL)
-			doc = cached->nrows > 0 ? (Jsonb *) DatumGetPointer(cached->values[0]) : NULL;
-		else
+		if (!MxRequestCached(req, i, &doc))
 		{
-			Datum		value;
-
 			doc = jr.docs[f++];
-			value = PointerGetDatum(doc);
-			if (req->space != NULL)
-				MxCachePut((MxCacheSpace *) req->space, &req->keys[i], doc ? 1 : 0,
-						   &value, NULL, NULL);
+			MxRequestRemember(req, i, doc);
 		}
 		if (doc != NULL)
 			MxEmitToTuplestore(rsinfo, doc);

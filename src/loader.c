@@ -771,29 +771,19 @@ MxLoadInner(List *requests)
 			/* keys in order: cached documents, and fetched ones (then cached) */
 			for (r = 0; r < req->nkeys; r++)
 			{
-				MxCacheRows *cached = req->cached ? (MxCacheRows *) req->cached[r] : NULL;
 				int			row;
 				Jsonb	   *doc;
 
 				CHECK_FOR_INTERRUPTS();
-				if (cached != NULL)
+				if (!MxRequestCached(req, r, &doc))
 				{
-					if (cached->nrows > 0)
-						MxEmitResult(req, caller, &nout, (Jsonb *) DatumGetPointer(cached->values[0]));
-					continue;
+					row = req->fetch_row ? req->fetch_row[f] : -1;
+					f++;
+					doc = row >= 0 ? MxAssemble(req->root, row, mx_scratch_cxt) : NULL;
+					MxRequestRemember(req, r, doc);
 				}
-				row = req->fetch_row ? req->fetch_row[f] : -1;
-				f++;
-				doc = row >= 0 ? MxAssemble(req->root, row, mx_scratch_cxt) : NULL;
 				if (doc != NULL)
 					MxEmitResult(req, caller, &nout, doc);
-				if (req->space != NULL)
-				{
-					Datum		value = PointerGetDatum(doc);
-
-					MxCachePut((MxCacheSpace *) req->space, &req->keys[r], doc ? 1 : 0,
-							   &value, NULL, NULL);
-				}
 				MemoryContextReset(mx_scratch_cxt);
 			}
 		}

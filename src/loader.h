@@ -54,5 +54,7 @@ extern void MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid
 extern void MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what);
 extern void MxRequestInstances(MxRequest *req, Jsonb *instances);
 extern void MxRequestCache(MxRequest *req, const char *what);
+extern bool MxRequestCached(MxRequest *req, int i, Jsonb **doc);
+extern void MxRequestRemember(MxRequest *req, int i, Jsonb *doc);
 
 #endif							/* MX_LOADER_H */

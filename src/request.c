@@ -11,7 +11,6 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -26,7 +25,7 @@
 
 static void MxAddRequestKey(MxRequest *req, MxKeySet *set, Datum k);
 static int	MxNodeKeyCmp(const ListCell *a, const ListCell *b);
-static void MxTreeSignature(MxPathNode *node, StringInfo buf, Oid *relids, int *nrelids);
+static void MxTreeSignature(MxPathNode *node, StringInfo buf, List **relids);
 
 /* Opens source and parses its paths into a request (the caller retries on staleness) */
 MxRequest *
@@ -154,22 +153,22 @@ MxNodeKeyCmp(const ListCell *a, const ListCell *b)
 /*
  * A canonical description of node's subtree (relations by their metadata,
  * output keys, children in key order) into buf, and the tables it reads
- * into relids (room for 2 per node plus the root).
+ * appended to relids.
  */
 static void
-MxTreeSignature(MxPathNode *node, StringInfo buf, Oid *relids, int *nrelids)
+MxTreeSignature(MxPathNode *node, StringInfo buf, List **relids)
 {
 	List	   *sorted = list_copy(node->children);
 	ListCell   *lc;
 
 	check_stack_depth();
 	appendStringInfo(buf, "%u", node->table);
-	relids[(*nrelids)++] = node->table;
+	*relids = lappend_oid(*relids, node->table);
 	if (node->rel != NULL)
 	{
 		appendStringInfo(buf, "=%p", (void *) node->rel);
 		if (OidIsValid(node->rel->via))
-			relids[(*nrelids)++] = node->rel->via;
+			*relids = lappend_oid(*relids, node->rel->via);
 	}
 	list_sort(sorted, MxNodeKeyCmp);
 	appendStringInfoChar(buf, '(');
@@ -178,7 +177,7 @@ MxTreeSignature(MxPathNode *node, StringInfo buf, Oid *relids, int *nrelids)
 		MxPathNode *child = (MxPathNode *) lfirst(lc);
 
 		appendStringInfo(buf, "%s:", quote_identifier(child->key));
-		MxTreeSignature(child, buf, relids, nrelids);
+		MxTreeSignature(child, buf, relids);
 		appendStringInfoChar(buf, ',');
 	}
 	appendStringInfoChar(buf, ')');
@@ -194,34 +193,27 @@ void
 MxRequestCache(MxRequest *req, const char *what)
 {
 	StringInfoData sig;
-	Oid		   *relids;
-	int			nrelids = 0;
-	int			maxrelids = 0;
-	List	   *stack;
+	List	   *relids = NIL;
+	Oid		   *relid_array;
+	ListCell   *lc;
 	MxTable    *src = MxGetTable(req->source);
-	int			i;
+	int			i = 0;
 
 	req->fetch = req->keys;
 	req->nfetch = req->nkeys;
 	req->cached = NULL;
 	req->space = NULL;
-	if (req->nkeys == 0 || !mx_cache_enabled || !IsTransactionBlock())
+	/* (the signature is not worth building when the cache cannot serve) */
+	if (req->nkeys == 0 || !MxCacheActive())
 		return;
-	/* at most two tables per node: its own and a junction */
-	stack = list_make1(req->root);
-	while (stack != NIL)
-	{
-		MxPathNode *n = (MxPathNode *) linitial(stack);
-
-		stack = list_concat(list_delete_first(stack), n->children);
-		maxrelids += 2;
-	}
-	relids = palloc(sizeof(Oid) * maxrelids);
 	initStringInfo(&sig);
 	appendStringInfo(&sig, "%s documents of ", what);
-	MxTreeSignature(req->root, &sig, relids, &nrelids);
+	MxTreeSignature(req->root, &sig, &relids);
+	relid_array = palloc(sizeof(Oid) * list_length(relids));
+	foreach(lc, relids)
+		relid_array[i++] = lfirst_oid(lc);
 	req->space = MxCacheOpen(sig.data, 1, src->pk_types, src->pk_collations, 0, NULL, NULL,
-							 nrelids, relids);
+							 list_length(relids), relid_array);
 	if (req->space == NULL)
 		return;
 	req->cached = palloc(sizeof(void *) * req->nkeys);
@@ -236,3 +228,27 @@ MxRequestCache(MxRequest *req, const char *what)
 	}
 }
 
+/*
+ * Whether key number i of a keys-form request was served by the cache;
+ * then *doc is its document (NULL: the key has no row).
+ */
+bool
+MxRequestCached(MxRequest *req, int i, Jsonb **doc)
+{
+	MxCacheRows *cached = req->cached ? (MxCacheRows *) req->cached[i] : NULL;
+
+	if (cached == NULL)
+		return false;
+	*doc = cached->nrows > 0 ? (Jsonb *) DatumGetPointer(cached->values[0]) : NULL;
+	return true;
+}
+
+/* Caches the document loaded for key number i (NULL: no row), when the request can */
+void
+MxRequestRemember(MxRequest *req, int i, Jsonb *doc)
+{
+	Datum		value = PointerGetDatum(doc);
+
+	if (req->space != NULL)
+		MxCachePut((MxCacheSpace *) req->space, &req->keys[i], doc ? 1 : 0, &value, NULL, NULL);
+}

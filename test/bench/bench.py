@@ -176,13 +176,21 @@ def sql_competitor(sql):
     return run
 
 
-def prefetch_keys(paths):
-    sql = "SELECT d FROM matrx_relations.prefetch_related('orders', %s::bigint[]" + \
-          "".join(", %s" for _ in paths) + ") d"
+def keys_call(function, paths):
+    """SQL calling a keys-form loader on orders with the paths: %s for the keys, then each path."""
+    return f"SELECT d FROM matrx_relations.{function}('orders', %s::bigint[]" + "".join(", %s" for _ in paths) + ") d"
+
+
+def keys_loader(function, paths):
+    sql = keys_call(function, paths)
 
     def run(cur, keys, instances):
         return rows(cur, sql, keys, *paths)
     return run
+
+
+def prefetch_keys(paths):
+    return keys_loader("prefetch_related", paths)
 
 
 # the columns each first-level relation of orders reads: what an ORM's model
@@ -209,12 +217,7 @@ def prefetch_instances(paths):
 
 
 def select_related(paths):
-    sql = "SELECT d FROM matrx_relations.select_related('orders', %s::bigint[]" + \
-          "".join(", %s" for _ in paths) + ") d"
-
-    def run(cur, keys, instances):
-        return rows(cur, sql, keys, *paths)
-    return run
+    return keys_loader("select_related", paths)
 
 
 def fetch_related_fk(cur, keys, instances):
@@ -350,9 +353,9 @@ def measure_cache(cur, n, count, results):
     Two forms: the documents to the client as text (not decoded), and the
     load alone (count(d): no text conversion)."""
     bs = batches(n, count, seed=zlib.crc32(f"cache/{n}".encode()))
-    args = "'orders', %s::bigint[]" + "".join(", %s" for _ in NESTED)
-    forms = [("documents to the client", f"SELECT d::text FROM matrx_relations.prefetch_related({args}) d"),
-             ("load only (count)", f"SELECT count(d) FROM matrx_relations.prefetch_related({args}) d")]
+    sql = keys_call("prefetch_related", NESTED)
+    forms = [("documents to the client", sql.replace("SELECT d ", "SELECT d::text ", 1)),
+             ("load only (count)", sql.replace("SELECT d ", "SELECT count(d) ", 1))]
     print(f"\ncache, N = {n} (twice in one REPEATABLE READ transaction)")
     print(f"  {'form':<26} {'first ms':>10} {'second ms':>10} {'ratio':>7} {'statements (1st/2nd)':>21} {'runs':>5}")
     for form, sql in forms:
