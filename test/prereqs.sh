@@ -8,7 +8,9 @@ PG_CONFIG=${PG_CONFIG:-pg_config}
 missing=()
 
 pgxs=$($PG_CONFIG --pgxs 2>/dev/null || true)
-[ -n "$pgxs" ] && [ -f "$pgxs" ] || missing+=("postgresql-server-dev-$PGMAJOR")
+# postgresql-client ships pgxs.mk alone: the server headers are the test
+incdir=$($PG_CONFIG --includedir-server 2>/dev/null || true)
+[ -n "$pgxs" ] && [ -f "$pgxs" ] && [ -f "$incdir/postgres.h" ] || missing+=("postgresql-server-dev-$PGMAJOR")
 sharedir=$($PG_CONFIG --sharedir 2>/dev/null || echo /usr/share/postgresql/$PGMAJOR)
 ls "$sharedir"/extension/pgtap.control >/dev/null 2>&1 || missing+=("postgresql-$PGMAJOR-pgtap")
 command -v pg_prove >/dev/null 2>&1 || missing+=("libtap-parser-sourcehandler-pgtap-perl")
