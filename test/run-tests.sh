@@ -6,6 +6,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . test/cluster.sh
 
+# The module is installed into the server's shared directories: two checkouts
+# testing at once would load each other's build. Hold one lock for the
+# install and the whole run.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"${TMPDIR:-/tmp}/matrx_relations.install.lock"
+    flock 9
+fi
+
 make -s ${WERROR:+WERROR=1} >/dev/null || { echo "build failed" >&2; exit 1; }
 if ! make -s install >/dev/null 2>"${TMPDIR:-/tmp}/matrx_install.err"; then
     cat "${TMPDIR:-/tmp}/matrx_install.err" >&2
