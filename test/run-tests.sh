@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test: build, install, then run pg_regress, isolation specs, pgTAP and
-# the dump/restore, cancellation and upgrade scripts
+# the dump/restore, cancellation and upgrade scripts and the client examples
 # on a throwaway cluster; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,7 @@ fi
 PGBIN=$PGBIN test/dump-restore.sh || status=1
 PGBIN=$PGBIN test/cancel.sh || status=1
 PGBIN=$PGBIN test/upgrade.sh || status=1
+PGBIN=$PGBIN examples/run.sh || status=1
 
 if [ -s "$CLUSTER_DIR/server.log" ] && grep -E "PANIC|TRAP:|terminated by signal" "$CLUSTER_DIR/server.log"; then
     echo "the server crashed during the tests (see above)" >&2
