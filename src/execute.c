@@ -352,7 +352,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	Assert(stmt.nkeys == 1 && stmt.key_types[0] == src->pk_types[0]);
 
 	/* the keys the relation cache holds are served from it */
-	space = MxCacheOpen(stmt.sql, 1, stmt.key_types, stmt.key_collations, 0, NULL, NULL,
+	space = MxCacheOpen(stmt.sql, 1, stmt.key_types, stmt.key_collations, 0, NULL, NULL, NULL,
 						MxStmtRelids(&stmt, relids), relids);
 	cached = palloc0(sizeof(MxCacheRows *) * nkeys);
 	missing = palloc(sizeof(Datum) * nkeys);
