@@ -410,7 +410,12 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 
 		CHECK_FOR_INTERRUPTS();
 		if (cached[i] != NULL)
-			n = cached[i]->nrows, rows = cached[i]->values;
+		{
+			/* a copy: construct_md_array detoasts short varlenas in place */
+			n = cached[i]->nrows;
+			rows = palloc(sizeof(Datum) * Max(n, 1));
+			memcpy(rows, cached[i]->values, sizeof(Datum) * n);
+		}
 		else
 		{
 			/* every row of the statement is in: the key's entry is whole */

@@ -6,7 +6,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS matrx_relations;
 
-SELECT plan(2);
+SELECT plan(4);
 
 CREATE SCHEMA ftap;
 SET LOCAL search_path = ftap, public;
@@ -45,6 +45,32 @@ CREATE TEMP TABLE fresh AS
 SELECT is(reordered(), (SELECT v FROM fresh),
           'cached parent rows served to paths in another order equal a fresh load');
 SELECT ok((SELECT cache_hits > 0 FROM matrx_relations.stats()), 'the second load was served from the cache');
+
+-- 3, 4: fetch_related_array served from the cache.  construct_md_array
+-- detoasts short varlenas in place, so given the cache's own array it
+-- wrote pointers into the call's memory there: the third load read freed
+-- memory.
+CREATE FUNCTION arrays(keys bigint[]) RETURNS text LANGUAGE sql AS $$
+    SELECT string_agg(source_key || ' ' || related::text, ', ' ORDER BY source_key)
+    FROM matrx_relations.fetch_related_array(NULL::ftap.kids, 'ftap.parents', 'kids', keys)
+$$;
+
+CREATE FUNCTION thrice() RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+    out text[] := '{}';
+BEGIN
+    FOR i IN 1..3 LOOP
+        out := out || arrays(ARRAY[1, 2, 3, 4]);
+        -- other work in between reuses the memory a previous call freed
+        PERFORM string_agg(md5(g::text), '') FROM generate_series(1, 200) g;
+    END LOOP;
+    RETURN out;
+END $$;
+
+CREATE TEMP TABLE fresh_arrays AS SELECT arrays(ARRAY[1, 2, 3, 4]) AS v;
+SELECT is(thrice(), (SELECT ARRAY[v, v, v] FROM fresh_arrays),
+          'fetch_related_array from the cache, three times, equals a fresh load');
+SELECT is(arrays(ARRAY[1, 2]), '1 {"(4,1)","(8,1)"}, 2 {"(1,2)","(5,2)"}', 'fetch_related_array rows');
 
 SELECT * FROM finish();
 ROLLBACK;
