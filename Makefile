@@ -5,6 +5,7 @@
 #   make test       build, install, run every test on a throwaway cluster
 #   make demo       show the extension on a small example schema
 #   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
+#   make fuzz       sqlsmith and the differential fuzzer, bounded (FUZZ_SECONDS=120)
 
 EXTENSION   = matrx_relations
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
@@ -58,7 +59,7 @@ $(OBJS): $(wildcard src/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql $(EXTENSION).control
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
 
-.PHONY: test demo bench prereqs
+.PHONY: test demo bench fuzz prereqs
 
 prereqs:
 	@test/prereqs.sh
@@ -71,3 +72,6 @@ demo: prereqs
 
 bench: prereqs
 	@test/bench/run.sh
+
+fuzz: prereqs
+	@test/fuzz/run.sh
