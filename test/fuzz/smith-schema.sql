@@ -100,55 +100,40 @@ INSERT INTO calls VALUES
 CREATE SEQUENCE wrapper_calls;
 
 -- the set-returning loaders as single values
-CREATE FUNCTION prefetch_keys(src regclass, keys int[], rels text[]) RETURNS jsonb LANGUAGE plpgsql AS $$
+DO $$
+DECLARE
+    w record;
 BEGIN
-    PERFORM nextval('smith.wrapper_calls');
-    RETURN (SELECT jsonb_agg(d) FROM matrx_relations.prefetch_related(src, keys, VARIADIC rels) d);
+    FOR w IN SELECT * FROM (VALUES
+        ('prefetch_keys', 'src regclass, keys int[], rels text[]', 'jsonb',
+         'SELECT jsonb_agg(d) FROM matrx_relations.prefetch_related(src, keys, VARIADIC rels) d'),
+        ('prefetch_text_keys', 'src regclass, keys text[], rels text[]', 'jsonb',
+         'SELECT jsonb_agg(d) FROM matrx_relations.prefetch_related(src, keys, VARIADIC rels) d'),
+        ('select_keys', 'src regclass, keys int[], rels text[]', 'jsonb',
+         'SELECT jsonb_agg(d) FROM matrx_relations.select_related(src, keys, VARIADIC rels) d'),
+        ('select_big_keys', 'src regclass, keys bigint[], rels text[]', 'jsonb',
+         'SELECT jsonb_agg(d) FROM matrx_relations.select_related(src, keys, VARIADIC rels) d'),
+        ('fetch_orders', 'src regclass, rel text, keys int[]', 'text',
+         'SELECT string_agg(f.source_key || '' '' || f.related::text, '', '') '
+         'FROM matrx_relations.fetch_related(NULL::smith.orders, src, rel, keys) f'),
+        ('fetch_customers', 'src regclass, rel text, keys bigint[]', 'text',
+         'SELECT string_agg(f.source_key || '' '' || f.related::text, '', '') '
+         'FROM matrx_relations.fetch_related(NULL::smith.customers, src, rel, keys) f'),
+        ('fetch_items_array', 'src regclass, rel text, keys int[]', 'text',
+         'SELECT string_agg(f.source_key || '' '' || f.related::text, '', '') '
+         'FROM matrx_relations.fetch_related_array(NULL::smith.items, src, rel, keys) f'),
+        ('fetch_tags_array', 'src regclass, rel text, keys text[]', 'text',
+         'SELECT string_agg(f.source_key || '' '' || f.related::text, '', '') '
+         'FROM matrx_relations.fetch_related_array(NULL::smith.tags, src, rel, keys) f'),
+        ('explain', 'src regclass, rels text[]', 'text',
+         'SELECT string_agg(s, E''\n'') FROM matrx_relations.explain_related(src, VARIADIC rels) s'))
+        AS v(name, args, ret, body)
+    LOOP
+        EXECUTE format('CREATE FUNCTION smith.%I(%s) RETURNS %s LANGUAGE plpgsql AS %L', w.name, w.args, w.ret,
+                       format('BEGIN PERFORM nextval(''smith.wrapper_calls''); RETURN (%s); END', w.body));
+    END LOOP;
 END $$;
-CREATE FUNCTION prefetch_text_keys(src regclass, keys text[], rels text[]) RETURNS jsonb LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM nextval('smith.wrapper_calls');
-    RETURN (SELECT jsonb_agg(d) FROM matrx_relations.prefetch_related(src, keys, VARIADIC rels) d);
-END $$;
-CREATE FUNCTION select_keys(src regclass, keys int[], rels text[]) RETURNS jsonb LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM nextval('smith.wrapper_calls');
-    RETURN (SELECT jsonb_agg(d) FROM matrx_relations.select_related(src, keys, VARIADIC rels) d);
-END $$;
-CREATE FUNCTION select_big_keys(src regclass, keys bigint[], rels text[]) RETURNS jsonb LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM nextval('smith.wrapper_calls');
-    RETURN (SELECT jsonb_agg(d) FROM matrx_relations.select_related(src, keys, VARIADIC rels) d);
-END $$;
-CREATE FUNCTION fetch_orders(src regclass, rel text, keys int[]) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM nextval('smith.wrapper_calls');
-    RETURN (SELECT string_agg(f.source_key || ' ' || f.related::text, ', ')
-            FROM matrx_relations.fetch_related(NULL::smith.orders, src, rel, keys) f);
-END $$;
-CREATE FUNCTION fetch_customers(src regclass, rel text, keys bigint[]) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM nextval('smith.wrapper_calls');
-    RETURN (SELECT string_agg(f.source_key || ' ' || f.related::text, ', ')
-            FROM matrx_relations.fetch_related(NULL::smith.customers, src, rel, keys) f);
-END $$;
-CREATE FUNCTION fetch_items_array(src regclass, rel text, keys int[]) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM nextval('smith.wrapper_calls');
-    RETURN (SELECT string_agg(f.source_key || ' ' || f.related::text, ', ')
-            FROM matrx_relations.fetch_related_array(NULL::smith.items, src, rel, keys) f);
-END $$;
-CREATE FUNCTION fetch_tags_array(src regclass, rel text, keys text[]) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM nextval('smith.wrapper_calls');
-    RETURN (SELECT string_agg(f.source_key || ' ' || f.related::text, ', ')
-            FROM matrx_relations.fetch_related_array(NULL::smith.tags, src, rel, keys) f);
-END $$;
-CREATE FUNCTION explain(src regclass, rels text[]) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM nextval('smith.wrapper_calls');
-    RETURN (SELECT string_agg(s, E'\n') FROM matrx_relations.explain_related(src, VARIADIC rels) s);
-END $$;
+
 -- valid calls for any integer sqlsmith comes up with: row n of calls, loaded
 -- by one of the loaders
 CREATE FUNCTION load_nth(n int) RETURNS jsonb LANGUAGE plpgsql AS $$
