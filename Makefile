@@ -5,6 +5,7 @@
 #   make test       build, install, run every test on a throwaway cluster
 #   make demo       show the extension on a small example schema
 #   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
+#   make fuzz       sqlsmith and the differential fuzzer, bounded (FUZZ_SECONDS=120)
 
 EXTENSION   = matrx_relations
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
@@ -67,7 +68,7 @@ all: check-versions
 check-versions:
 	@test/check-versions.sh $(EXTENSION) $(EXTVERSION)
 
-.PHONY: test demo bench prereqs check-versions
+.PHONY: test demo bench fuzz prereqs check-versions
 
 prereqs:
 	@test/prereqs.sh
@@ -80,3 +81,6 @@ demo: prereqs
 
 bench: prereqs
 	@test/bench/run.sh
+
+fuzz: prereqs
+	@test/fuzz/run.sh
