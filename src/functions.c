@@ -616,6 +616,7 @@ select_related(PG_FUNCTION_ARGS)
 	{
 		bool		isnew;
 
+		CHECK_FOR_INTERRUPTS();
 		(void) MxKeySetAdd(jr.keys, &req->fetch[i], &isnew);
 	}
 	if (req->nfetch > 0)
@@ -632,7 +633,7 @@ select_related(PG_FUNCTION_ARGS)
 												len, byval, align));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		MxRunPlan(MxGetPlan(sql, 1, &argtype), &param, NULL, MxCollectJoinedRow, &jr);
+		MxRunPlan(MxChoosePlan(sql, 1, &argtype, req->nfetch), &param, NULL, MxCollectJoinedRow, &jr);
 		SPI_finish();
 	}
 	for (i = 0; i < req->nkeys; i++)
