@@ -18,6 +18,7 @@ OBJS = \
 	src/keys.o \
 	src/sqlgen.o \
 	src/path.o \
+	src/spec.o \
 	src/request.o \
 	src/loader.o \
 	src/cache.o \

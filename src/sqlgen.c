@@ -31,7 +31,13 @@
 
 static char *MxPickAlias(const char *base, Oid *rels, int nrels);
 static void MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias);
-static void MxAppendOrder(StringInfo buf, MxTable *target, const char *alias);
+static void MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t);
+static void MxBuildLateral(MxStmt *stmt, StringInfo buf, const char *t, const char *payload,
+						   const char *quals, Oid *fromrels, int nfromrels);
+static void MxAppendExtras(StringInfo buf, MxStmt *stmt, const char *alias, const AttrNumber *plain_keys);
+
+/* per-parent limit shape (temporary switch for measuring) */
+int			mx_limit_lateral = 0;
 
 /* "schema"."table" for a relation */
 char *
@@ -195,17 +201,6 @@ MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias)
 	appendStringInfoChar(from, ')');
 }
 
-/* ORDER BY the target's primary key (or its orderable columns) */
-static void
-MxAppendOrder(StringInfo buf, MxTable *target, const char *alias)
-{
-	int			i;
-
-	for (i = 0; i < target->order_ncols; i++)
-		appendStringInfo(buf, "%s%s.%s", i == 0 ? " ORDER BY " : ", ", alias,
-						 MxQuoteCol(target->relid, target->order_cols[i]));
-}
-
 /*
  * Appends the extra columns to the select list, except those that a key
  * column already returns as the same, uncast column (plain_keys[k] is
@@ -291,6 +286,9 @@ MxBuildStmt(MxStmt *stmt)
 	bool		via_source;
 	MxHop	   *hop0;
 	AttrNumber	plain_keys[MX_MAX_KEYS];
+	char	   *part[MX_MAX_KEYS];	/* the key expressions, for PARTITION BY */
+	int			sel_end = 0;	/* where the select list ends in buf */
+	char	   *quals;
 	int			i;
 
 	initStringInfo(&sel);
@@ -304,7 +302,7 @@ MxBuildStmt(MxStmt *stmt)
 	if (stmt->source != NULL)
 		fromrels[nfromrels++] = stmt->source->relid;
 	t = MxPickAlias("t", fromrels, nfromrels);
-	payload = stmt->typed ? t : psprintf("pg_catalog.to_jsonb(%s.*)", t);
+	payload = stmt->typed ? t : MxOptsPayload(stmt->opts, target->relid, t);
 
 	/* the source rows themselves, by primary key */
 	if (rel == NULL)
@@ -360,6 +358,14 @@ MxBuildStmt(MxStmt *stmt)
 			MxOperTypes(hop0->eqops[i], &left, &stmt->key_types[i]);
 			stmt->key_collations[i] = hop0->collations[i];
 		}
+	}
+
+	/* the spec's conditions, their values after the keys' arrays */
+	quals = MxOptsQuals(stmt->opts, target->relid, t, stmt->nkeys + 1);
+	if (stmt->opts != NULL && stmt->opts->limit >= 0 && mx_limit_lateral)
+	{
+		MxBuildLateral(stmt, &buf, t, payload, quals, fromrels, nfromrels);
+		goto done;
 	}
 
 	/*
@@ -431,9 +437,15 @@ MxBuildStmt(MxStmt *stmt)
 			for (i = 0; i < stmt->nkeys; i++)
 				appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", key_exprs[i]);
 			MxAppendExtras(&buf, stmt, t, plain_keys);
-			appendStringInfo(&buf, ", %s FROM %s", payload, from.data);
+			appendStringInfo(&buf, ", %s", payload);
+			sel_end = buf.len;
+			appendStringInfo(&buf, " FROM %s", from.data);
 			if (where.len > 0)
 				appendStringInfo(&buf, " WHERE %s", where.data);
+			if (quals != NULL)
+				appendStringInfo(&buf, " %s %s", where.len > 0 ? "AND" : "WHERE", quals);
+			for (i = 0; i < stmt->nkeys; i++)
+				part[i] = key_exprs[i];
 		}
 		else
 		{
@@ -446,7 +458,9 @@ MxBuildStmt(MxStmt *stmt)
 				appendStringInfo(&buf, "%s%s.k%d", i > 0 ? ", " : "", q, i + 1);
 			memset(plain_keys, 0, sizeof(plain_keys));
 			MxAppendExtras(&buf, stmt, t, plain_keys);
-			appendStringInfo(&buf, ", %s FROM (SELECT %s", payload,
+			appendStringInfo(&buf, ", %s", payload);
+			sel_end = buf.len;
+			appendStringInfo(&buf, " FROM (SELECT %s",
 							 rel->via_unique && !via_source ? "" : "DISTINCT ");
 			for (i = 0; i < stmt->nkeys; i++)
 				appendStringInfo(&buf, "%s%s AS k%d", i > 0 ? ", " : "", key_exprs[i], i + 1);
@@ -463,11 +477,17 @@ MxBuildStmt(MxStmt *stmt)
 										hop1->inner_types[i], hop1->inner_collations[i],
 										hop1->eqops[i], psprintf("%s.v%d", q, i + 1),
 										hop1->outer_types[i], hop1->collations[i], false));
+			if (quals != NULL)
+				appendStringInfo(&buf, " WHERE %s", quals);
+			for (i = 0; i < stmt->nkeys; i++)
+				part[i] = psprintf("%s.k%d", q, i + 1);
 		}
 	}
 
-	if (rel->kind != MX_KIND_FK)
-		MxAppendOrder(&buf, target, t);
+	if (stmt->opts != NULL && stmt->opts->limit >= 0)
+		MxWindowLimit(stmt, &buf, sel_end, part, t);
+	else if (rel->kind != MX_KIND_FK)
+		MxOptsOrder(&buf, stmt->opts, target, t);
 
 done:
 	for (i = 0; i < stmt->nkeys; i++)
@@ -479,6 +499,99 @@ done:
 					 errmsg("key type %s has no array type", format_type_be(stmt->key_types[i]))));
 	}
 	stmt->sql = buf.data;
+	stmt->all_param_types = palloc(sizeof(Oid) * (stmt->nkeys + (stmt->opts ? stmt->opts->nparams : 0)));
+	stmt->opt_params = palloc(sizeof(Datum) * Max(stmt->opts ? stmt->opts->nparams : 0, 1));
+	memcpy(stmt->all_param_types, stmt->param_types, sizeof(Oid) * stmt->nkeys);
+	stmt->nparams = stmt->nkeys + MxOptsParams(stmt->opts, stmt->opt_params,
+											   stmt->all_param_types + stmt->nkeys);
+	/* the values are parameters: entries are per statement and values */
+	stmt->cache_id = stmt->nparams > stmt->nkeys ?
+		psprintf("%s\n-- %s", stmt->sql, stmt->opts->sig) : stmt->sql;
+}
+
+/*
+ * A per-parent limit as a window: the statement in buf (its select list
+ * ending at sel_end) numbers each key's rows in the edge's order, and
+ * only the first n of each key are kept, in that order.
+ */
+static void
+MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t)
+{
+	StringInfoData w;
+	int			i;
+
+	initStringInfo(&w);
+	appendStringInfoString(&w, "SELECT * FROM (");
+	appendBinaryStringInfo(&w, buf->data, sel_end);
+	appendStringInfoString(&w, ", pg_catalog.row_number() OVER (PARTITION BY ");
+	for (i = 0; i < stmt->nkeys; i++)
+		appendStringInfo(&w, "%s%s", i > 0 ? ", " : "", part[i]);
+	MxOptsOrder(&w, stmt->opts, stmt->target, t);
+	appendStringInfo(&w, ") AS mx_rn%s) mx_w WHERE mx_w.mx_rn OPERATOR(pg_catalog.<=) "
+					 "CAST(" INT64_FORMAT " AS pg_catalog.int8) ORDER BY mx_w.mx_rn",
+					 buf->data + sel_end, stmt->opts->limit);
+	resetStringInfo(buf);
+	appendBinaryStringInfo(buf, w.data, w.len);
+}
+
+/*
+ * A per-parent limit as a LATERAL subquery per key: the keys unnested,
+ * each joined to its first n rows in the edge's order.
+ */
+static void
+MxBuildLateral(MxStmt *stmt, StringInfo buf, const char *t, const char *payload,
+			   const char *quals, Oid *fromrels, int nfromrels)
+{
+	MxRelation *rel = stmt->rel;
+	MxTable    *target = stmt->target;
+	MxHop	   *hop0 = &rel->hops[0];
+	char	   *k = MxPickAlias("k", fromrels, nfromrels);
+	char	   *l = MxPickAlias("l", fromrels, nfromrels);
+	char	   *d = MxPickAlias("mx_d", &target->relid, 1);
+	const char *ia = rel->nhops == 2 ? "j" : t;
+	AttrNumber	plain_keys[MX_MAX_KEYS];
+	StringInfoData hq;
+	int			i;
+
+	memset(plain_keys, 0, sizeof(plain_keys));
+	appendStringInfoString(buf, "SELECT ");
+	for (i = 0; i < stmt->nkeys; i++)
+		appendStringInfo(buf, "%s%s.k%d", i > 0 ? ", " : "", k, i + 1);
+	MxAppendExtras(buf, stmt, l, plain_keys);
+	appendStringInfo(buf, ", %s.%s FROM ", l, d);
+	MxAppendUnnest(buf, stmt->nkeys, 1, k);
+	initStringInfo(&hq);
+	for (i = 0; i < hop0->nkeys; i++)
+		appendStringInfo(&hq, "%s%s", i > 0 ? " AND " : "",
+						 MxQual(psprintf("%s.%s", ia, MxQuoteCol(hop0->inner_rel, hop0->inner_cols[i])),
+								hop0->inner_types[i], hop0->inner_collations[i], hop0->eqops[i],
+								psprintf("%s.k%d", k, i + 1), stmt->key_types[i],
+								hop0->collations[i], false));
+	appendStringInfo(buf, " CROSS JOIN LATERAL (SELECT %s.*, %s AS %s FROM ", t, payload, d);
+	if (rel->nhops == 1)
+		appendStringInfo(buf, "%s %s WHERE %s", MxQuoteRel(target->relid), t, hq.data);
+	else
+	{
+		MxHop	   *hop1 = &rel->hops[1];
+		char	   *q = MxPickAlias("q", fromrels, nfromrels);
+
+		appendStringInfo(buf, "(SELECT %s", rel->via_unique ? "" : "DISTINCT ");
+		for (i = 0; i < hop1->nkeys; i++)
+			appendStringInfo(buf, "%sj.%s AS v%d", i > 0 ? ", " : "",
+							 MxQuoteCol(rel->via, hop1->outer_cols[i]), i + 1);
+		appendStringInfo(buf, " FROM %s j WHERE %s) %s JOIN %s %s ON ", MxQuoteRel(rel->via),
+						 hq.data, q, MxQuoteRel(target->relid), t);
+		for (i = 0; i < hop1->nkeys; i++)
+			appendStringInfo(buf, "%s%s", i > 0 ? " AND " : "",
+							 MxQual(psprintf("%s.%s", t, MxQuoteCol(target->relid, hop1->inner_cols[i])),
+									hop1->inner_types[i], hop1->inner_collations[i],
+									hop1->eqops[i], psprintf("%s.v%d", q, i + 1),
+									hop1->outer_types[i], hop1->collations[i], false));
+	}
+	if (quals != NULL)
+		appendStringInfo(buf, " %s %s", rel->nhops == 1 ? "AND" : "WHERE", quals);
+	MxOptsOrder(buf, stmt->opts, target, t);
+	appendStringInfo(buf, " LIMIT " INT64_FORMAT ") %s", stmt->opts->limit, l);
 }
 
 /*
