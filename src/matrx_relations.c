@@ -17,7 +17,6 @@
 #include "cache.h"
 #include "catalog.h"
 #include "matrx_relations.h"
-#include "sqlgen.h"
 
 PG_MODULE_MAGIC;
 
@@ -40,8 +39,6 @@ _PG_init(void)
 {
 	/* settings first: reserving the prefix drops placeholders not yet defined */
 	MxCacheDefineGucs();
-	DefineCustomIntVariable("matrx_relations.limit_lateral", "experiment", NULL,
-							&mx_limit_lateral, 0, 0, 1, PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("matrx_relations");
 	MxCatalogInit();
 	RegisterXactCallback(MxXactCallback, NULL);

@@ -32,12 +32,7 @@
 static char *MxPickAlias(const char *base, Oid *rels, int nrels);
 static void MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias);
 static void MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t);
-static void MxBuildLateral(MxStmt *stmt, StringInfo buf, const char *t, const char *payload,
-						   const char *quals, Oid *fromrels, int nfromrels);
 static void MxAppendExtras(StringInfo buf, MxStmt *stmt, const char *alias, const AttrNumber *plain_keys);
-
-/* per-parent limit shape (temporary switch for measuring) */
-int			mx_limit_lateral = 0;
 
 /* "schema"."table" for a relation */
 char *
@@ -362,11 +357,6 @@ MxBuildStmt(MxStmt *stmt)
 
 	/* the spec's conditions, their values after the keys' arrays */
 	quals = MxOptsQuals(stmt->opts, target->relid, t, stmt->nkeys + 1);
-	if (stmt->opts != NULL && stmt->opts->limit >= 0 && mx_limit_lateral)
-	{
-		MxBuildLateral(stmt, &buf, t, payload, quals, fromrels, nfromrels);
-		goto done;
-	}
 
 	/*
 	 * The first hop's inner table (the target, or the junction) and how its
@@ -512,7 +502,9 @@ done:
 /*
  * A per-parent limit as a window: the statement in buf (its select list
  * ending at sel_end) numbers each key's rows in the edge's order, and
- * only the first n of each key are kept, in that order.
+ * only the first n of each key are kept, in that order.  (Measured
+ * against a LATERAL (... ORDER BY ... LIMIT n) per key on the benchmark's
+ * latest 5 orders of 1,000 customers: 30 ms against 40 ms.)
  */
 static void
 MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t)
@@ -532,66 +524,6 @@ MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char
 					 buf->data + sel_end, stmt->opts->limit);
 	resetStringInfo(buf);
 	appendBinaryStringInfo(buf, w.data, w.len);
-}
-
-/*
- * A per-parent limit as a LATERAL subquery per key: the keys unnested,
- * each joined to its first n rows in the edge's order.
- */
-static void
-MxBuildLateral(MxStmt *stmt, StringInfo buf, const char *t, const char *payload,
-			   const char *quals, Oid *fromrels, int nfromrels)
-{
-	MxRelation *rel = stmt->rel;
-	MxTable    *target = stmt->target;
-	MxHop	   *hop0 = &rel->hops[0];
-	char	   *k = MxPickAlias("k", fromrels, nfromrels);
-	char	   *l = MxPickAlias("l", fromrels, nfromrels);
-	char	   *d = MxPickAlias("mx_d", &target->relid, 1);
-	const char *ia = rel->nhops == 2 ? "j" : t;
-	AttrNumber	plain_keys[MX_MAX_KEYS];
-	StringInfoData hq;
-	int			i;
-
-	memset(plain_keys, 0, sizeof(plain_keys));
-	appendStringInfoString(buf, "SELECT ");
-	for (i = 0; i < stmt->nkeys; i++)
-		appendStringInfo(buf, "%s%s.k%d", i > 0 ? ", " : "", k, i + 1);
-	MxAppendExtras(buf, stmt, l, plain_keys);
-	appendStringInfo(buf, ", %s.%s FROM ", l, d);
-	MxAppendUnnest(buf, stmt->nkeys, 1, k);
-	initStringInfo(&hq);
-	for (i = 0; i < hop0->nkeys; i++)
-		appendStringInfo(&hq, "%s%s", i > 0 ? " AND " : "",
-						 MxQual(psprintf("%s.%s", ia, MxQuoteCol(hop0->inner_rel, hop0->inner_cols[i])),
-								hop0->inner_types[i], hop0->inner_collations[i], hop0->eqops[i],
-								psprintf("%s.k%d", k, i + 1), stmt->key_types[i],
-								hop0->collations[i], false));
-	appendStringInfo(buf, " CROSS JOIN LATERAL (SELECT %s.*, %s AS %s FROM ", t, payload, d);
-	if (rel->nhops == 1)
-		appendStringInfo(buf, "%s %s WHERE %s", MxQuoteRel(target->relid), t, hq.data);
-	else
-	{
-		MxHop	   *hop1 = &rel->hops[1];
-		char	   *q = MxPickAlias("q", fromrels, nfromrels);
-
-		appendStringInfo(buf, "(SELECT %s", rel->via_unique ? "" : "DISTINCT ");
-		for (i = 0; i < hop1->nkeys; i++)
-			appendStringInfo(buf, "%sj.%s AS v%d", i > 0 ? ", " : "",
-							 MxQuoteCol(rel->via, hop1->outer_cols[i]), i + 1);
-		appendStringInfo(buf, " FROM %s j WHERE %s) %s JOIN %s %s ON ", MxQuoteRel(rel->via),
-						 hq.data, q, MxQuoteRel(target->relid), t);
-		for (i = 0; i < hop1->nkeys; i++)
-			appendStringInfo(buf, "%s%s", i > 0 ? " AND " : "",
-							 MxQual(psprintf("%s.%s", t, MxQuoteCol(target->relid, hop1->inner_cols[i])),
-									hop1->inner_types[i], hop1->inner_collations[i],
-									hop1->eqops[i], psprintf("%s.v%d", q, i + 1),
-									hop1->outer_types[i], hop1->collations[i], false));
-	}
-	if (quals != NULL)
-		appendStringInfo(buf, " %s %s", rel->nhops == 1 ? "AND" : "WHERE", quals);
-	MxOptsOrder(buf, stmt->opts, target, t);
-	appendStringInfo(buf, " LIMIT " INT64_FORMAT ") %s", stmt->opts->limit, l);
 }
 
 /*

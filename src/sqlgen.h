@@ -54,7 +54,6 @@ extern char *MxQuoteType(Oid typid);
 extern char *MxQual(const char *inner, Oid inner_type, Oid inner_coll, Oid op,
 					const char *outer, Oid outer_type, Oid coll, bool any);
 extern void MxBuildStmt(MxStmt *stmt);
-extern int	mx_limit_lateral;
 extern int	MxStmtRelids(const MxStmt *stmt, Oid *relids);
 
 /* joined.c */
