@@ -31,7 +31,7 @@ OBJS = \
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache
+REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache spec spec_statements
 REGRESS_OPTS =
 # isolation specs live in test/specs, their expected output in test/expected
 ISOLATION    = cache_visibility faults

@@ -73,13 +73,14 @@ static Oid	MxCompareOp(MxPathNode *node, AttrNumber attnum, Oid coltype, const c
 static Oid	MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike);
 static void MxValueSig(StringInfo sig, JsonbValue *v);
 static char *MxOperand(const char *expr, Oid type, Oid declared);
+static void MxValueContext(void *arg);
+static Datum MxWhereValue(MxPathNode *node, const char *col, JsonbValue *v, Oid typid, bool *isnull);
 
-/* 22023 naming the path */
+/* 22023 (the message names the path) */
 #define MX_SPEC_ERROR(path, ...) \
 	ereport(ERROR, \
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE), \
-			 errmsg(__VA_ARGS__), \
-			 errcontext("spec path \"%s\"", (path))))
+			 errmsg(__VA_ARGS__)))
 
 /* True when v is a jsonb object (a container) */
 static bool
@@ -160,6 +161,17 @@ MxParseLevel(MxPathNode *parent, JsonbValue *spec)
 				MX_SPEC_ERROR(path, "\"relation\" of \"%s\" must be a non-empty string", path);
 			relname = pnstrdup(f.relation->val.string.val, f.relation->val.string.len);
 		}
+		/* an output name equal to an output column of its parent's row */
+		{
+			AttrNumber	clash = get_attnum(parent->table, key);
+
+			if (clash > 0 && MxOptsOutputs(parent->opts, clash))
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("output name \"%s\" of spec path \"%s\" is also a column of %s",
+								key, path, format_type_be_qualified(get_rel_type_id(parent->table))),
+						 errhint("Use another output name, with \"relation\": \"%s\".", relname)));
+		}
 		node = MxAddChild(parent, key, relname, path);
 		node->opts = MxParseOpts(node, &f);
 		if (f.include != NULL)
@@ -206,8 +218,7 @@ MxEdgeFieldsOf(JsonbValue *edge, const char *path, MxEdgeFields *f)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown option \"%s\" in spec edge \"%s\"", key, path),
-					 errhint("The options are \"relation\", \"columns\", \"where\", \"order_by\", \"limit\" and \"include\"."),
-					 errcontext("spec path \"%s\"", path)));
+					 errhint("The options are \"relation\", \"columns\", \"where\", \"order_by\", \"limit\" and \"include\".")));
 	}
 }
 
@@ -228,8 +239,7 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"%s\" on spec edge \"%s\", which is to one", f->limit ? "limit" : "order_by",
 						node->path),
-				 errdetail("Relation \"%s\" is an fk: it gives one row or null.", node->rel->name),
-				 errcontext("spec path \"%s\"", node->path)));
+				 errdetail("Relation \"%s\" is an fk: it gives one row or null.", node->rel->name)));
 	o = palloc0(sizeof(MxEdgeOpts));
 	target = MxGetTable(node->table);
 	initStringInfo(&sig);
@@ -300,8 +310,7 @@ MxSpecColumn(MxPathNode *node, const char *option, const char *name, int len)
 				 errmsg("column \"%s\" in \"%s\" of spec edge \"%s\" does not exist", col, option,
 						node->path),
 				 errdetail("Relation \"%s\" reads %s.", node->rel->name,
-						   format_type_be_qualified(get_rel_type_id(node->table))),
-				 errcontext("spec path \"%s\"", node->path)));
+						   format_type_be_qualified(get_rel_type_id(node->table)))));
 	return a;
 }
 
@@ -417,8 +426,7 @@ MxAddQual(MxPathNode *node, MxEdgeOpts *o, AttrNumber a, const char *op, JsonbVa
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("type %s of column \"%s\" has no array type for \"in\"",
-							format_type_be(q->coltype), col),
-					 errcontext("spec path \"%s\"", node->path)));
+							format_type_be(q->coltype), col)));
 		cap = Max(JsonContainerSize(v->val.binary.data), 1);
 		elems = palloc(sizeof(Datum) * cap);
 		nulls = palloc(sizeof(bool) * cap);
@@ -431,7 +439,7 @@ MxAddQual(MxPathNode *node, MxEdgeOpts *o, AttrNumber a, const char *op, JsonbVa
 			if (e.type == jbvBinary)
 				MX_SPEC_ERROR(node->path, "\"in\" on column \"%s\" of \"%s\" takes an array of scalars",
 							  col, node->path);
-			elems[n] = MxJsonbToDatum(&e, q->coltype, -1, &nulls[n]);
+			elems[n] = MxWhereValue(node, col, &e, q->coltype, &nulls[n]);
 			n++;
 		}
 		get_typlenbyvalalign(q->coltype, &len, &byval, &align);
@@ -463,10 +471,41 @@ MxAddQual(MxPathNode *node, MxEdgeOpts *o, AttrNumber a, const char *op, JsonbVa
 	}
 	q->kind = MX_QUAL_OP;
 	q->param_type = q->coltype;
-	q->value = MxJsonbToDatum(v, q->coltype, -1, &isnull);
+	q->value = MxWhereValue(node, col, v, q->coltype, &isnull);
 	MxValueSig(sig, v);
 	o->nquals++;
 	o->nparams++;
+}
+
+/* Error context of a value's conversion: where it came from */
+static void
+MxValueContext(void *arg)
+{
+	char	  **what = (char **) arg;
+
+	errcontext("value for column \"%s\" in \"where\" of spec edge \"%s\"", what[1], what[0]);
+}
+
+/*
+ * A "where" value converted with the column type's input function (its
+ * errors, such as 22P02, say which value it was)
+ */
+static Datum
+MxWhereValue(MxPathNode *node, const char *col, JsonbValue *v, Oid typid, bool *isnull)
+{
+	ErrorContextCallback cb;
+	char	   *what[2];
+	Datum		d;
+
+	what[0] = node->path;
+	what[1] = (char *) col;
+	cb.callback = MxValueContext;
+	cb.arg = what;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	d = MxJsonbToDatum(v, typid, -1, isnull);
+	error_context_stack = cb.previous;
+	return d;
 }
 
 /*
@@ -498,8 +537,7 @@ MxCompareOp(MxPathNode *node, AttrNumber attnum, Oid coltype, const char *op)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown operator \"%s\" in \"where\" of spec edge \"%s\"", op, node->path),
-				 errhint("The operators are eq, ne, lt, lte, gt, gte, in, is_null, like and ilike."),
-				 errcontext("spec path \"%s\"", node->path)));
+				 errhint("The operators are eq, ne, lt, lte, gt, gte, in, is_null, like and ilike.")));
 	if (ops[i].strategy == BTEqualStrategyNumber)
 		opno = tce->eq_opr;
 	else if (ops[i].strategy == 0)
@@ -511,8 +549,7 @@ MxCompareOp(MxPathNode *node, AttrNumber attnum, Oid coltype, const char *op)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("type %s of column \"%s\" has no \"%s\" operator",
-						format_type_be(coltype), get_attname(node->table, attnum, false), op),
-				 errcontext("spec path \"%s\"", node->path)));
+						format_type_be(coltype), get_attname(node->table, attnum, false), op)));
 	return opno;
 }
 
@@ -565,8 +602,7 @@ MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("type %s of column \"%s\" has no \"%s\" operator",
 						format_type_be(coltype), get_attname(node->table, attnum, false),
-						ilike ? "ilike" : "like"),
-				 errcontext("spec path \"%s\"", node->path)));
+						ilike ? "ilike" : "like")));
 	return best;
 }
 
@@ -650,8 +686,7 @@ MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo s
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FUNCTION),
 					 errmsg("column \"%s\" in \"order_by\" of spec edge \"%s\" has no ordering",
-							s, node->path),
-					 errcontext("spec path \"%s\"", node->path)));
+							s, node->path)));
 		for (i = 0; i < o->norder; i++)
 			if (o->order[i].attnum == item->attnum)
 				MX_SPEC_ERROR(node->path, "column \"%s\" is in \"order_by\" of \"%s\" twice", s,
