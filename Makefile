@@ -19,6 +19,7 @@ OBJS = \
 	src/keys.o \
 	src/sqlgen.o \
 	src/path.o \
+	src/spec.o \
 	src/request.o \
 	src/loader.o \
 	src/cache.o \
@@ -35,7 +36,7 @@ DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(wildcard sql/upgrades/$(EXTENSION)--*.sql)
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache
+REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache spec spec_statements
 REGRESS_OPTS =
 # isolation specs live in test/specs, their expected output in test/expected
 ISOLATION    = cache_visibility faults
