@@ -90,6 +90,8 @@ class Table:
         self.uniques = []       # [[column names]]
         self.rows = []          # [{col: text or None}]
         self.is_view = False
+        self.partitioned = False    # by hash of its first key column, in two partitions
+        self.partitions = []
 
     def coltype(self, c):
         return dict(self.cols)[c]
@@ -100,6 +102,7 @@ class Gen:
 
     def __init__(self, seed, weird):
         self.r = random.Random(seed)
+        self.r2 = random.Random(seed * 7 + 1)   # for later additions: r's sequence stays
         self.seed = seed
         self.weird = weird
         self.tables = {}
@@ -183,7 +186,8 @@ class Gen:
                 t.cols.append((self.cname('k%d' % (j + 1)), r.choice(list(TYPES))))
             t.pk = [c for c, _ in t.cols]
             t.cols.append(('v', 'text'))
-            if r.random() < 0.3:
+            t.partitioned = self.r2.random() < 0.2
+            if r.random() < 0.3 and not t.partitioned:
                 t.cols.append(('u', r.choice(list(TYPES))))
                 t.uniques.append(['u'])
             nrows = r.choice([0, 1, 3, 6, 10, 14])
@@ -311,7 +315,15 @@ class Gen:
             defs.append('PRIMARY KEY (%s)' % ', '.join(map(qi, t.pk)))
         for u in t.uniques:
             defs.append('UNIQUE (%s)' % ', '.join(map(qi, u)))
-        self.exec('CREATE TABLE %s (%s)' % (qt(t.name), ', '.join(defs)))
+        self.exec('CREATE TABLE %s (%s)%s' % (qt(t.name), ', '.join(defs),
+                                              ' PARTITION BY HASH (%s)' % qi(t.pk[0]) if t.partitioned else ''))
+        for i in range(2 if t.partitioned else 0):
+            part = Table(t.name + '_p%d' % i)
+            part.cols, part.pk, part.rows = list(t.cols), t.pk, t.rows
+            self.exec('CREATE TABLE %s PARTITION OF %s FOR VALUES WITH (MODULUS 2, REMAINDER %d)'
+                      % (qt(part.name), qt(t.name), i))
+            t.partitions.append(part)
+            self.tables[part.name] = part
         rows = list(t.rows)
         self.r.shuffle(rows)
         for row in rows:
@@ -460,6 +472,9 @@ class Fuzzer:
         for name, child, ccols, parent, pcols in g.fks:
             want.add((child.name, 'fk', parent.name, tuple(ccols), tuple(pcols), None, (), ()))
             want.add((parent.name, 'ifk', child.name, tuple(pcols), tuple(ccols), None, (), ()))
+            # a partition's copy of its table's FK: an fk of the partition, no ifk
+            for part in child.partitions:
+                want.add((part.name, 'fk', parent.name, tuple(ccols), tuple(pcols), None, (), ()))
         for j in g.tables.values():
             jfks = [f for f in g.fks if f[1] is j]
             for f1 in jfks:
