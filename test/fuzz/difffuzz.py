@@ -437,33 +437,36 @@ class Fuzzer:
         self.by_source = {}
         self.ambiguous = []
         for src, rels in by_src.items():
-            def resolve(name):
-                reg = [r for r in rels if r.origin == 'registered' and r.name == name]
-                if reg:
-                    return reg[0]
-                named = [r for r in rels if r.name == name]
-                if len(named) > 1:
-                    return 'ambiguous'
-                if named:
-                    return named[0]
-                for kind in ('fk', 'ifk'):
-                    byc = [r for r in rels if r.kind == kind and r.origin == 'catalog' and r.conname == name]
-                    if len(byc) > 1:
-                        return 'ambiguous'
-                    if byc:
-                        return byc[0]
-                return None
             chosen = []
             for rel in rels:
-                if resolve(rel.name) == 'ambiguous' and (rels[0].source, rel.name) not in self.ambiguous:
-                    self.ambiguous.append((rels[0].source, rel.name))
+                if self.resolve(rels, rel.name) == 'ambiguous' and (rel.source, rel.name) not in self.ambiguous:
+                    self.ambiguous.append((rel.source, rel.name))
                 for name in (rel.name, rel.conname):
-                    if name is not None and resolve(name) is rel:
+                    if name is not None and self.resolve(rels, name) is rel:
                         chosen.append((rel, name))
                         break
             for rel, name in chosen:
                 rel.name = name
                 self.by_source.setdefault(src, []).append(rel)
+
+    @staticmethod
+    def resolve(rels, name):
+        """the relation of one source that name loads, 'ambiguous', or None"""
+        reg = [r for r in rels if r.origin == 'registered' and r.name == name]
+        if reg:
+            return reg[0]
+        named = [r for r in rels if r.name == name]
+        if len(named) > 1:
+            return 'ambiguous'
+        if named:
+            return named[0]
+        for kind in ('fk', 'ifk'):
+            byc = [r for r in rels if r.kind == kind and r.origin == 'catalog' and r.conname == name]
+            if len(byc) > 1:
+                return 'ambiguous'
+            if byc:
+                return byc[0]
+        return None
 
     def check_discovery(self):
         """the view shows the relations the generated FKs and registrations make"""
