@@ -28,7 +28,11 @@ OBJS = \
 	src/functions.o
 
 # The one editable install script; the versioned copy is generated from it.
+# Released versions stay installable and upgradable: their frozen install
+# scripts and the upgrade scripts live in sql/upgrades/ (test/check-versions.sh
+# keeps them consistent with default_version).
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+DATA        = $(wildcard sql/upgrades/$(EXTENSION)--*.sql)
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache
@@ -59,7 +63,12 @@ $(OBJS): $(wildcard src/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql $(EXTENSION).control
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
 
-.PHONY: test demo bench fuzz prereqs
+# the build fails when the control file, the scripts and META.json disagree
+all: check-versions
+check-versions:
+	@test/check-versions.sh $(EXTENSION) $(EXTVERSION)
+
+.PHONY: test demo bench fuzz prereqs check-versions
 
 prereqs:
 	@test/prereqs.sh

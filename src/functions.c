@@ -33,6 +33,7 @@
 
 static Datum MxNameArrayDatum(Oid relid, int n, const AttrNumber *cols);
 static void MxEmitRelations(ReturnSetInfo *rsinfo, MxTable *t);
+static void MxPathsArg(FunctionCallInfo fcinfo, int argno, Datum **elems, bool **nulls, int *n);
 
 /* fetch_related(target anyelement, source regclass, relation text, keys anycompatiblearray) */
 PG_FUNCTION_INFO_V1(fetch_related);
@@ -156,7 +157,6 @@ explain_related(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			source_oid;
-	ArrayType  *paths;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -176,8 +176,7 @@ explain_related(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	MxEnterCall();
 
-	paths = PG_ARGISNULL(1) ? construct_empty_array(TEXTOID) : PG_GETARG_ARRAYTYPE_P(1);
-	deconstruct_array(paths, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	MxPathsArg(fcinfo, 1, &elems, &nulls, &n);
 
 	for (attempt = 0; attempt < 5; attempt++)
 	{
@@ -616,6 +615,7 @@ select_related(PG_FUNCTION_ARGS)
 	{
 		bool		isnew;
 
+		CHECK_FOR_INTERRUPTS();
 		(void) MxKeySetAdd(jr.keys, &req->fetch[i], &isnew);
 	}
 	if (req->nfetch > 0)
@@ -632,7 +632,7 @@ select_related(PG_FUNCTION_ARGS)
 												len, byval, align));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		MxRunPlan(MxGetPlan(sql, 1, &argtype), &param, NULL, MxCollectJoinedRow, &jr);
+		MxRunPlan(MxChoosePlan(sql, 1, &argtype, req->nfetch), &param, NULL, MxCollectJoinedRow, &jr);
 		SPI_finish();
 	}
 	for (i = 0; i < req->nkeys; i++)

@@ -388,7 +388,10 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 				if (req->root != node)
 					continue;
 				for (i = 0; i < req->nfetch; i++)
+				{
+					CHECK_FOR_INTERRUPTS();
 					(void) MxKeySetAdd(rs->keys, &req->fetch[i], &isnew);
+				}
 			}
 		}
 		else
@@ -471,7 +474,7 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 			params[i] = PointerGetDatum(construct_array(col, nmissing, stmt->key_types[i],
 														len, byval, align));
 		}
-		MxRunPlan(MxGetPlan(stmt->sql, stmt->nkeys, stmt->param_types), params, NULL,
+		MxRunPlan(MxChoosePlan(stmt->sql, stmt->nkeys, stmt->param_types, nmissing), params, NULL,
 				  MxCollectRow, rs);
 	}
 	MxChainRows(rs);
