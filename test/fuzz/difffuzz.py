@@ -581,7 +581,7 @@ class Fuzzer:
                 % (self.doc(table, 'a', kids, base='x.e'), qt(table.name)))
 
     # ---- inputs
-    def keys(self, table, ktype=None):
+    def keys(self, table, ktype=None, as_list=False):
         pk = table.pk[0]
         ptype = table.coltype(pk)
         ktype = ktype or self.r.choice(KEY_ARRAY_TYPES[ptype])
@@ -598,6 +598,11 @@ class Fuzzer:
             else:
                 out.append(self.g.value(ptype))
         out = [self.g.convert(v, ptype, ktype) if v is not None else None for v in out]
+        if out and not as_list and self.g.r2.random() < 0.2:
+            # an array whose lower bound is not 1, as an array literal
+            lb = self.g.r2.randint(-3, 5)
+            return ktype, '[%d:%d]={%s}' % (lb, lb + len(out) - 1, ','.join(
+                'NULL' if v is None else '"%s"' % v.replace('\\', '\\\\').replace('"', '\\"') for v in out))
         return ktype, out
 
     def json_value(self, typ, v):
@@ -705,7 +710,7 @@ class Fuzzer:
                 req.append('"relations": [%s]' % ', '.join(jstr(p) for p in paths))
             if len(t.pk) == 1 and self.r.random() < 0.5:
                 ptype = t.coltype(t.pk[0])
-                _, keys = self.keys(t, ptype)
+                _, keys = self.keys(t, ptype, as_list=True)
                 req.append('"keys": [%s]' % ', '.join(self.json_value(ptype, k) for k in keys))
                 exps.append(self.expect_keys(t, kids, ptype))
                 eparams.append(keys)
