@@ -90,6 +90,8 @@ class Table:
         self.uniques = []       # [[column names]]
         self.rows = []          # [{col: text or None}]
         self.is_view = False
+        self.partitioned = False    # by hash of its first key column, in two partitions
+        self.partitions = []
 
     def coltype(self, c):
         return dict(self.cols)[c]
@@ -100,6 +102,7 @@ class Gen:
 
     def __init__(self, seed, weird):
         self.r = random.Random(seed)
+        self.r2 = random.Random(seed * 7 + 1)   # for later additions: r's sequence stays
         self.seed = seed
         self.weird = weird
         self.tables = {}
@@ -183,7 +186,8 @@ class Gen:
                 t.cols.append((self.cname('k%d' % (j + 1)), r.choice(list(TYPES))))
             t.pk = [c for c, _ in t.cols]
             t.cols.append(('v', 'text'))
-            if r.random() < 0.3:
+            t.partitioned = self.r2.random() < 0.2
+            if r.random() < 0.3 and not t.partitioned:
                 t.cols.append(('u', r.choice(list(TYPES))))
                 t.uniques.append(['u'])
             nrows = r.choice([0, 1, 3, 6, 10, 14])
@@ -311,7 +315,15 @@ class Gen:
             defs.append('PRIMARY KEY (%s)' % ', '.join(map(qi, t.pk)))
         for u in t.uniques:
             defs.append('UNIQUE (%s)' % ', '.join(map(qi, u)))
-        self.exec('CREATE TABLE %s (%s)' % (qt(t.name), ', '.join(defs)))
+        self.exec('CREATE TABLE %s (%s)%s' % (qt(t.name), ', '.join(defs),
+                                              ' PARTITION BY HASH (%s)' % qi(t.pk[0]) if t.partitioned else ''))
+        for i in range(2 if t.partitioned else 0):
+            part = Table(t.name + '_p%d' % i)
+            part.cols, part.pk, part.rows = list(t.cols), t.pk, t.rows
+            self.exec('CREATE TABLE %s PARTITION OF %s FOR VALUES WITH (MODULUS 2, REMAINDER %d)'
+                      % (qt(part.name), qt(t.name), i))
+            t.partitions.append(part)
+            self.tables[part.name] = part
         rows = list(t.rows)
         self.r.shuffle(rows)
         for row in rows:
@@ -425,33 +437,36 @@ class Fuzzer:
         self.by_source = {}
         self.ambiguous = []
         for src, rels in by_src.items():
-            def resolve(name):
-                reg = [r for r in rels if r.origin == 'registered' and r.name == name]
-                if reg:
-                    return reg[0]
-                named = [r for r in rels if r.name == name]
-                if len(named) > 1:
-                    return 'ambiguous'
-                if named:
-                    return named[0]
-                for kind in ('fk', 'ifk'):
-                    byc = [r for r in rels if r.kind == kind and r.origin == 'catalog' and r.conname == name]
-                    if len(byc) > 1:
-                        return 'ambiguous'
-                    if byc:
-                        return byc[0]
-                return None
             chosen = []
             for rel in rels:
-                if resolve(rel.name) == 'ambiguous' and (rels[0].source, rel.name) not in self.ambiguous:
-                    self.ambiguous.append((rels[0].source, rel.name))
+                if self.resolve(rels, rel.name) == 'ambiguous' and (rel.source, rel.name) not in self.ambiguous:
+                    self.ambiguous.append((rel.source, rel.name))
                 for name in (rel.name, rel.conname):
-                    if name is not None and resolve(name) is rel:
+                    if name is not None and self.resolve(rels, name) is rel:
                         chosen.append((rel, name))
                         break
             for rel, name in chosen:
                 rel.name = name
                 self.by_source.setdefault(src, []).append(rel)
+
+    @staticmethod
+    def resolve(rels, name):
+        """the relation of one source that name loads, 'ambiguous', or None"""
+        reg = [r for r in rels if r.origin == 'registered' and r.name == name]
+        if reg:
+            return reg[0]
+        named = [r for r in rels if r.name == name]
+        if len(named) > 1:
+            return 'ambiguous'
+        if named:
+            return named[0]
+        for kind in ('fk', 'ifk'):
+            byc = [r for r in rels if r.kind == kind and r.origin == 'catalog' and r.conname == name]
+            if len(byc) > 1:
+                return 'ambiguous'
+            if byc:
+                return byc[0]
+        return None
 
     def check_discovery(self):
         """the view shows the relations the generated FKs and registrations make"""
@@ -460,6 +475,9 @@ class Fuzzer:
         for name, child, ccols, parent, pcols in g.fks:
             want.add((child.name, 'fk', parent.name, tuple(ccols), tuple(pcols), None, (), ()))
             want.add((parent.name, 'ifk', child.name, tuple(pcols), tuple(ccols), None, (), ()))
+            # a partition's copy of its table's FK: an fk of the partition, no ifk
+            for part in child.partitions:
+                want.add((part.name, 'fk', parent.name, tuple(ccols), tuple(pcols), None, (), ()))
         for j in g.tables.values():
             jfks = [f for f in g.fks if f[1] is j]
             for f1 in jfks:
@@ -563,7 +581,7 @@ class Fuzzer:
                 % (self.doc(table, 'a', kids, base='x.e'), qt(table.name)))
 
     # ---- inputs
-    def keys(self, table, ktype=None):
+    def keys(self, table, ktype=None, as_list=False):
         pk = table.pk[0]
         ptype = table.coltype(pk)
         ktype = ktype or self.r.choice(KEY_ARRAY_TYPES[ptype])
@@ -580,6 +598,11 @@ class Fuzzer:
             else:
                 out.append(self.g.value(ptype))
         out = [self.g.convert(v, ptype, ktype) if v is not None else None for v in out]
+        if out and not as_list and self.g.r2.random() < 0.2:
+            # an array whose lower bound is not 1, as an array literal
+            lb = self.g.r2.randint(-3, 5)
+            return ktype, '[%d:%d]={%s}' % (lb, lb + len(out) - 1, ','.join(
+                'NULL' if v is None else '"%s"' % v.replace('\\', '\\\\').replace('"', '\\"') for v in out))
         return ktype, out
 
     def json_value(self, typ, v):
@@ -687,7 +710,7 @@ class Fuzzer:
                 req.append('"relations": [%s]' % ', '.join(jstr(p) for p in paths))
             if len(t.pk) == 1 and self.r.random() < 0.5:
                 ptype = t.coltype(t.pk[0])
-                _, keys = self.keys(t, ptype)
+                _, keys = self.keys(t, ptype, as_list=True)
                 req.append('"keys": [%s]' % ', '.join(self.json_value(ptype, k) for k in keys))
                 exps.append(self.expect_keys(t, kids, ptype))
                 eparams.append(keys)

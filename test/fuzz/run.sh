@@ -49,7 +49,8 @@ t0=$(date +%s)
 "$PGBIN/createdb" smith
 psql -X -q -v ON_ERROR_STOP=1 -d smith -c "CREATE ROLE smith_user LOGIN" \
     -c "GRANT CREATE ON DATABASE smith TO smith_user" -c "CREATE EXTENSION matrx_relations" || exit 1
-psql -X -q -v ON_ERROR_STOP=1 -U smith_user -d smith -f test/fuzz/smith-schema.sql >/dev/null || exit 1
+PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -U smith_user -d smith \
+    -f test/fuzz/smith-schema.sql >/dev/null || exit 1
 echo "fuzz: sqlsmith for ${half} s, seed $FUZZ_SEED"
 counts=$CLUSTER_DIR/smith-counts
 timeout "${half}s" sqlsmith --target="host=$PGHOST port=$PGPORT user=smith_user dbname=smith" \
