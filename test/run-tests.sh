@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test: build, install, then run pg_regress, isolation specs, pgTAP and
-# the dump/restore, cancellation and hot-standby scripts
+# the dump/restore, cancellation, limits and hot-standby scripts
 # on a throwaway cluster; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +41,7 @@ fi
 
 PGBIN=$PGBIN test/dump-restore.sh || status=1
 PGBIN=$PGBIN test/cancel.sh || status=1
+PGBIN=$PGBIN test/limits.sh || status=1
 # its own primary and hot standby, not the cluster above
 test/replica.sh || status=1
 
