@@ -5,6 +5,7 @@
 #   make test       build, install, run every test on a throwaway cluster
 #   make demo       show the extension on a small example schema
 #   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
+#   make fuzz       sqlsmith and the differential fuzzer, bounded (FUZZ_SECONDS=120)
 
 EXTENSION   = matrx_relations
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
@@ -27,7 +28,11 @@ OBJS = \
 	src/functions.o
 
 # The one editable install script; the versioned copy is generated from it.
+# Released versions stay installable and upgradable: their frozen install
+# scripts and the upgrade scripts live in sql/upgrades/ (test/check-versions.sh
+# keeps them consistent with default_version).
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+DATA        = $(wildcard sql/upgrades/$(EXTENSION)--*.sql)
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache
@@ -58,7 +63,12 @@ $(OBJS): $(wildcard src/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql $(EXTENSION).control
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
 
-.PHONY: test demo bench prereqs
+# the build fails when the control file, the scripts and META.json disagree
+all: check-versions
+check-versions:
+	@test/check-versions.sh $(EXTENSION) $(EXTVERSION)
+
+.PHONY: test demo bench fuzz prereqs check-versions
 
 prereqs:
 	@test/prereqs.sh
@@ -71,3 +81,6 @@ demo: prereqs
 
 bench: prereqs
 	@test/bench/run.sh
+
+fuzz: prereqs
+	@test/fuzz/run.sh

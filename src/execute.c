@@ -483,7 +483,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	Assert(stmt.nkeys == 1 && stmt.key_types[0] == src->pk_types[0]);
 
 	/* the keys the relation cache holds are served from it */
-	space = MxCacheOpen(stmt.sql, 1, stmt.key_types, stmt.key_collations, 0, NULL, NULL,
+	space = MxCacheOpen(stmt.sql, 1, stmt.key_types, stmt.key_collations, 0, NULL, NULL, NULL,
 						MxStmtRelids(&stmt, relids), relids);
 	cached = palloc0(sizeof(MxCacheRows *) * nkeys);
 	missing = palloc(sizeof(Datum) * nkeys);
@@ -541,7 +541,12 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 
 		CHECK_FOR_INTERRUPTS();
 		if (cached[i] != NULL)
-			n = cached[i]->nrows, rows = cached[i]->values;
+		{
+			/* a copy: construct_md_array detoasts short varlenas in place */
+			n = cached[i]->nrows;
+			rows = palloc(sizeof(Datum) * Max(n, 1));
+			memcpy(rows, cached[i]->values, sizeof(Datum) * n);
+		}
 		else
 		{
 			/* every row of the statement is in: the key's entry is whole */

@@ -444,7 +444,7 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 		Oid			relids[3];
 
 		space = MxCacheOpen(stmt->sql, stmt->nkeys, stmt->key_types, stmt->key_collations,
-							rs->nextra, rs->extra_len, rs->extra_byval,
+							rs->nextra, rs->extra_cols, rs->extra_len, rs->extra_byval,
 							MxStmtRelids(stmt, relids), relids);
 	}
 	for (k = 0; k < nkeys; k++)

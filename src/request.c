@@ -212,7 +212,7 @@ MxRequestCache(MxRequest *req, const char *what)
 	relid_array = palloc(sizeof(Oid) * list_length(relids));
 	foreach(lc, relids)
 		relid_array[i++] = lfirst_oid(lc);
-	req->space = MxCacheOpen(sig.data, 1, src->pk_types, src->pk_collations, 0, NULL, NULL,
+	req->space = MxCacheOpen(sig.data, 1, src->pk_types, src->pk_collations, 0, NULL, NULL, NULL,
 							 list_length(relids), relid_array);
 	if (req->space == NULL)
 		return;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks (and, as root on Debian, installs) what building and testing need:
-# the server headers and PGXS, pgTAP, pg_prove and the isolation tester.
+# the server headers and PGXS, pgTAP, pg_prove, the isolation tester and
+# asyncpg for examples/python, psycopg2 for the differential fuzzer.
 set -euo pipefail
 
 PGMAJOR=${PGMAJOR:-15}
@@ -16,6 +17,13 @@ ls "$sharedir"/extension/pgtap.control >/dev/null 2>&1 || missing+=("postgresql-
 command -v pg_prove >/dev/null 2>&1 || missing+=("libtap-parser-sourcehandler-pgtap-perl")
 bindir=$($PG_CONFIG --bindir 2>/dev/null || echo /usr/lib/postgresql/$PGMAJOR/bin)
 [ -x "$bindir/initdb" ] || missing+=("postgresql-$PGMAJOR")
+# examples/python (Debian's interpreter, not one on PATH); without a Python
+# and without root to install one, examples/run.sh skips it
+if [ -x /usr/bin/python3 ] || [ "$(id -u)" = 0 ]; then
+    /usr/bin/python3 -c 'import asyncpg' 2>/dev/null || missing+=("python3-asyncpg")
+fi
+# the differential fuzzer's short run (test/fuzz/difffuzz.py) needs Debian's psycopg2
+{ [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; } || missing+=("python3-psycopg2")
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make test: build, install, then run pg_regress, isolation specs, pgTAP and
-# the dump/restore, cancellation, limits and hot-standby scripts
+# the dump/restore, cancellation, limits, upgrade and hot-standby scripts,
+# the client examples and a short differential fuzz run
 # on a throwaway cluster; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,13 @@ fi
 PGBIN=$PGBIN test/dump-restore.sh || status=1
 PGBIN=$PGBIN test/cancel.sh || status=1
 PGBIN=$PGBIN test/limits.sh || status=1
+PGBIN=$PGBIN test/upgrade.sh || status=1
+PGBIN=$PGBIN examples/run.sh || status=1
+
+# the differential fuzzer, a short deterministic run (make fuzz runs it longer)
+"$PGBIN/createdb" matrx_fuzz
+PGDATABASE=matrx_fuzz /usr/bin/python3 test/fuzz/difffuzz.py --start 1 --seeds 80 || status=1
+
 # its own primary and hot standby, not the cluster above
 test/replica.sh || status=1
 

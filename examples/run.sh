@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The client examples against the cluster run-tests.sh started (PGHOST,
+# PGPORT, PGUSER set): a database with the demo schema plus
+# examples/data.sql, then examples/python (Debian's /usr/bin/python3 with
+# python3-asyncpg) and examples/node (node with the pg package from npm).
+# Each compares N+1 with one call and exits non-zero when a check fails.
+# A language whose interpreter is absent is skipped, saying so.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PGBIN=${PGBIN:-$(pg_config --bindir)}
+db=matrx_examples
+status=0
+
+"$PGBIN/dropdb" --if-exists $db 2>/dev/null
+"$PGBIN/createdb" $db || exit 1
+"$PGBIN/psql" -X -q -d $db -f test/demo/00-setup.sql -f examples/data.sql >/dev/null || exit 1
+
+echo "# examples/python"
+if [ ! -x /usr/bin/python3 ]; then
+    echo "ok - examples/python # SKIP /usr/bin/python3 not found (apt-get install python3-asyncpg)"
+elif ! /usr/bin/python3 -c 'import asyncpg' 2>/dev/null; then
+    echo "not ok - examples/python: asyncpg missing (apt-get install python3-asyncpg)"; status=1
+else
+    PGDATABASE=$db /usr/bin/python3 -B examples/python/compare.py || status=1
+fi
+
+echo "# examples/node"
+if ! command -v node >/dev/null 2>&1; then
+    echo "ok - examples/node # SKIP node not found"
+elif [ -f examples/node/compare.js ]; then
+    if [ ! -d examples/node/node_modules ]; then
+        (cd examples/node && npm ci --no-audit --no-fund --loglevel=error) || {
+            echo "not ok - examples/node: npm ci failed"; status=1; }
+    fi
+    [ $status = 0 ] || [ -d examples/node/node_modules ] &&
+        { PGDATABASE=$db node examples/node/compare.js || status=1; }
+fi
+
+"$PGBIN/dropdb" $db
+exit $status
