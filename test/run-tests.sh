@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test: build, install, then run pg_regress, isolation specs, pgTAP and
-# the dump/restore, cancellation, upgrade and hot-standby scripts, the client
-# examples and a short differential fuzz run
+# the dump/restore, cancellation, limits, upgrade and hot-standby scripts,
+# the client examples and a short differential fuzz run
 # on a throwaway cluster; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,7 @@ fi
 
 PGBIN=$PGBIN test/dump-restore.sh || status=1
 PGBIN=$PGBIN test/cancel.sh || status=1
+PGBIN=$PGBIN test/limits.sh || status=1
 PGBIN=$PGBIN test/upgrade.sh || status=1
 PGBIN=$PGBIN examples/run.sh || status=1
 

@@ -1,4 +1,5 @@
--- limits.sql: long paths, many relations and odd arrays (issue 6, limits).
+-- limits.sql: long paths, many relations, odd arrays and more keys than
+-- MX_GENERIC_PLAN_KEYS (issue 6, limits).
 -- A 64-segment path and a 200-relation request load; a 65-segment path is
 -- refused with 54000; keys and relations arrays whose lower bound is not 1
 -- load exactly as the same arrays from 1; 2-D arrays are refused with
@@ -8,7 +9,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS matrx_relations;
 
-SELECT plan(33);
+SELECT plan(36);
 
 -- a chain of 70 employees: each one's manager is the next
 CREATE TABLE emp (id int PRIMARY KEY, manager_id int REFERENCES emp, name text);
@@ -148,6 +149,42 @@ SELECT throws_ok($q$SELECT count(*) FROM matrx_relations.explain_related('emp', 
                  '22023', NULL, 'explain_related: 2-D relations');
 SELECT throws_ok($q$SELECT matrx_relations.register_relation('emp', 'boss2', 'emp', '{{manager_id}}'::text[], '{{id}}'::text[])$q$,
                  '22023', NULL, 'register_relation: 2-D column arrays');
+
+-- ---------------------------------------------------------------------------
+-- Past 10,000 keys a statement may run its generic plan (execute.c): the
+-- documents and rows are the same as plain SQL's, through an indexed FK
+-- (generic plan) and an unindexed one (custom plan kept)
+-- ---------------------------------------------------------------------------
+CREATE TABLE gc (id int PRIMARY KEY, name text);
+CREATE TABLE gk (id int PRIMARY KEY, gc_id int REFERENCES gc, v int);
+CREATE TABLE gu (id int PRIMARY KEY, gc_id int REFERENCES gc, v int);
+INSERT INTO gc SELECT g, 'c' || g FROM generate_series(1, 20000) g;
+INSERT INTO gk SELECT g, 1 + (g * 7) % 20000, g % 13 FROM generate_series(1, 40000) g;
+INSERT INTO gu SELECT g, 1 + (g * 11) % 20000, g % 17 FROM generate_series(1, 40000) g;
+CREATE INDEX ON gk (gc_id);
+ANALYZE gc, gk, gu;
+-- the expected documents: children aggregated once per parent (hash joins)
+CREATE FUNCTION gc_expected(keys int[], with_gu bool) RETURNS SETOF jsonb LANGUAGE sql AS $$
+    WITH ak AS (SELECT gc_id, jsonb_agg(to_jsonb(k) ORDER BY k.id) a FROM gk k GROUP BY gc_id),
+         au AS (SELECT gc_id, jsonb_agg(to_jsonb(u) ORDER BY u.id) a FROM gu u GROUP BY gc_id),
+         kk AS (SELECT id, min(n) n FROM unnest(keys) WITH ORDINALITY k(id, n) GROUP BY id)
+    SELECT to_jsonb(c) || jsonb_build_object('gk', coalesce(ak.a, '[]'))
+        || CASE WHEN with_gu THEN jsonb_build_object('gu', coalesce(au.a, '[]')) ELSE '{}' END
+      FROM kk JOIN gc c ON c.id = kk.id LEFT JOIN ak ON ak.gc_id = c.id LEFT JOIN au ON au.gc_id = c.id
+     ORDER BY kk.n $$;
+SELECT results_eq(
+    $q$SELECT d FROM matrx_relations.prefetch_related('gc', ARRAY(SELECT 25001 - g FROM generate_series(1, 25000) g), 'gk', 'gu') d$q$,
+    $q$SELECT * FROM gc_expected(ARRAY(SELECT 25001 - g FROM generate_series(1, 25000) g), true)$q$,
+    'prefetch_related: 25,000 keys equal plain SQL');
+-- (select_related reads children per parent row: an unindexed child would be a scan per key)
+SELECT results_eq(
+    $q$SELECT d FROM matrx_relations.select_related('gc', ARRAY(SELECT 25001 - g FROM generate_series(1, 25000) g), 'gk') d$q$,
+    $q$SELECT * FROM gc_expected(ARRAY(SELECT 25001 - g FROM generate_series(1, 25000) g), false)$q$,
+    'select_related: 25,000 keys equal plain SQL');
+SELECT results_eq(
+    $q$SELECT source_key, (related).id FROM matrx_relations.fetch_related(NULL::gu, 'gc', 'gu', ARRAY(SELECT g FROM generate_series(1, 25000) g))$q$,
+    $q$SELECT c.id, u.id FROM gc c JOIN gu u ON u.gc_id = c.id ORDER BY c.id, u.id$q$,
+    'fetch_related: 25,000 keys through an unindexed FK equal plain SQL');
 
 SELECT * FROM finish();
 ROLLBACK;
