@@ -3,6 +3,7 @@
 #   make            build the module
 #   make install    install it into the server found by pg_config (needs root)
 #   make test       build, install, run every test on a throwaway cluster
+#   make test-asan  the same with the module built with AddressSanitizer
 #   make demo       show the extension on a small example schema
 #   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
 
@@ -58,13 +59,16 @@ $(OBJS): $(wildcard src/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql $(EXTENSION).control
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
 
-.PHONY: test demo bench prereqs
+.PHONY: test test-asan demo bench prereqs
 
 prereqs:
 	@test/prereqs.sh
 
 test: prereqs
 	@test/run-tests.sh
+
+test-asan: prereqs
+	@test/asan/run.sh
 
 demo: prereqs
 	@test/demo.sh

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# make test-asan: the whole suite (test/run-tests.sh) against the module built
+# with -fsanitize=address, loaded by a test server that has the AddressSanitizer
+# runtime preloaded.  Fails on any test failure and on any sanitizer report.
+# Afterwards the normal build is installed again.
+#
+# Why it is set up this way:
+# - gcc 12 and its runtime (libasan8, a dependency of gcc-12 on Debian 12):
+#   the compiler CI already installs.  The module is built in a copy of the
+#   tree, so the checkout's objects stay those of the normal build.
+# - postgres itself is not instrumented, so the runtime must be in the server
+#   from exec on (LD_PRELOAD through pg_ctl's environment, CLUSTER_ENV in
+#   test/cluster.sh): loaded later by dlopen() it aborts, and memory malloc'd
+#   before it came could not be freed by it.
+# - Preloaded alone, the runtime makes postgres hang before main: see
+#   swift_demangle.c; the tiny library built from it is preloaded after it.
+# - ASAN_OPTIONS: detect_leaks=0 because a backend never frees its memory
+#   contexts at exit (the process ends, by design), so every backend would
+#   "leak"; allocator_may_return_null=1 because PostgreSQL checks malloc()
+#   and raises "out of memory", where the sanitizer's default is to kill the
+#   process on a failed or huge request; log_path gives each server process
+#   its own report file (a backend's stderr is the server log as well).
+# - jit = off: JIT could inline the uninstrumented bitcode PGXS installs for
+#   the module in place of its instrumented code.
+# - What ASan cannot see: palloc() carves chunks out of malloc'd blocks, so an
+#   overrun into the next chunk of the same block, or a read of a pfree'd
+#   chunk, is invisible (see README, "Tests").
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. test/cluster.sh
+
+CC=$($PG_CONFIG --cc)
+SANITIZE="-fsanitize=address -fno-omit-frame-pointer"
+
+# as root on Debian, install the sanitizer runtime when it is missing
+runtime=$(readlink -f "$($CC -print-file-name=libasan.so)")
+if [ ! -f "$runtime" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "test-asan: installing libasan8"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libasan8 >/dev/null
+        runtime=$(readlink -f "$($CC -print-file-name=libasan.so)")
+    fi
+    [ -f "$runtime" ] || { echo "test-asan: no libasan for $CC: apt-get install libasan8" >&2; exit 1; }
+fi
+
+# The install location is shared with every checkout: hold the lock from the
+# ASan install until the normal build is back (run-tests.sh does not re-lock).
+exec 9>"${TMPDIR:-/tmp}/matrx_relations.install.lock"
+flock 9
+t_start=$(date +%s)
+work=$(mktemp -d /tmp/matrx_asan.XXXXXX)
+chmod 755 "$work"
+mkdir "$work/log" && chmod 1777 "$work/log"
+pkglib=$($PG_CONFIG --pkglibdir)
+
+# restore: the normal build back in the shared install location
+restore() {
+    cluster_stop
+    if make -s ${WERROR:+WERROR=1} >/dev/null && make -s install >/dev/null; then
+        if grep -q __asan_ <<<"$(nm -D "$pkglib/matrx_relations.so")"; then
+            echo "test-asan: the reinstalled module is still the ASan build" >&2
+        fi
+    else
+        echo "test-asan: could not reinstall the normal build: run make install" >&2
+    fi
+    rm -rf "$work"
+}
+trap restore EXIT
+
+# the module with the sanitizer, built in a copy of the tree and installed
+mkdir "$work/build"
+cp -r Makefile matrx_relations.control src "$work/build/"
+make -C "$work/build" -s clean >/dev/null
+if ! make -C "$work/build" -s ${WERROR:+WERROR=1} CC="$CC" COPT="$SANITIZE" >/dev/null ||
+   ! make -C "$work/build" -s install >/dev/null; then
+    echo "test-asan: the ASan build failed" >&2; exit 1
+fi
+if ! grep -q ' U __asan_report_load' <<<"$(nm -D "$pkglib/matrx_relations.so")"; then
+    echo "test-asan: $pkglib/matrx_relations.so is not instrumented" >&2; exit 1
+fi
+$CC -shared -fPIC -O2 -o "$work/libswift_demangle.so" test/asan/swift_demangle.c
+$CC -shared -fPIC -g -O0 $SANITIZE -I"$($PG_CONFIG --includedir-server)" \
+    -o "$work/canary.so" test/asan/canary.c
+
+export CLUSTER_ENV="LD_PRELOAD=$runtime:$work/libswift_demangle.so ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:log_path=$work/log/asan"
+export CLUSTER_CONF="jit = off"
+psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+# Before the suite, prove on a throwaway cluster that a backend runs the
+# installed ASan module under the runtime, and that an overflow is reported.
+cluster_start || exit 1
+trap restore EXIT   # cluster_start set its own
+maps=$(psql -c "LOAD 'matrx_relations'" -c "SELECT pg_read_file('/proc/self/maps')")
+if ! grep -q "libasan" <<<"$maps" || ! grep -q "$pkglib/matrx_relations.so" <<<"$maps"; then
+    echo "test-asan: a backend does not have the runtime and the ASan module loaded" >&2; exit 1
+fi
+echo "ok - a backend has $(basename "$runtime") and the ASan build of $pkglib/matrx_relations.so loaded"
+psql -c "CREATE FUNCTION matrx_asan_canary(int) RETURNS int AS '$work/canary.so' LANGUAGE C STRICT" \
+     -c "SELECT matrx_asan_canary(8)" >/dev/null 2>&1
+if grep -qs "stack-buffer-overflow" "$work"/log/asan.*; then
+    echo "ok - a planted stack overflow in a backend is reported"
+else
+    echo "test-asan: a planted overflow was not reported: the run would miss errors" >&2; exit 1
+fi
+cluster_stop
+rm -f "$work"/log/asan.*
+
+# the whole suite, on its own cluster with the same environment
+MATRX_ASAN_INSTALLED=1 test/run-tests.sh
+status=$?
+
+reports=$(find "$work/log" -name 'asan.*' | wc -l)
+if [ "$reports" -gt 0 ]; then
+    for f in "$work"/log/asan.*; do echo "==== $f"; cat "$f"; done
+    status=1
+fi
+echo "make test-asan: $reports sanitizer report(s), $(($(date +%s) - t_start)) s"
+if [ $status -eq 0 ]; then echo "make test-asan: clean"; else echo "make test-asan: FAILED"; fi
+exit $status
