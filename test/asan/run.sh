@@ -19,7 +19,10 @@
 #   "leak"; allocator_may_return_null=1 because PostgreSQL checks malloc()
 #   and raises "out of memory", where the sanitizer's default is to kill the
 #   process on a failed or huge request; log_path gives each server process
-#   its own report file (a backend's stderr is the server log as well).
+#   its own report file (a backend's stderr is the server log as well);
+#   detect_stack_use_after_return=1 catches a pointer to a local that
+#   outlives its function (a Datum pointing into a returned frame);
+#   strict_string_checks=1 checks the whole string libc functions are given.
 # - jit = off: JIT could inline the uninstrumented bitcode PGXS installs for
 #   the module in place of its instrumented code.
 # - What ASan cannot see: palloc() carves chunks out of malloc'd blocks, so an
@@ -82,7 +85,7 @@ $CC -shared -fPIC -O2 -o "$work/libswift_demangle.so" test/asan/swift_demangle.c
 $CC -shared -fPIC -g -O0 $SANITIZE -I"$($PG_CONFIG --includedir-server)" \
     -o "$work/canary.so" test/asan/canary.c
 
-export CLUSTER_ENV="LD_PRELOAD=$runtime:$work/libswift_demangle.so ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:log_path=$work/log/asan"
+export CLUSTER_ENV="LD_PRELOAD=$runtime:$work/libswift_demangle.so ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:detect_stack_use_after_return=1:strict_string_checks=1:log_path=$work/log/asan"
 export CLUSTER_CONF="jit = off"
 psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
