@@ -25,9 +25,12 @@
 #   strict_string_checks=1 checks the whole string libc functions are given.
 # - jit = off: JIT could inline the uninstrumented bitcode PGXS installs for
 #   the module in place of its instrumented code.
-# - What ASan cannot see: palloc() carves chunks out of malloc'd blocks, so an
-#   overrun into the next chunk of the same block, or a read of a pfree'd
-#   chunk, is invisible (see README, "Tests").
+# - palloc() carves small chunks out of shared malloc'd blocks, which hides an
+#   overrun into the next chunk from the sanitizer: palloc_redzone.h, forced
+#   into every file of this build, gives the module's own chunks a block each
+#   with a poisoned tail (reported as use-after-poison).
+# - Before the suite, a throwaway cluster proves a backend has the runtime and
+#   this build mapped, and that two planted overruns (canary.c) are reported.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . test/cluster.sh
@@ -74,7 +77,8 @@ trap restore EXIT
 mkdir "$work/build"
 cp -r Makefile matrx_relations.control src "$work/build/"
 make -C "$work/build" -s clean >/dev/null
-if ! make -C "$work/build" -s ${WERROR:+WERROR=1} CC="$CC" COPT="$SANITIZE" >/dev/null ||
+if ! make -C "$work/build" -s ${WERROR:+WERROR=1} CC="$CC" COPT="$SANITIZE" \
+        PG_CFLAGS="-include $PWD/test/asan/palloc_redzone.h" >/dev/null ||
    ! make -C "$work/build" -s install >/dev/null; then
     echo "test-asan: the ASan build failed" >&2; exit 1
 fi
@@ -82,15 +86,15 @@ if ! grep -q ' U __asan_report_load' <<<"$(nm -D "$pkglib/matrx_relations.so")";
     echo "test-asan: $pkglib/matrx_relations.so is not instrumented" >&2; exit 1
 fi
 $CC -shared -fPIC -O2 -o "$work/libswift_demangle.so" test/asan/swift_demangle.c
-$CC -shared -fPIC -g -O0 $SANITIZE -I"$($PG_CONFIG --includedir-server)" \
-    -o "$work/canary.so" test/asan/canary.c
+$CC -shared -fPIC -g -O0 $SANITIZE -include test/asan/palloc_redzone.h \
+    -I"$($PG_CONFIG --includedir-server)" -o "$work/canary.so" test/asan/canary.c
 
 export CLUSTER_ENV="LD_PRELOAD=$runtime:$work/libswift_demangle.so ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:detect_stack_use_after_return=1:strict_string_checks=1:log_path=$work/log/asan"
 export CLUSTER_CONF="jit = off"
 psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 # Before the suite, prove on a throwaway cluster that a backend runs the
-# installed ASan module under the runtime, and that an overflow is reported.
+# installed ASan module under the runtime, and that overruns are reported.
 cluster_start || exit 1
 trap restore EXIT   # cluster_start set its own
 maps=$(psql -c "LOAD 'matrx_relations'" -c "SELECT pg_read_file('/proc/self/maps')")
@@ -98,13 +102,23 @@ if ! grep -q "libasan" <<<"$maps" || ! grep -q "$pkglib/matrx_relations.so" <<<"
     echo "test-asan: a backend does not have the runtime and the ASan module loaded" >&2; exit 1
 fi
 echo "ok - a backend has $(basename "$runtime") and the ASan build of $pkglib/matrx_relations.so loaded"
-psql -c "CREATE FUNCTION matrx_asan_canary(int) RETURNS int AS '$work/canary.so' LANGUAGE C STRICT" \
-     -c "SELECT matrx_asan_canary(8)" >/dev/null 2>&1
-if grep -qs "stack-buffer-overflow" "$work"/log/asan.*; then
-    echo "ok - a planted stack overflow in a backend is reported"
-else
-    echo "test-asan: a planted overflow was not reported: the run would miss errors" >&2; exit 1
-fi
+psql -c "SET synchronous_commit = on" \
+     -c "CREATE FUNCTION matrx_asan_canary(int) RETURNS int AS '$work/canary.so' LANGUAGE C STRICT" \
+     -c "CREATE FUNCTION matrx_asan_canary_palloc(int) RETURNS int AS '$work/canary.so' LANGUAGE C STRICT"
+# canary FUNCTION REPORT: the backend calling FUNCTION must leave REPORT
+canary() {
+    local i
+    for i in $(seq 40); do psql -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.25; done
+    rm -f "$work"/log/asan.*
+    psql -c "SELECT $1" >/dev/null 2>&1
+    if grep -qs "$2" "$work"/log/asan.*; then
+        echo "ok - $3 is reported"
+    else
+        echo "test-asan: $3 was not reported: the run would miss errors" >&2; exit 1
+    fi
+}
+canary "matrx_asan_canary(8)" "stack-buffer-overflow" "a planted stack overflow in a backend"
+canary "matrx_asan_canary_palloc(100)" "use-after-poison" "a planted overrun of a 100-byte palloc chunk"
 cluster_stop
 rm -f "$work"/log/asan.*
 
