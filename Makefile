@@ -3,6 +3,7 @@
 #   make            build the module
 #   make install    install it into the server found by pg_config (needs root)
 #   make test       build, install, run every test on a throwaway cluster
+#   make test-asan  the same with the module built with AddressSanitizer
 #   make demo       show the extension on a small example schema
 #   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
 #   make fuzz       sqlsmith and the differential fuzzer, bounded (FUZZ_SECONDS=120)
@@ -69,13 +70,16 @@ all: check-versions
 check-versions:
 	@test/check-versions.sh $(EXTENSION) $(EXTVERSION)
 
-.PHONY: test demo bench fuzz prereqs check-versions
+.PHONY: test test-asan demo bench fuzz prereqs check-versions
 
 prereqs:
 	@test/prereqs.sh
 
 test: prereqs
 	@test/run-tests.sh
+
+test-asan: prereqs
+	@test/asan/run.sh
 
 demo: prereqs
 	@test/demo.sh

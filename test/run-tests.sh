@@ -9,17 +9,20 @@ cd "$(dirname "$0")/.."
 
 # The module is installed into the server's shared directories: two checkouts
 # testing at once would load each other's build. Hold one lock for the
-# install and the whole run.
-if command -v flock >/dev/null 2>&1; then
+# install and the whole run.  make test-asan (test/asan/run.sh) holds it
+# itself and installs its own build: it sets MATRX_ASAN_INSTALLED.
+if [ -z "${MATRX_ASAN_INSTALLED:-}" ] && command -v flock >/dev/null 2>&1; then
     exec 9>"${TMPDIR:-/tmp}/matrx_relations.install.lock"
     flock 9
 fi
 
-make -s ${WERROR:+WERROR=1} >/dev/null || { echo "build failed" >&2; exit 1; }
-if ! make -s install >/dev/null 2>"${TMPDIR:-/tmp}/matrx_install.err"; then
-    cat "${TMPDIR:-/tmp}/matrx_install.err" >&2
-    echo "make install failed: run make test as root (or with write access to $($PG_CONFIG --pkglibdir))" >&2
-    exit 1
+if [ -z "${MATRX_ASAN_INSTALLED:-}" ]; then
+    make -s ${WERROR:+WERROR=1} >/dev/null || { echo "build failed" >&2; exit 1; }
+    if ! make -s install >/dev/null 2>"${TMPDIR:-/tmp}/matrx_install.err"; then
+        cat "${TMPDIR:-/tmp}/matrx_install.err" >&2
+        echo "make install failed: run make test as root (or with write access to $($PG_CONFIG --pkglibdir))" >&2
+        exit 1
+    fi
 fi
 
 cluster_start || exit 1
@@ -53,7 +56,7 @@ PGDATABASE=matrx_fuzz /usr/bin/python3 test/fuzz/difffuzz.py --start 1 --seeds 8
 # its own primary and hot standby, not the cluster above
 test/replica.sh || status=1
 
-if [ -s "$CLUSTER_DIR/server.log" ] && grep -E "PANIC|TRAP:|terminated by signal" "$CLUSTER_DIR/server.log"; then
+if [ -s "$CLUSTER_DIR/server.log" ] && grep -E "PANIC|TRAP:|terminated by signal|Sanitizer|==[0-9]+==ERROR" "$CLUSTER_DIR/server.log"; then
     echo "the server crashed during the tests (see above)" >&2
     status=1
 fi
