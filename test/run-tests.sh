@@ -43,6 +43,9 @@ PGBIN=$PGBIN test/dump-restore.sh || status=1
 PGBIN=$PGBIN test/cancel.sh || status=1
 PGBIN=$PGBIN test/upgrade.sh || status=1
 PGBIN=$PGBIN examples/run.sh || status=1
+if [ -x /usr/bin/python3 ]; then
+    /usr/bin/python3 test/check-meta.py || status=1
+fi
 
 if [ -s "$CLUSTER_DIR/server.log" ] && grep -E "PANIC|TRAP:|terminated by signal" "$CLUSTER_DIR/server.log"; then
     echo "the server crashed during the tests (see above)" >&2
