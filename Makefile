@@ -7,6 +7,8 @@
 #   make demo       show the extension on a small example schema
 #   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
 #   make fuzz       sqlsmith and the differential fuzzer, bounded (FUZZ_SECONDS=120)
+#   make dist       HEAD as matrx_relations-VERSION.tar.gz (git archive)
+#   make distcheck  that tarball unpacked in a temporary directory passes make test
 
 EXTENSION   = matrx_relations
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
@@ -70,7 +72,17 @@ all: check-versions
 check-versions:
 	@test/check-versions.sh $(EXTENSION) $(EXTVERSION)
 
-.PHONY: test test-asan demo bench fuzz prereqs check-versions
+# make dist: HEAD (committed work only) as $(DISTNAME).tar.gz;
+# make distcheck: unpack it in a temporary directory and run make test there
+DISTNAME = $(EXTENSION)-$(EXTVERSION)
+dist:
+	@git diff --quiet HEAD -- || echo "dist: uncommitted changes are not in $(DISTNAME).tar.gz" >&2
+	git archive --format=tar.gz --prefix=$(DISTNAME)/ -o $(DISTNAME).tar.gz HEAD
+
+distcheck: dist
+	@test/distcheck.sh $(DISTNAME)
+
+.PHONY: test test-asan demo bench fuzz prereqs check-versions dist distcheck
 
 prereqs:
 	@test/prereqs.sh

@@ -7,7 +7,7 @@
 #   - every released version (a frozen install script or either end of an
 #     upgrade script in sql/upgrades/) reaches VERSION through upgrade scripts;
 #   - META.json, when present, carries VERSION for the distribution and the
-#     extension.
+#     extension, and CHANGELOG.md has a section for it.
 set -euo pipefail
 ext=$1 version=$2
 dir=sql/upgrades
@@ -46,6 +46,10 @@ for v in "${versions[@]}"; do
     [[ $reach == *" $v "* ]] ||
         fail "no upgrade path from $v to $version: add $dir/$ext--$v--<next>.sql up to $version"
 done
+
+if [ -f CHANGELOG.md ] && ! grep -q "^## $version\b" CHANGELOG.md; then
+    fail "CHANGELOG.md has no '## $version' section"
+fi
 
 if [ -f META.json ]; then
     # every "version" but the meta-spec's (its own block)

@@ -48,6 +48,9 @@ PGBIN=$PGBIN test/cancel.sh || status=1
 PGBIN=$PGBIN test/limits.sh || status=1
 PGBIN=$PGBIN test/upgrade.sh || status=1
 PGBIN=$PGBIN examples/run.sh || status=1
+if [ -x /usr/bin/python3 ]; then
+    /usr/bin/python3 test/check-meta.py || status=1
+fi
 
 # the differential fuzzer, a short deterministic run (make fuzz runs it longer)
 "$PGBIN/createdb" matrx_fuzz
