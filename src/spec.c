@@ -556,8 +556,10 @@ MxCompareOp(MxPathNode *node, AttrNumber attnum, Oid coltype, const char *op)
 /*
  * The LIKE (~~) or ILIKE (~~*) operator for a column type: one taking the
  * type on the left and the type or text on the right, from pg_catalog or
- * the type's own schema (never from another user's schema); else text's,
- * for types binary-coercible to text.
+ * the type's own schema and owned by the type's owner (citext's for a
+ * citext column; never one another user planted, say in public, which
+ * would run as the caller); else text's, for types binary-coercible to
+ * text.
  */
 static Oid
 MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
@@ -565,6 +567,7 @@ MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
 	Oid			base = getBaseType(coltype);
 	HeapTuple	typtup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(base));
 	Oid			typnsp;
+	Oid			typowner;
 	CatCList   *list = SearchSysCacheList1(OPERNAMENSP, CStringGetDatum(ilike ? "~~*" : "~~"));
 	Oid			best = InvalidOid;
 	int			best_rank = 0;
@@ -573,6 +576,7 @@ MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
 	if (!HeapTupleIsValid(typtup))
 		elog(ERROR, "cache lookup failed for type %u", base);
 	typnsp = ((Form_pg_type) GETSTRUCT(typtup))->typnamespace;
+	typowner = ((Form_pg_type) GETSTRUCT(typtup))->typowner;
 	ReleaseSysCache(typtup);
 	for (i = 0; i < list->n_members; i++)
 	{
@@ -581,7 +585,8 @@ MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
 		int			rank;
 
 		if (op->oprkind != 'b' || op->oprleft != base ||
-			(op->oprnamespace != PG_CATALOG_NAMESPACE && op->oprnamespace != typnsp))
+			(op->oprnamespace != PG_CATALOG_NAMESPACE &&
+			 (op->oprnamespace != typnsp || op->oprowner != typowner)))
 			continue;
 		/* the type itself on the right beats text; its own schema beats pg_catalog */
 		rank = (op->oprright == base ? 4 : op->oprright == TEXTOID ? 2 : 0);
