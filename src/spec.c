@@ -259,6 +259,7 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 		{
 			AttrNumber	a;
 
+			CHECK_FOR_INTERRUPTS();
 			if (tok != WJB_ELEM)
 				continue;
 			if (v.type != jbvString)
@@ -646,6 +647,7 @@ MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo s
 		int			len;
 		bool		desc_given = false;
 
+		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_ELEM)
 			continue;
 		if (v.type != jbvString)
