@@ -645,7 +645,7 @@ MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo s
 		MxOrderItem *item = &o->order[o->norder];
 		char	   *s;
 		int			len;
-		bool		desc_given = false;
+		bool		nulls_given = false;
 
 		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_ELEM)
@@ -666,7 +666,7 @@ MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo s
 			while (len > 0 && s[len - 1] == ' ')
 				len--;
 			s[len] = '\0';
-			desc_given = true;	/* nulls given: keep it apart from the default */
+			nulls_given = true;	/* nulls given: keep it apart from the default */
 		}
 		else
 			item->nulls_first = false;
@@ -680,7 +680,7 @@ MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo s
 			s[len] = '\0';
 			item->desc = desc;
 			/* SQL's default: NULLS FIRST for DESC unless nulls were given */
-			if (desc && !desc_given)
+			if (desc && !nulls_given)
 				item->nulls_first = true;
 		}
 #undef MX_ENDS_WITH
