@@ -80,4 +80,16 @@ SELECT count(*) FROM matrx_relations.select_related('customers', ARRAY(SELECT ge
                  "include": {"items": {"where": {"qty": {"gt": 1}}}, "billing_address": {"columns": ["city"]}}}}'::jsonb);
 SELECT sps.statements() AS select_related;
 
+-- the statements as they run: names quoted and schema-qualified, operators
+-- OPERATOR(schema.op), where values as parameters after the key array
+-- ($2, $3 ...), the per-parent limit as row_number() per key (pg_stat_statements
+-- shows the statements' own constants as $5, $6 ... too)
+SELECT public.pg_stat_statements_reset() IS NOT NULL AS reset;
+SELECT count(*) FROM matrx_relations.prefetch_related('customers', ARRAY[1, 2],
+    '{"orders": {"where": {"status": {"in": ["paid", "open"], "like": "%a%"}, "total": {"lt": 50},
+                           "id": {"is_null": false}},
+                 "order_by": ["total desc nulls last"], "limit": 2, "columns": ["id", "total"],
+                 "include": {"items": {"where": {"qty": 3}}}}}'::jsonb);
+SELECT query FROM public.pg_stat_statements WHERE NOT toplevel ORDER BY query COLLATE "C";
+
 DROP SCHEMA sps CASCADE;

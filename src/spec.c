@@ -21,6 +21,7 @@
  *
  *		Errors: an unknown option or operator, or a malformed value, is
  *		22023; a column the target lacks is 42703; both name the path.
+ *		The SQL the options add is written in sqlgen.c (MxOpts*).
  *
  *-------------------------------------------------------------------------
  */
@@ -46,9 +47,6 @@
 #include "spec.h"
 #include "sqlgen.h"
 
-/* jsonb_build_object takes at most this many key/value pairs per call */
-#define MX_PAIRS_PER_CALL 40
-
 /* an edge's fields, as found in its object */
 typedef struct MxEdgeFields
 {
@@ -72,7 +70,6 @@ static int64 MxParseLimit(MxPathNode *node, JsonbValue *limit);
 static Oid	MxCompareOp(MxPathNode *node, AttrNumber attnum, Oid coltype, const char *op);
 static Oid	MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike);
 static void MxValueSig(StringInfo sig, JsonbValue *v);
-static char *MxOperand(const char *expr, Oid type, Oid declared);
 static void MxValueContext(void *arg);
 static Datum MxWhereValue(MxPathNode *node, const char *col, JsonbValue *v, Oid typid, bool *isnull);
 
@@ -262,6 +259,7 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 		{
 			AttrNumber	a;
 
+			CHECK_FOR_INTERRUPTS();
 			if (tok != WJB_ELEM)
 				continue;
 			if (v.type != jbvString)
@@ -556,8 +554,10 @@ MxCompareOp(MxPathNode *node, AttrNumber attnum, Oid coltype, const char *op)
 /*
  * The LIKE (~~) or ILIKE (~~*) operator for a column type: one taking the
  * type on the left and the type or text on the right, from pg_catalog or
- * the type's own schema (never from another user's schema); else text's,
- * for types binary-coercible to text.
+ * the type's own schema and owned by the type's owner (citext's for a
+ * citext column; never one another user planted, say in public, which
+ * would run as the caller); else text's, for types binary-coercible to
+ * text.
  */
 static Oid
 MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
@@ -565,6 +565,7 @@ MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
 	Oid			base = getBaseType(coltype);
 	HeapTuple	typtup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(base));
 	Oid			typnsp;
+	Oid			typowner;
 	CatCList   *list = SearchSysCacheList1(OPERNAMENSP, CStringGetDatum(ilike ? "~~*" : "~~"));
 	Oid			best = InvalidOid;
 	int			best_rank = 0;
@@ -573,6 +574,7 @@ MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
 	if (!HeapTupleIsValid(typtup))
 		elog(ERROR, "cache lookup failed for type %u", base);
 	typnsp = ((Form_pg_type) GETSTRUCT(typtup))->typnamespace;
+	typowner = ((Form_pg_type) GETSTRUCT(typtup))->typowner;
 	ReleaseSysCache(typtup);
 	for (i = 0; i < list->n_members; i++)
 	{
@@ -581,7 +583,8 @@ MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
 		int			rank;
 
 		if (op->oprkind != 'b' || op->oprleft != base ||
-			(op->oprnamespace != PG_CATALOG_NAMESPACE && op->oprnamespace != typnsp))
+			(op->oprnamespace != PG_CATALOG_NAMESPACE &&
+			 (op->oprnamespace != typnsp || op->oprowner != typowner)))
 			continue;
 		/* the type itself on the right beats text; its own schema beats pg_catalog */
 		rank = (op->oprright == base ? 4 : op->oprright == TEXTOID ? 2 : 0);
@@ -642,8 +645,9 @@ MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo s
 		MxOrderItem *item = &o->order[o->norder];
 		char	   *s;
 		int			len;
-		bool		desc_given = false;
+		bool		nulls_given = false;
 
+		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_ELEM)
 			continue;
 		if (v.type != jbvString)
@@ -662,7 +666,7 @@ MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo s
 			while (len > 0 && s[len - 1] == ' ')
 				len--;
 			s[len] = '\0';
-			desc_given = true;	/* nulls given: keep it apart from the default */
+			nulls_given = true;	/* nulls given: keep it apart from the default */
 		}
 		else
 			item->nulls_first = false;
@@ -676,7 +680,7 @@ MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo s
 			s[len] = '\0';
 			item->desc = desc;
 			/* SQL's default: NULLS FIRST for DESC unless nulls were given */
-			if (desc && !desc_given)
+			if (desc && !nulls_given)
 				item->nulls_first = true;
 		}
 #undef MX_ENDS_WITH
@@ -730,162 +734,5 @@ MxParseLimit(MxPathNode *node, JsonbValue *limit)
 	if (errno != 0 || *end != '\0' || n < 0)
 		MX_SPEC_ERROR(node->path, "\"limit\" of \"%s\" must be a whole number from 0 up, not %s",
 					  node->path, s);
-	return n;
-}
-
-/* True when two edges' options are the same (both none, or equal text) */
-bool
-MxSameOpts(const MxEdgeOpts *a, const MxEdgeOpts *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a->sig, b->sig) == 0;
-}
-
-/* True when the edge's output includes column attnum */
-bool
-MxOptsOutputs(const MxEdgeOpts *opts, AttrNumber attnum)
-{
-	int			i;
-
-	if (opts == NULL || opts->ncolumns < 0)
-		return true;
-	for (i = 0; i < opts->ncolumns; i++)
-		if (opts->columns[i] == attnum)
-			return true;
-	return false;
-}
-
-/*
- * The document of a row of relid under alias: to_jsonb(alias.*), or with
- * "columns" a jsonb_build_object of those (the same values to_jsonb gives).
- */
-char *
-MxOptsPayload(const MxEdgeOpts *opts, Oid relid, const char *alias)
-{
-	StringInfoData buf;
-	int			i;
-
-	if (opts == NULL || opts->ncolumns < 0)
-		return psprintf("pg_catalog.to_jsonb(%s.*)", alias);
-	if (opts->ncolumns == 0)
-		return pstrdup("'{}'::pg_catalog.jsonb");
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '(');
-	for (i = 0; i < opts->ncolumns; i++)
-	{
-		char	   *name = get_attname(relid, opts->columns[i], false);
-
-		if (i % MX_PAIRS_PER_CALL == 0)
-			appendStringInfoString(&buf, i == 0 ? "pg_catalog.jsonb_build_object(" :
-								   ") || pg_catalog.jsonb_build_object(");
-		else
-			appendStringInfoString(&buf, ", ");
-		appendStringInfo(&buf, "%s::pg_catalog.text, %s.%s", quote_literal_cstr(name), alias,
-						 quote_identifier(name));
-	}
-	appendStringInfoString(&buf, "))");
-	return buf.data;
-}
-
-/*
- * expr, cast to the operator's declared input type when it is another
- * (not pseudo) type, so that exactly that operator runs
- */
-static char *
-MxOperand(const char *expr, Oid type, Oid declared)
-{
-	if (type == declared || get_typtype(declared) == TYPTYPE_PSEUDO)
-		return pstrdup(expr);
-	return psprintf("CAST(%s AS %s)", expr, MxQuoteType(declared));
-}
-
-/*
- * The edge's "where" as "cond AND cond ..." on alias, its values as
- * parameters from $first_param on; NULL when it has none.
- */
-char *
-MxOptsQuals(const MxEdgeOpts *opts, Oid relid, const char *alias, int first_param)
-{
-	StringInfoData buf;
-	int			p = first_param;
-	int			i;
-
-	if (opts == NULL || opts->nquals == 0)
-		return NULL;
-	initStringInfo(&buf);
-	for (i = 0; i < opts->nquals; i++)
-	{
-		const MxQualSpec *q = &opts->quals[i];
-		char	   *col = psprintf("%s.%s", alias, MxQuoteCol(relid, q->attnum));
-		Oid			left = InvalidOid;
-		Oid			right = InvalidOid;
-		char	   *param;
-
-		if (i > 0)
-			appendStringInfoString(&buf, " AND ");
-		if (q->kind == MX_QUAL_NULL || q->kind == MX_QUAL_NOT_NULL)
-		{
-			appendStringInfo(&buf, "%s IS %sNULL", col, q->kind == MX_QUAL_NULL ? "" : "NOT ");
-			continue;
-		}
-		op_input_types(q->opno, &left, &right);
-		param = psprintf("$%d", p++);
-		if (q->kind == MX_QUAL_ANY)
-		{
-			Oid			arr = get_typtype(right) == TYPTYPE_PSEUDO ? q->param_type :
-				get_array_type(right);
-
-			appendStringInfo(&buf, "%s %s ANY (%s)", MxOperand(col, q->coltype, left),
-							 MxQuoteOp(q->opno), MxOperand(param, q->param_type, arr));
-		}
-		else
-			appendStringInfo(&buf, "%s %s %s", MxOperand(col, q->coltype, left),
-							 MxQuoteOp(q->opno), MxOperand(param, q->param_type, right));
-	}
-	return buf.data;
-}
-
-/* " ORDER BY ..." on alias: the edge's order, else the target's primary key */
-void
-MxOptsOrder(StringInfo buf, const MxEdgeOpts *opts, MxTable *target, const char *alias)
-{
-	int			i;
-
-	if (opts == NULL || opts->norder == 0)
-	{
-		for (i = 0; i < target->order_ncols; i++)
-			appendStringInfo(buf, "%s%s.%s", i == 0 ? " ORDER BY " : ", ", alias,
-							 MxQuoteCol(target->relid, target->order_cols[i]));
-		return;
-	}
-	for (i = 0; i < opts->norder; i++)
-	{
-		const MxOrderItem *item = &opts->order[i];
-
-		appendStringInfo(buf, "%s%s.%s%s%s", i == 0 ? " ORDER BY " : ", ", alias,
-						 MxQuoteCol(target->relid, item->attnum), item->desc ? " DESC" : "",
-						 item->nulls_first == item->desc ? "" :
-						 item->nulls_first ? " NULLS FIRST" : " NULLS LAST");
-	}
-}
-
-/* The edge's parameter values and types, in $n order; returns how many */
-int
-MxOptsParams(const MxEdgeOpts *opts, Datum *values, Oid *types)
-{
-	int			n = 0;
-	int			i;
-
-	if (opts == NULL)
-		return 0;
-	for (i = 0; i < opts->nquals; i++)
-	{
-		if (opts->quals[i].kind != MX_QUAL_OP && opts->quals[i].kind != MX_QUAL_ANY)
-			continue;
-		values[n] = opts->quals[i].value;
-		types[n] = opts->quals[i].param_type;
-		n++;
-	}
 	return n;
 }

@@ -63,7 +63,10 @@ typedef struct MxEdgeOpts
 
 struct MxPathNode;
 
+/* spec.c */
 extern struct MxPathNode *MxParseSpec(Oid source, Jsonb *spec);
+
+/* sqlgen.c: the SQL the options add */
 extern bool MxSameOpts(const MxEdgeOpts *a, const MxEdgeOpts *b);
 extern bool MxOptsOutputs(const MxEdgeOpts *opts, AttrNumber attnum);
 extern char *MxOptsPayload(const MxEdgeOpts *opts, Oid relid, const char *alias);

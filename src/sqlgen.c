@@ -12,7 +12,9 @@
  *						  joined on inner_i OPERATOR(s.=) k.ki
  *
  *		so no search_path and no object of another user can change what
- *		runs.
+ *		runs.  A spec's options add their conditions (values as $n after
+ *		the key arrays), their order, and a per-parent limit as
+ *		row_number() OVER (PARTITION BY key ORDER BY ...) (MxOpts*).
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +35,7 @@ static char *MxPickAlias(const char *base, Oid *rels, int nrels);
 static void MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias);
 static void MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t);
 static void MxAppendExtras(StringInfo buf, MxStmt *stmt, const char *alias, const AttrNumber *plain_keys);
+static char *MxOperand(const char *expr, Oid type, Oid declared);
 
 /* "schema"."table" for a relation */
 char *
@@ -540,5 +543,167 @@ MxStmtRelids(const MxStmt *stmt, Oid *relids)
 		relids[n++] = stmt->rel->via;
 	if (stmt->rel != NULL && stmt->keys_are_source_pk)
 		relids[n++] = stmt->source->relid;
+	return n;
+}
+
+/* ---- the SQL of spec options (spec.c parses them) ---- */
+
+/* jsonb_build_object takes at most this many key/value pairs per call */
+#define MX_PAIRS_PER_CALL 40
+
+/* True when two edges' options are the same (both none, or equal text) */
+bool
+MxSameOpts(const MxEdgeOpts *a, const MxEdgeOpts *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a->sig, b->sig) == 0;
+}
+
+/* True when the edge's output includes column attnum */
+bool
+MxOptsOutputs(const MxEdgeOpts *opts, AttrNumber attnum)
+{
+	int			i;
+
+	if (opts == NULL || opts->ncolumns < 0)
+		return true;
+	for (i = 0; i < opts->ncolumns; i++)
+		if (opts->columns[i] == attnum)
+			return true;
+	return false;
+}
+
+/*
+ * The document of a row of relid under alias: to_jsonb(alias.*), or with
+ * "columns" a jsonb_build_object of those (the same values to_jsonb gives).
+ */
+char *
+MxOptsPayload(const MxEdgeOpts *opts, Oid relid, const char *alias)
+{
+	StringInfoData buf;
+	int			i;
+
+	if (opts == NULL || opts->ncolumns < 0)
+		return psprintf("pg_catalog.to_jsonb(%s.*)", alias);
+	if (opts->ncolumns == 0)
+		return pstrdup("'{}'::pg_catalog.jsonb");
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '(');
+	for (i = 0; i < opts->ncolumns; i++)
+	{
+		char	   *name = get_attname(relid, opts->columns[i], false);
+
+		if (i % MX_PAIRS_PER_CALL == 0)
+			appendStringInfoString(&buf, i == 0 ? "pg_catalog.jsonb_build_object(" :
+								   ") || pg_catalog.jsonb_build_object(");
+		else
+			appendStringInfoString(&buf, ", ");
+		appendStringInfo(&buf, "%s::pg_catalog.text, %s.%s", quote_literal_cstr(name), alias,
+						 quote_identifier(name));
+	}
+	appendStringInfoString(&buf, "))");
+	return buf.data;
+}
+
+/*
+ * expr, cast to the operator's declared input type when it is another
+ * (not pseudo) type, so that exactly that operator runs
+ */
+static char *
+MxOperand(const char *expr, Oid type, Oid declared)
+{
+	if (type == declared || get_typtype(declared) == TYPTYPE_PSEUDO)
+		return pstrdup(expr);
+	return psprintf("CAST(%s AS %s)", expr, MxQuoteType(declared));
+}
+
+/*
+ * The edge's "where" as "cond AND cond ..." on alias, its values as
+ * parameters from $first_param on; NULL when it has none.
+ */
+char *
+MxOptsQuals(const MxEdgeOpts *opts, Oid relid, const char *alias, int first_param)
+{
+	StringInfoData buf;
+	int			p = first_param;
+	int			i;
+
+	if (opts == NULL || opts->nquals == 0)
+		return NULL;
+	initStringInfo(&buf);
+	for (i = 0; i < opts->nquals; i++)
+	{
+		const MxQualSpec *q = &opts->quals[i];
+		char	   *col = psprintf("%s.%s", alias, MxQuoteCol(relid, q->attnum));
+		Oid			left = InvalidOid;
+		Oid			right = InvalidOid;
+		char	   *param;
+
+		if (i > 0)
+			appendStringInfoString(&buf, " AND ");
+		if (q->kind == MX_QUAL_NULL || q->kind == MX_QUAL_NOT_NULL)
+		{
+			appendStringInfo(&buf, "%s IS %sNULL", col, q->kind == MX_QUAL_NULL ? "" : "NOT ");
+			continue;
+		}
+		op_input_types(q->opno, &left, &right);
+		param = psprintf("$%d", p++);
+		if (q->kind == MX_QUAL_ANY)
+		{
+			Oid			arr = get_typtype(right) == TYPTYPE_PSEUDO ? q->param_type :
+				get_array_type(right);
+
+			appendStringInfo(&buf, "%s %s ANY (%s)", MxOperand(col, q->coltype, left),
+							 MxQuoteOp(q->opno), MxOperand(param, q->param_type, arr));
+		}
+		else
+			appendStringInfo(&buf, "%s %s %s", MxOperand(col, q->coltype, left),
+							 MxQuoteOp(q->opno), MxOperand(param, q->param_type, right));
+	}
+	return buf.data;
+}
+
+/* " ORDER BY ..." on alias: the edge's order, else the target's primary key */
+void
+MxOptsOrder(StringInfo buf, const MxEdgeOpts *opts, MxTable *target, const char *alias)
+{
+	int			i;
+
+	if (opts == NULL || opts->norder == 0)
+	{
+		for (i = 0; i < target->order_ncols; i++)
+			appendStringInfo(buf, "%s%s.%s", i == 0 ? " ORDER BY " : ", ", alias,
+							 MxQuoteCol(target->relid, target->order_cols[i]));
+		return;
+	}
+	for (i = 0; i < opts->norder; i++)
+	{
+		const MxOrderItem *item = &opts->order[i];
+
+		appendStringInfo(buf, "%s%s.%s%s%s", i == 0 ? " ORDER BY " : ", ", alias,
+						 MxQuoteCol(target->relid, item->attnum), item->desc ? " DESC" : "",
+						 item->nulls_first == item->desc ? "" :
+						 item->nulls_first ? " NULLS FIRST" : " NULLS LAST");
+	}
+}
+
+/* The edge's parameter values and types, in $n order; returns how many */
+int
+MxOptsParams(const MxEdgeOpts *opts, Datum *values, Oid *types)
+{
+	int			n = 0;
+	int			i;
+
+	if (opts == NULL)
+		return 0;
+	for (i = 0; i < opts->nquals; i++)
+	{
+		if (opts->quals[i].kind != MX_QUAL_OP && opts->quals[i].kind != MX_QUAL_ANY)
+			continue;
+		values[n] = opts->quals[i].value;
+		types[n] = opts->quals[i].param_type;
+		n++;
+	}
 	return n;
 }

@@ -8,7 +8,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION matrx_relations;
 
-SELECT plan(86);
+SELECT plan(95);
 
 -- ---------------------------------------------------------------------------
 -- Fixture
@@ -250,6 +250,38 @@ SELECT sptap.check('customers', (SELECT customers FROM k),
           (SELECT * FROM orders o WHERE o.customer_id = $1 AND o.status = 'paid'
            ORDER BY o.placed_at DESC, o.id LIMIT 2) x$$),
     'nested: orders (where, order, limit) > items (where, order) > product (fk where)');
+
+-- ---------------------------------------------------------------------------
+-- operators: a citext column compares and matches with citext's own
+-- operators (case-insensitive); a LIKE operator another role planted next
+-- to a type is never used
+-- ---------------------------------------------------------------------------
+CREATE EXTENSION citext SCHEMA sptap;
+CREATE TYPE sptap.mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE people (id int PRIMARY KEY, name text);
+CREATE TABLE pets (id int PRIMARY KEY, person_id int REFERENCES people, name citext, mood sptap.mood);
+INSERT INTO people SELECT g, 'p' || g FROM generate_series(1, 4) g;
+INSERT INTO pets SELECT g, 1 + g % 4, (ARRAY['Rex', 'rosa', 'BOB', 'bobby'])[1 + g % 4],
+    (ARRAY['sad', 'ok', 'happy'])[1 + g % 3]::sptap.mood FROM generate_series(1, 20) g;
+SELECT sptap.check('people', ARRAY[1, 2, 3, 4],
+    '{"pets": {"where": {"name": {"like": "R%"}, "mood": {"gte": "ok"}}, "order_by": ["name desc"]}}',
+    sptap.naive('people', ARRAY[1, 2, 3, 4], 'pets',
+        $$SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.name DESC, x.id), '[]') FROM pets x
+          WHERE x.person_id = $1 AND x.name LIKE 'R%' AND x.mood >= 'ok'$$),
+    'citext like (its own, case-insensitive operator), enum ordering');
+SELECT sptap.check('people', ARRAY[1, 2, 3, 4], '{"pets": {"where": {"name": {"in": ["bob", "REX"]}}}}',
+    sptap.naive('people', ARRAY[1, 2, 3, 4], 'pets',
+        $$SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.id), '[]') FROM pets x
+          WHERE x.person_id = $1 AND x.name IN ('bob', 'REX')$$),
+    'citext in (its own equality)');
+CREATE ROLE sptap_planter;
+GRANT CREATE, USAGE ON SCHEMA sptap TO sptap_planter;
+SET LOCAL ROLE sptap_planter;
+CREATE FUNCTION sptap.mood_like(sptap.mood, sptap.mood) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR sptap.~~ (LEFTARG = sptap.mood, RIGHTARG = sptap.mood, FUNCTION = sptap.mood_like);
+RESET ROLE;
+SELECT throws_ok($$SELECT * FROM matrx_relations.prefetch_related('people', ARRAY[1], '{"pets": {"where": {"mood": {"like": "s%"}}}}'::jsonb)$$,
+    '42883', NULL, 'like: an operator another role planted beside the type is not used');
 
 -- ---------------------------------------------------------------------------
 -- the relation cache is exact across options.  pgTAP writes its results
