@@ -3,8 +3,10 @@
 #   make            build the module
 #   make install    install it into the server found by pg_config (needs root)
 #   make test       build, install, run every test on a throwaway cluster
+#   make test-asan  the same with the module built with AddressSanitizer
 #   make demo       show the extension on a small example schema
 #   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
+#   make fuzz       sqlsmith and the differential fuzzer, bounded (FUZZ_SECONDS=120)
 #   make dist       HEAD as matrx_relations-VERSION.tar.gz (git archive)
 #   make distcheck  that tarball unpacked in a temporary directory passes make test
 
@@ -20,6 +22,7 @@ OBJS = \
 	src/keys.o \
 	src/sqlgen.o \
 	src/path.o \
+	src/spec.o \
 	src/request.o \
 	src/loader.o \
 	src/cache.o \
@@ -36,7 +39,7 @@ DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(wildcard sql/upgrades/$(EXTENSION)--*.sql)
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql $(DISTNAME).tar.gz
 
-REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache
+REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache spec spec_statements
 REGRESS_OPTS =
 # isolation specs live in test/specs, their expected output in test/expected
 ISOLATION    = cache_visibility faults
@@ -79,7 +82,7 @@ dist:
 distcheck: dist
 	@test/distcheck.sh $(DISTNAME)
 
-.PHONY: test demo bench prereqs check-versions dist distcheck
+.PHONY: test test-asan demo bench fuzz prereqs check-versions dist distcheck
 
 prereqs:
 	@test/prereqs.sh
@@ -87,8 +90,14 @@ prereqs:
 test: prereqs
 	@test/run-tests.sh
 
+test-asan: prereqs
+	@test/asan/run.sh
+
 demo: prereqs
 	@test/demo.sh
 
 bench: prereqs
 	@test/bench/run.sh
+
+fuzz: prereqs
+	@test/fuzz/run.sh

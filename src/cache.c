@@ -103,8 +103,10 @@ typedef struct MxCacheEpoch
 
 struct MxCacheSpace
 {
-	uint64		hash;			/* of the statement's text and key types */
+	uint64		hash;			/* of the text, key types and extra columns */
 	char	   *sql;
+	Oid			key_types[MX_MAX_KEYS];
+	AttrNumber *extra_cols;		/* which column each extra is */
 	bool		cacheable;		/* false: a table it reads is never cached */
 	uint32		seed;			/* mixed into its keys' hashes */
 	MxKeyFuncs	f;
@@ -438,14 +440,16 @@ MxNoteRelids(int nrelids, const Oid *relids)
 /*
  * The cache's entries for one statement (its text, key types, extra
  * columns, and the tables it reads), to look keys up in before running
- * it; NULL when the cache cannot serve it now.  Called inside a loader
+ * it; NULL when the cache cannot serve it now.  The extra columns are
+ * part of its identity: one text can return them in another order (a
+ * key column is returned once, whatever its place among the extras).  Called inside a loader
  * call, connected or not to SPI.  The space stays valid until the
  * outermost call ends: invalidations meanwhile (the statement itself may
  * process some, when it locks a table) only doom the cache.
  */
 MxCacheSpace *
 MxCacheOpen(const char *sql, int nkeys, const Oid *key_types, const Oid *key_collations,
-			int nextra, const int16 *extra_len, const bool *extra_byval,
+			int nextra, const AttrNumber *extra_cols, const int16 *extra_len, const bool *extra_byval,
 			int nrelids, const Oid *relids)
 {
 	MemoryContext old;
@@ -460,13 +464,17 @@ MxCacheOpen(const char *sql, int nkeys, const Oid *key_types, const Oid *key_col
 		mx_index = mxcache_create(mx_cache_cxt, 16, NULL);
 	h = hash_bytes_extended((const unsigned char *) sql, strlen(sql), 0);
 	h = hash_bytes_extended((const unsigned char *) key_types, sizeof(Oid) * nkeys, h);
+	if (nextra > 0)
+		h = hash_bytes_extended((const unsigned char *) extra_cols, sizeof(AttrNumber) * nextra, h);
 	foreach(lc, mx_spaces)
 	{
 		space = (MxCacheSpace *) lfirst(lc);
 		if (space->hash == h && strcmp(space->sql, sql) == 0)
 		{
-			/* other key types or columns under one hash: a collision, not cached */
-			if (!space->cacheable || space->f.nkeys != nkeys || space->nextra != nextra)
+			/* other key types or extra columns under one hash: a collision, not cached */
+			if (!space->cacheable || space->f.nkeys != nkeys || space->nextra != nextra ||
+				memcmp(space->key_types, key_types, sizeof(Oid) * nkeys) != 0 ||
+				(nextra > 0 && memcmp(space->extra_cols, extra_cols, sizeof(AttrNumber) * nextra) != 0))
 				return NULL;
 			mx_pins++;			/* held by the call until it ends */
 			return space;
@@ -480,7 +488,11 @@ MxCacheOpen(const char *sql, int nkeys, const Oid *key_types, const Oid *key_col
 	mx_spaces = lappend(mx_spaces, space);
 	space->sql = pstrdup(sql);
 	space->seed = (uint32) h;
+	memcpy(space->key_types, key_types, sizeof(Oid) * nkeys);
 	space->nextra = nextra;
+	space->extra_cols = palloc(sizeof(AttrNumber) * Max(nextra, 1));
+	if (nextra > 0)
+		memcpy(space->extra_cols, extra_cols, sizeof(AttrNumber) * nextra);
 	space->extra_len = palloc(sizeof(int16) * Max(nextra, 1));
 	space->extra_byval = palloc(sizeof(bool) * Max(nextra, 1));
 	memcpy(space->extra_len, extra_len, sizeof(int16) * nextra);

@@ -37,6 +37,7 @@ extern void MxCacheDefineGucs(void);
 extern bool MxCacheActive(void);
 extern MxCacheSpace *MxCacheOpen(const char *sql, int nkeys, const Oid *key_types,
 								 const Oid *key_collations, int nextra,
+								 const AttrNumber *extra_cols,
 								 const int16 *extra_len, const bool *extra_byval,
 								 int nrelids, const Oid *relids);
 extern MxCacheRows *MxCacheGet(MxCacheSpace *space, const Datum *key);

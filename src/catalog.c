@@ -53,6 +53,7 @@ typedef struct MxFk
 } MxFk;
 
 static List *MxReadFks(Oid relid, bool referenced, List **uniques);
+static bool MxColumnsInUniques(List *uniques, int ncols, const AttrNumber *cols, bool exact);
 static void MxFkHop(MxHop *hop, MxFk *fk, bool forward);
 static void MxDiscover(MxTable *t);
 static int	MxRelationCmp(const void *a, const void *b);
@@ -296,10 +297,18 @@ bool
 MxColumnsCoverUnique(Oid relid, int ncols, const AttrNumber *cols, bool exact)
 {
 	List	   *uniques = NIL;
+
+	(void) MxReadFks(relid, false, &uniques);
+	return MxColumnsInUniques(uniques, ncols, cols, exact);
+}
+
+/* MxColumnsCoverUnique for unique constraints already read (MxReadFks) */
+static bool
+MxColumnsInUniques(List *uniques, int ncols, const AttrNumber *cols, bool exact)
+{
 	ListCell   *lc;
 	bool		result = false;
 
-	(void) MxReadFks(relid, false, &uniques);
 	foreach(lc, uniques)
 	{
 		List	   *ucols = (List *) lfirst(lc);
@@ -454,11 +463,13 @@ MxDiscover(MxTable *t)
 		MxFk	   *fk1 = (MxFk *) lfirst(lc);
 		Oid			junction = fk1->conrelid;
 		List	   *jfks;
+		List	   *juniques = NIL;
 		ListCell   *lc2;
 
 		if (junction == relid)
 			continue;
-		jfks = MxReadFks(junction, false, NULL);
+		/* its FKs and unique keys read once, not once per FK pair */
+		jfks = MxReadFks(junction, false, &juniques);
 		foreach(lc2, jfks)
 		{
 			MxFk	   *fk2 = (MxFk *) lfirst(lc2);
@@ -473,7 +484,7 @@ MxDiscover(MxTable *t)
 				cols[ncols++] = fk1->conkey[i];
 			for (i = 0; i < fk2->nkeys; i++)
 				cols[ncols++] = fk2->conkey[i];
-			if (!MxColumnsCoverUnique(junction, ncols, cols, true))
+			if (!MxColumnsInUniques(juniques, ncols, cols, true))
 				continue;
 
 			r = palloc0(sizeof(MxRelation));
@@ -485,7 +496,7 @@ MxDiscover(MxTable *t)
 			r->nhops = 2;
 			MxFkHop(&r->hops[0], fk1, false);
 			MxFkHop(&r->hops[1], fk2, true);
-			r->via_unique = MxColumnsCoverUnique(junction, ncols, cols, false);
+			r->via_unique = MxColumnsInUniques(juniques, ncols, cols, false);
 			r->name = get_rel_name(fk2->confrelid);
 			rels = lappend(rels, r);
 			MxNoteInvolved(junction);

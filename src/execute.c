@@ -17,6 +17,8 @@
 #include "common/hashfn.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/plannodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -38,6 +40,7 @@ typedef struct MxPlanEntry
 	char	   *sql;
 	int			nargs;
 	Oid			argtypes[MX_MAX_KEYS];
+	int			options;		/* cursor options it was prepared with */
 	SPIPlanPtr	plan;
 } MxPlanEntry;
 
@@ -55,15 +58,19 @@ typedef struct MxTypedRows
 	Datum	   *rows;
 } MxTypedRows;
 
-static uint64 MxPlanHash(const char *sql, int nargs, Oid *argtypes);
+static uint64 MxPlanHash(const char *sql, int nargs, Oid *argtypes, int options);
+static SPIPlanPtr MxGetPlanWith(const char *sql, int nargs, Oid *argtypes, int options);
+static bool MxArrayQual(Node *node, void *context);
+static bool MxPlanFiltersArrays(PlannedStmt *ps, Plan *plan, bool *indexed);
 static void MxCollectTyped(void *arg, HeapTuple tuple, TupleDesc desc);
 
-/* Hash of a statement's text and parameter types */
+/* Hash of a statement's text, parameter types and cursor options */
 static uint64
-MxPlanHash(const char *sql, int nargs, Oid *argtypes)
+MxPlanHash(const char *sql, int nargs, Oid *argtypes, int options)
 {
 	uint64		h = hash_bytes_extended((const unsigned char *) sql, strlen(sql), 0);
 
+	h = hash_bytes_extended((const unsigned char *) &options, sizeof(int), h);
 	return hash_bytes_extended((const unsigned char *) argtypes, sizeof(Oid) * nargs, h);
 }
 
@@ -73,6 +80,129 @@ MxPlanHash(const char *sql, int nargs, Oid *argtypes)
  */
 SPIPlanPtr
 MxGetPlan(const char *sql, int nargs, Oid *argtypes)
+{
+	return MxGetPlanWith(sql, nargs, argtypes, 0);
+}
+
+/*
+ * Whether an expression holds a ScalarArrayOpExpr over a non-constant
+ * array: evaluated per row, that is a linear search of the whole array.
+ */
+static bool
+MxArrayQual(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, ScalarArrayOpExpr) &&
+		!IsA(lsecond(((ScalarArrayOpExpr *) node)->args), Const))
+		return true;
+	return expression_tree_walker(node, MxArrayQual, context);
+}
+
+/*
+ * Whether a plan (or a plan it runs) tests a key array row by row: in a
+ * filter, a join filter or a bitmap heap scan's recheck; *indexed is set
+ * when one is an index condition.
+ */
+static bool
+MxPlanFiltersArrays(PlannedStmt *ps, Plan *plan, bool *indexed)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return false;
+	check_stack_depth();
+	if (MxArrayQual((Node *) plan->qual, NULL))
+		return true;
+	switch (nodeTag(plan))
+	{
+		case T_NestLoop:
+		case T_MergeJoin:
+		case T_HashJoin:
+			if (MxArrayQual((Node *) ((Join *) plan)->joinqual, NULL))
+				return true;
+			break;
+		case T_BitmapHeapScan:
+			if (MxArrayQual((Node *) ((BitmapHeapScan *) plan)->bitmapqualorig, NULL))
+				return true;
+			break;
+		case T_IndexScan:
+			*indexed |= MxArrayQual((Node *) ((IndexScan *) plan)->indexqual, NULL);
+			break;
+		case T_IndexOnlyScan:
+			*indexed |= MxArrayQual((Node *) ((IndexOnlyScan *) plan)->indexqual, NULL);
+			break;
+		case T_Result:
+			if (MxArrayQual(((Result *) plan)->resconstantqual, NULL))
+				return true;
+			break;
+		case T_Append:
+			foreach(lc, ((Append *) plan)->appendplans)
+				if (MxPlanFiltersArrays(ps, (Plan *) lfirst(lc), indexed))
+					return true;
+			break;
+		case T_MergeAppend:
+			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+				if (MxPlanFiltersArrays(ps, (Plan *) lfirst(lc), indexed))
+					return true;
+			break;
+		case T_SubqueryScan:
+			if (MxPlanFiltersArrays(ps, ((SubqueryScan *) plan)->subplan, indexed))
+				return true;
+			break;
+		case T_CustomScan:
+			foreach(lc, ((CustomScan *) plan)->custom_plans)
+				if (MxPlanFiltersArrays(ps, (Plan *) lfirst(lc), indexed))
+					return true;
+			break;
+		default:
+			break;
+	}
+	return MxPlanFiltersArrays(ps, plan->lefttree, indexed) ||
+		MxPlanFiltersArrays(ps, plan->righttree, indexed);
+}
+
+/*
+ * The plan to run a statement with nkeys keys.  A custom plan (what
+ * SPI's plan cache picks at first) plans with the key array as a
+ * constant: the planner then estimates every element on its own, about a
+ * microsecond and a few hundred bytes each, without a check for
+ * interrupts (a million keys: 0.7 s that a cancel cannot cut short, ten
+ * million: 7 s and 3 GB).  Past MX_GENERIC_PLAN_KEYS keys the generic plan
+ * is used instead when it matches the key array as an index condition and
+ * nowhere tests it row by row (a linear search of the array per row).
+ */
+SPIPlanPtr
+MxChoosePlan(const char *sql, int nargs, Oid *argtypes, Size nkeys)
+{
+	SPIPlanPtr	generic;
+	CachedPlan *cplan;
+	ListCell   *lc;
+	bool		filters = false;
+	bool		indexed = false;
+
+	if (nkeys < MX_GENERIC_PLAN_KEYS)
+		return MxGetPlan(sql, nargs, argtypes);
+	generic = MxGetPlanWith(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	cplan = SPI_plan_get_cached_plan(generic);
+	if (cplan == NULL)
+		return MxGetPlan(sql, nargs, argtypes);
+	foreach(lc, cplan->stmt_list)
+	{
+		PlannedStmt *ps = lfirst_node(PlannedStmt, lc);
+		ListCell   *sp;
+
+		filters |= MxPlanFiltersArrays(ps, ps->planTree, &indexed);
+		foreach(sp, ps->subplans)
+			filters |= MxPlanFiltersArrays(ps, (Plan *) lfirst(sp), &indexed);
+	}
+	ReleaseCachedPlan(cplan, CurrentResourceOwner);
+	return indexed && !filters ? generic : MxGetPlan(sql, nargs, argtypes);
+}
+
+/* MxGetPlan for the given cursor options */
+static SPIPlanPtr
+MxGetPlanWith(const char *sql, int nargs, Oid *argtypes, int options)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	uint64		h;
@@ -93,13 +223,13 @@ MxGetPlan(const char *sql, int nargs, Oid *argtypes)
 		mx_plan_generation = MxCatalogGeneration();
 	}
 
-	h = MxPlanHash(sql, nargs, argtypes);
+	h = MxPlanHash(sql, nargs, argtypes, options);
 	e = (MxPlanEntry *) hash_search(mx_plan_hash, &h, HASH_FIND, NULL);
-	if (e != NULL && e->nargs == nargs && strcmp(e->sql, sql) == 0 &&
+	if (e != NULL && e->nargs == nargs && e->options == options && strcmp(e->sql, sql) == 0 &&
 		memcmp(e->argtypes, argtypes, sizeof(Oid) * nargs) == 0)
 		return e->plan;
 
-	plan = SPI_prepare(sql, nargs, argtypes);
+	plan = SPI_prepare_cursor(sql, nargs, argtypes, options);
 	MemoryContextSwitchTo(caller);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
@@ -113,6 +243,7 @@ MxGetPlan(const char *sql, int nargs, Oid *argtypes)
 	e = (MxPlanEntry *) hash_search(mx_plan_hash, &h, HASH_ENTER, &found);
 	e->sql = MemoryContextStrdup(MxCatalogContext(), sql);
 	e->nargs = nargs;
+	e->options = options;
 	memcpy(e->argtypes, argtypes, sizeof(Oid) * nargs);
 	e->plan = plan;
 	return plan;
@@ -352,7 +483,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	Assert(stmt.nkeys == 1 && stmt.key_types[0] == src->pk_types[0]);
 
 	/* the keys the relation cache holds are served from it */
-	space = MxCacheOpen(stmt.sql, 1, stmt.key_types, stmt.key_collations, 0, NULL, NULL,
+	space = MxCacheOpen(stmt.sql, 1, stmt.key_types, stmt.key_collations, 0, NULL, NULL, NULL,
 						MxStmtRelids(&stmt, relids), relids);
 	cached = palloc0(sizeof(MxCacheRows *) * nkeys);
 	missing = palloc(sizeof(Datum) * nkeys);
@@ -382,7 +513,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 												klen, kbyval, kalign));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		MxRunPlan(MxGetPlan(stmt.sql, 1, stmt.param_types), &param, NULL,
+		MxRunPlan(MxChoosePlan(stmt.sql, 1, stmt.param_types, nmissing), &param, NULL,
 				  MxCollectTyped, &acc);
 		SPI_finish();
 	}
@@ -410,7 +541,12 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 
 		CHECK_FOR_INTERRUPTS();
 		if (cached[i] != NULL)
-			n = cached[i]->nrows, rows = cached[i]->values;
+		{
+			/* a copy: construct_md_array detoasts short varlenas in place */
+			n = cached[i]->nrows;
+			rows = palloc(sizeof(Datum) * Max(n, 1));
+			memcpy(rows, cached[i]->values, sizeof(Datum) * n);
+		}
 		else
 		{
 			/* every row of the statement is in: the key's entry is whole */

@@ -20,9 +20,13 @@
 /* rows fetched per cursor round trip: bounds SPI's memory per batch */
 #define MX_FETCH_BATCH 10000
 
+/* keys from which a statement runs its generic plan when that uses an index */
+#define MX_GENERIC_PLAN_KEYS 10000
+
 typedef void (*MxRowCallback) (void *arg, HeapTuple tuple, TupleDesc desc);
 
 extern SPIPlanPtr MxGetPlan(const char *sql, int nargs, Oid *argtypes);
+extern SPIPlanPtr MxChoosePlan(const char *sql, int nargs, Oid *argtypes, Size nkeys);
 extern uint64 MxRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls,
 						MxRowCallback callback, void *arg);
 extern void MxFetchTyped(FunctionCallInfo fcinfo, bool as_array);

@@ -33,6 +33,7 @@
 
 static Datum MxNameArrayDatum(Oid relid, int n, const AttrNumber *cols);
 static void MxEmitRelations(ReturnSetInfo *rsinfo, MxTable *t);
+static void MxPathsArg(FunctionCallInfo fcinfo, int argno, Datum **elems, bool **nulls, int *n);
 
 /* fetch_related(target anyelement, source regclass, relation text, keys anycompatiblearray) */
 PG_FUNCTION_INFO_V1(fetch_related);
@@ -156,7 +157,6 @@ explain_related(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			source_oid;
-	ArrayType  *paths;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -176,8 +176,7 @@ explain_related(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	MxEnterCall();
 
-	paths = PG_ARGISNULL(1) ? construct_empty_array(TEXTOID) : PG_GETARG_ARRAYTYPE_P(1);
-	deconstruct_array(paths, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	MxPathsArg(fcinfo, 1, &elems, &nulls, &n);
 
 	for (attempt = 0; attempt < 5; attempt++)
 	{
@@ -242,17 +241,29 @@ MxKeysArg(FunctionCallInfo fcinfo, int argno, MxRequest *req)
 	MxRequestKeys(req, values, nulls, n, elemtype);
 }
 
-/* A request for source and paths, retried while invalidations arrive */
+/*
+ * A request for source and the relations argument at argno (VARIADIC
+ * text[] paths, or with spec_form a spec jsonb), retried while
+ * invalidations arrive
+ */
 static MxRequest *
-MxOpenRequest(Oid source, Datum *paths, bool *nulls, int n)
+MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form)
 {
 	MxRequest  *req = NULL;
+	Datum	   *paths = NULL;
+	bool	   *nulls = NULL;
+	int			n = 0;
+	Jsonb	   *spec = NULL;
 	int			attempt;
 
+	if (!spec_form)
+		MxPathsArg(fcinfo, argno, &paths, &nulls, &n);
+	else if (!PG_ARGISNULL(argno))
+		spec = PG_GETARG_JSONB_P(argno);
 	for (attempt = 0; attempt < 5; attempt++)
 	{
 		MxCatalogBeginCall();
-		req = MxNewRequest(source, paths, nulls, n);
+		req = MxNewRequest(PG_GETARG_OID(0), paths, nulls, n, spec_form, spec);
 		if (!MxCatalogIsStale())
 			break;
 	}
@@ -261,15 +272,12 @@ MxOpenRequest(Oid source, Datum *paths, bool *nulls, int n)
 
 /*
  * The start of a keys-form call (source regclass, keys anyarray, VARIADIC
- * relations text[]): argument checks, a materialize-mode SRF, call
- * bookkeeping, and the request with its distinct keys.
+ * relations text[] or spec jsonb): argument checks, a materialize-mode
+ * SRF, call bookkeeping, and the request with its distinct keys.
  */
 static MxRequest *
-MxKeysFormCall(FunctionCallInfo fcinfo)
+MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form)
 {
-	Datum	   *paths;
-	bool	   *pnulls;
-	int			npaths;
 	MxRequest  *req;
 
 	if (PG_ARGISNULL(0))
@@ -279,8 +287,7 @@ MxKeysFormCall(FunctionCallInfo fcinfo)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	MxEnterCall();
 	mx_counters.calls++;
-	MxPathsArg(fcinfo, 2, &paths, &pnulls, &npaths);
-	req = MxOpenRequest(PG_GETARG_OID(0), paths, pnulls, npaths);
+	req = MxOpenRequest(fcinfo, 2, spec_form);
 	MxKeysArg(fcinfo, 1, req);
 	return req;
 }
@@ -303,13 +310,12 @@ MxEmitToArray(void *arg, Jsonb *doc)
 	MxArrayAdd((MxArrayWriter *) arg, doc);
 }
 
-/* prefetch_related(source regclass, keys anyarray, VARIADIC relations text[]) */
-PG_FUNCTION_INFO_V1(prefetch_related);
-Datum
-prefetch_related(PG_FUNCTION_ARGS)
+/* The keys form of prefetch_related, with paths or a spec */
+static Datum
+MxPrefetchKeys(FunctionCallInfo fcinfo, bool spec_form)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MxRequest  *req = MxKeysFormCall(fcinfo);
+	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form);
 
 	req->emit = MxEmitToTuplestore;
 	req->emit_arg = rsinfo;
@@ -318,14 +324,26 @@ prefetch_related(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* prefetch_related(source regclass, instances jsonb, VARIADIC relations text[]) */
-PG_FUNCTION_INFO_V1(prefetch_related_instances);
+/* prefetch_related(source regclass, keys anyarray, VARIADIC relations text[]) */
+PG_FUNCTION_INFO_V1(prefetch_related);
 Datum
-prefetch_related_instances(PG_FUNCTION_ARGS)
+prefetch_related(PG_FUNCTION_ARGS)
 {
-	Datum	   *paths;
-	bool	   *pnulls;
-	int			npaths;
+	return MxPrefetchKeys(fcinfo, false);
+}
+
+/* prefetch_related(source regclass, keys anyarray, spec jsonb) */
+PG_FUNCTION_INFO_V1(prefetch_related_spec);
+Datum
+prefetch_related_spec(PG_FUNCTION_ARGS)
+{
+	return MxPrefetchKeys(fcinfo, true);
+}
+
+/* The instances form of prefetch_related, with paths or a spec */
+static Datum
+MxPrefetchInstances(FunctionCallInfo fcinfo, bool spec_form)
+{
 	MxRequest  *req;
 	Jsonb	   *result;
 	MxArrayWriter writer;
@@ -336,8 +354,7 @@ prefetch_related_instances(PG_FUNCTION_ARGS)
 				 errmsg("source must not be null")));
 	MxEnterCall();
 	mx_counters.calls++;
-	MxPathsArg(fcinfo, 2, &paths, &pnulls, &npaths);
-	req = MxOpenRequest(PG_GETARG_OID(0), paths, pnulls, npaths);
+	req = MxOpenRequest(fcinfo, 2, spec_form);
 	if (PG_ARGISNULL(1))
 	{
 		MxLeaveCall();
@@ -352,6 +369,22 @@ prefetch_related_instances(PG_FUNCTION_ARGS)
 	result = MxArrayEnd(&writer);
 	MxLeaveCall();
 	PG_RETURN_JSONB_P(result);
+}
+
+/* prefetch_related(source regclass, instances jsonb, VARIADIC relations text[]) */
+PG_FUNCTION_INFO_V1(prefetch_related_instances);
+Datum
+prefetch_related_instances(PG_FUNCTION_ARGS)
+{
+	return MxPrefetchInstances(fcinfo, false);
+}
+
+/* prefetch_related(source regclass, instances jsonb, spec jsonb) */
+PG_FUNCTION_INFO_V1(prefetch_related_instances_spec);
+Datum
+prefetch_related_instances_spec(PG_FUNCTION_ARGS)
+{
+	return MxPrefetchInstances(fcinfo, true);
 }
 
 /* The value of key in a request object, or NULL */
@@ -417,11 +450,17 @@ prefetch_batch(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("request %d must have either \"keys\" or \"instances\"", n)));
-		if (MxRequestField(obj, "spec") != NULL)
+		f = MxRequestField(obj, "spec");
+		if (f != NULL && MxRequestField(obj, "relations") != NULL)
 			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("request %d: \"spec\" is not supported yet", n),
-					 errhint("Use \"relations\".")));
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("request %d has both \"relations\" and \"spec\"", n),
+					 errhint("Give the relations either as paths or as a spec.")));
+		if (f != NULL && f->type != jbvNull &&
+			(f->type != jbvBinary || !JsonContainerIsObject(f->val.binary.data)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("request %d: \"spec\" must be an object", n)));
 		f = MxRequestField(obj, "relations");
 		if (f != NULL && f->type != jbvNull &&
 			(f->type != jbvBinary || !JsonContainerIsArray(f->val.binary.data)))
@@ -474,7 +513,10 @@ prefetch_batch(PG_FUNCTION_ARGS)
 																			   pv.val.string.len));
 				}
 			}
-			reqs = lappend(reqs, MxNewRequest(source, paths, pnulls, npaths));
+			f = MxRequestField(obj, "spec");
+			reqs = lappend(reqs, MxNewRequest(source, paths, pnulls, npaths, f != NULL,
+											  f != NULL && f->type != jbvNull ?
+											  MxContainerToJsonb(f) : NULL));
 			n++;
 		}
 		if (!MxCatalogIsStale())
@@ -586,15 +628,15 @@ MxCollectJoinedRow(void *arg, HeapTuple tuple, TupleDesc desc)
 }
 
 /*
- * select_related(source regclass, keys anyarray, VARIADIC relations text[]):
- * prefetch_related's documents from exactly one statement (joined.c).
+ * select_related(source regclass, keys anyarray, VARIADIC relations text[]
+ * or spec jsonb): prefetch_related's documents from exactly one statement
+ * (joined.c).
  */
-PG_FUNCTION_INFO_V1(select_related);
-Datum
-select_related(PG_FUNCTION_ARGS)
+static Datum
+MxSelectRelated(FunctionCallInfo fcinfo, bool spec_form)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MxRequest  *req = MxKeysFormCall(fcinfo);
+	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form);
 	MxTable    *src;
 
 	MxJoinedRows jr;
@@ -616,23 +658,31 @@ select_related(PG_FUNCTION_ARGS)
 	{
 		bool		isnew;
 
+		CHECK_FOR_INTERRUPTS();
 		(void) MxKeySetAdd(jr.keys, &req->fetch[i], &isnew);
 	}
 	if (req->nfetch > 0)
 	{
-		char	   *sql = MxBuildJoinedSQL(src, req->root);
-		Oid			argtype = get_array_type(src->pk_types[0]);
+		int			nopt;
+		Datum	   *opt_params;
+		Oid		   *opt_types;
+		char	   *sql = MxBuildJoinedSQL(src, req->root, &nopt, &opt_params, &opt_types);
+		Oid		   *argtypes = palloc(sizeof(Oid) * (nopt + 1));
+		Datum	   *params = palloc(sizeof(Datum) * (nopt + 1));
 		int16		len;
 		bool		byval;
 		char		align;
-		Datum		param;
 
+		/* $1 the keys, then the spec's values */
+		argtypes[0] = get_array_type(src->pk_types[0]);
+		memcpy(&argtypes[1], opt_types, sizeof(Oid) * nopt);
+		memcpy(&params[1], opt_params, sizeof(Datum) * nopt);
 		get_typlenbyvalalign(src->pk_types[0], &len, &byval, &align);
-		param = PointerGetDatum(construct_array(req->fetch, req->nfetch, src->pk_types[0],
-												len, byval, align));
+		params[0] = PointerGetDatum(construct_array(req->fetch, req->nfetch, src->pk_types[0],
+													len, byval, align));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		MxRunPlan(MxGetPlan(sql, 1, &argtype), &param, NULL, MxCollectJoinedRow, &jr);
+		MxRunPlan(MxChoosePlan(sql, nopt + 1, argtypes, req->nfetch), params, NULL, MxCollectJoinedRow, &jr);
 		SPI_finish();
 	}
 	for (i = 0; i < req->nkeys; i++)
@@ -650,4 +700,20 @@ select_related(PG_FUNCTION_ARGS)
 	}
 	MxLeaveCall();
 	return (Datum) 0;
+}
+
+/* select_related(source regclass, keys anyarray, VARIADIC relations text[]) */
+PG_FUNCTION_INFO_V1(select_related);
+Datum
+select_related(PG_FUNCTION_ARGS)
+{
+	return MxSelectRelated(fcinfo, false);
+}
+
+/* select_related(source regclass, keys anyarray, spec jsonb) */
+PG_FUNCTION_INFO_V1(select_related_spec);
+Datum
+select_related_spec(PG_FUNCTION_ARGS)
+{
+	return MxSelectRelated(fcinfo, true);
 }

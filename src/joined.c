@@ -43,10 +43,44 @@
 
 static int	mx_alias_counter;
 
+/* the spec's parameters, $2 on, as the statement numbers them */
+static int	mx_nparams;
+static Datum *mx_params;
+static Oid *mx_param_types;
+
 static char *MxNewAlias(void);
 static char *MxHopQuals(MxHop *hop, const char *outer_alias, const char *inner_alias);
 static char *MxProbe(Oid relid, const char *alias, const char *quals_alias, const char *quals);
 static char *MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested);
+static char *MxEdgeQuals(MxPathNode *node, const char *alias, const char *quals);
+static int	MxCountParams(MxPathNode *node);
+
+/*
+ * quals, AND the spec's conditions of node's edge on alias (their values
+ * become the next parameters)
+ */
+static char *
+MxEdgeQuals(MxPathNode *node, const char *alias, const char *quals)
+{
+	char	   *opt = MxOptsQuals(node->opts, node->table, alias, mx_nparams + 2);
+
+	if (opt == NULL)
+		return pstrdup(quals);
+	mx_nparams += MxOptsParams(node->opts, &mx_params[mx_nparams], &mx_param_types[mx_nparams]);
+	return strcmp(quals, "true") == 0 ? opt : psprintf("%s AND %s", quals, opt);
+}
+
+/* How many parameters the spec's conditions of a tree take */
+static int
+MxCountParams(MxPathNode *node)
+{
+	ListCell   *lc;
+	int			n = node->opts ? node->opts->nparams : 0;
+
+	foreach(lc, node->children)
+		n += MxCountParams((MxPathNode *) lfirst(lc));
+	return n;
+}
 
 /* A fresh table alias for this statement */
 static char *
@@ -105,7 +139,7 @@ MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested)
 
 	check_stack_depth();
 	initStringInfo(&doc);
-	appendStringInfo(&doc, "pg_catalog.to_jsonb(%s.*)", alias);
+	appendStringInfoString(&doc, MxOptsPayload(node->opts, node->table, alias));
 	foreach(lc, node->children)
 	{
 		MxPathNode *child = (MxPathNode *) lfirst(lc);
@@ -125,20 +159,27 @@ MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested)
 				char	   *x = MxNewAlias();
 
 				appendStringInfo(from, " LEFT JOIN %s ON true",
-								 MxProbe(child->table, a, x, MxHopQuals(&rel->hops[0], alias, x)));
+								 MxProbe(child->table, a, x,
+										 MxEdgeQuals(child, x, MxHopQuals(&rel->hops[0], alias, x))));
 			}
 			else
 				appendStringInfo(from, " LEFT JOIN %s %s ON %s", MxQuoteRel(child->table), a,
-								 MxHopQuals(&rel->hops[0], alias, a));
+								 MxEdgeQuals(child, a, MxHopQuals(&rel->hops[0], alias, a)));
 			cdoc = MxDocExpr(child, a, from, nested);
 			value = psprintf("CASE WHEN %s.%s IS NOT NULL THEN %s END", a,
 							 MxQuoteCol(child->table, rel->hops[0].inner_cols[0]), cdoc);
 		}
 		else
 		{
-			/* a LATERAL aggregate over the children, in primary key order */
+			/*
+			 * A LATERAL aggregate over the children, in the edge's order
+			 * (default: primary key order).  With a limit, the rows (alias
+			 * ta) are first cut to the parent's first n in that order.
+			 */
 			StringInfoData sub;
 			char	   *l = MxNewAlias();
+			bool		limited = child->opts != NULL && child->opts->limit >= 0;
+			char	   *ta = limited ? MxNewAlias() : a;
 			char	   *cdoc;
 			char	   *where;
 			int			i;
@@ -146,8 +187,8 @@ MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested)
 			initStringInfo(&sub);
 			if (rel->nhops == 1)
 			{
-				appendStringInfo(&sub, "%s %s", MxQuoteRel(child->table), a);
-				where = MxHopQuals(&rel->hops[0], alias, a);
+				appendStringInfo(&sub, "%s %s", MxQuoteRel(child->table), ta);
+				where = MxHopQuals(&rel->hops[0], alias, ta);
 			}
 			else
 			{
@@ -159,7 +200,7 @@ MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested)
 				MxHop	   *h1 = &rel->hops[1];
 				char	   *j = MxNewAlias();
 				char	   *q = MxNewAlias();
-				char	   *x = rel->target_unique ? MxNewAlias() : a;
+				char	   *x = rel->target_unique ? MxNewAlias() : ta;
 				StringInfoData cols;
 				StringInfoData quals;
 
@@ -178,16 +219,27 @@ MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested)
 								 rel->via_unique ? "" : "DISTINCT ", cols.data,
 								 MxQuoteRel(rel->via), j, MxHopQuals(&rel->hops[0], alias, j), q);
 				if (rel->target_unique)
-					appendStringInfo(&sub, "CROSS JOIN %s", MxProbe(child->table, a, x, quals.data));
+					appendStringInfo(&sub, "CROSS JOIN %s", MxProbe(child->table, ta, x, quals.data));
 				else
-					appendStringInfo(&sub, "JOIN %s %s ON %s", MxQuoteRel(child->table), a, quals.data);
+					appendStringInfo(&sub, "JOIN %s %s ON %s", MxQuoteRel(child->table), ta, quals.data);
+				where = "true";
+			}
+			where = MxEdgeQuals(child, ta, where);
+			if (limited)
+			{
+				StringInfoData cut;
+
+				initStringInfo(&cut);
+				appendStringInfo(&cut, "(SELECT %s.* FROM %s WHERE %s", ta, sub.data, where);
+				MxOptsOrder(&cut, child->opts, target, ta);
+				appendStringInfo(&cut, " LIMIT " INT64_FORMAT ") %s", child->opts->limit, a);
+				resetStringInfo(&sub);
+				appendStringInfoString(&sub, cut.data);
 				where = "true";
 			}
 			cdoc = MxDocExpr(child, a, &sub, true);
 			appendStringInfo(from, " LEFT JOIN LATERAL (SELECT pg_catalog.jsonb_agg(%s", cdoc);
-			for (i = 0; i < target->order_ncols; i++)
-				appendStringInfo(from, "%s%s.%s", i == 0 ? " ORDER BY " : ", ", a,
-								 MxQuoteCol(child->table, target->order_cols[i]));
+			MxOptsOrder(from, child->opts, target, a);
 			appendStringInfo(from, ") AS d FROM %s WHERE %s) %s ON true", sub.data, where, l);
 			value = psprintf("COALESCE(%s.d, '[]'::pg_catalog.jsonb)", l);
 		}
@@ -210,16 +262,21 @@ MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested)
 /*
  * The one statement of select_related for a parsed path tree rooted at
  * source (which has a single-column primary key); $1 is the array of
- * distinct keys, of the key's type.
+ * distinct keys, of the key's type, and the spec's values follow: their
+ * number, values and types into *nparams, *params and *types.
  */
 char *
-MxBuildJoinedSQL(MxTable *source, void *root_arg)
+MxBuildJoinedSQL(MxTable *source, void *root_arg, int *nparams, Datum **params, Oid **types)
 {
 	MxPathNode *root = (MxPathNode *) root_arg;
 	StringInfoData from;
 	char	   *doc;
+	int			total = MxCountParams(root);
 
 	mx_alias_counter = 0;
+	mx_nparams = 0;
+	mx_params = palloc(sizeof(Datum) * Max(total, 1));
+	mx_param_types = palloc(sizeof(Oid) * Max(total, 1));
 	initStringInfo(&from);
 	appendStringInfo(&from, "ROWS FROM (pg_catalog.unnest($1)) WITH ORDINALITY AS mx_k(v, n) JOIN %s mx_s ON %s",
 					 MxQuoteRel(source->relid),
@@ -227,5 +284,8 @@ MxBuildJoinedSQL(MxTable *source, void *root_arg)
 							source->pk_types[0], source->pk_collations[0], source->pk_eqops[0],
 							"mx_k.v", source->pk_types[0], source->pk_collations[0], false));
 	doc = MxDocExpr(root, "mx_s", &from, false);
+	*nparams = mx_nparams;
+	*params = mx_params;
+	*types = mx_param_types;
 	return psprintf("SELECT mx_k.v, %s FROM %s ORDER BY mx_k.n", doc, from.data);
 }

@@ -359,7 +359,7 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	MxRowSet   *rs = MxNewRowSet(stmt->target->relid, stmt->nextra, stmt->extra);
 	ListCell   *lc;
 	int			nkeys;
-	Datum		params[MX_MAX_KEYS];
+	Datum	   *params = palloc(sizeof(Datum) * Max(stmt->nparams, 1));
 	MxCacheSpace *space = NULL;
 	int		   *missing;
 	int			nmissing = 0;
@@ -388,7 +388,10 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 				if (req->root != node)
 					continue;
 				for (i = 0; i < req->nfetch; i++)
+				{
+					CHECK_FOR_INTERRUPTS();
 					(void) MxKeySetAdd(rs->keys, &req->fetch[i], &isnew);
+				}
 			}
 		}
 		else
@@ -440,8 +443,8 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	{
 		Oid			relids[3];
 
-		space = MxCacheOpen(stmt->sql, stmt->nkeys, stmt->key_types, stmt->key_collations,
-							rs->nextra, rs->extra_len, rs->extra_byval,
+		space = MxCacheOpen(stmt->cache_id, stmt->nkeys, stmt->key_types, stmt->key_collations,
+							rs->nextra, rs->extra_cols, rs->extra_len, rs->extra_byval,
 							MxStmtRelids(stmt, relids), relids);
 	}
 	for (k = 0; k < nkeys; k++)
@@ -471,7 +474,8 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 			params[i] = PointerGetDatum(construct_array(col, nmissing, stmt->key_types[i],
 														len, byval, align));
 		}
-		MxRunPlan(MxGetPlan(stmt->sql, stmt->nkeys, stmt->param_types), params, NULL,
+		memcpy(&params[stmt->nkeys], stmt->opt_params, sizeof(Datum) * (stmt->nparams - stmt->nkeys));
+		MxRunPlan(MxChoosePlan(stmt->sql, stmt->nparams, stmt->all_param_types, nmissing), params, NULL,
 				  MxCollectRow, rs);
 	}
 	MxChainRows(rs);

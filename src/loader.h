@@ -49,7 +49,8 @@ extern void *MxAllocArray(Size n, Size size, bool zero);
 extern void MxLoad(List *requests);
 
 /* request.c */
-extern MxRequest *MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths);
+extern MxRequest *MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths,
+							   bool spec_form, Jsonb *spec);
 extern void MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype);
 extern void MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what);
 extern void MxRequestInstances(MxRequest *req, Jsonb *instances);

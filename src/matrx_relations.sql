@@ -127,6 +127,36 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
 COMMENT ON FUNCTION matrx_relations.select_related(regclass, anyarray, text[]) IS
 'the documents of prefetch_related''s keys form from exactly one statement (joins and lateral aggregates)';
 
+-- The spec forms: per-relation options (columns, where, order_by, limit,
+-- include) as a jsonb object keyed by output name.  No DEFAULT on spec:
+-- a call without relations stays the VARIADIC form's.
+CREATE FUNCTION matrx_relations.prefetch_related(
+    source regclass, keys anyarray, spec jsonb)
+RETURNS SETOF jsonb
+AS 'MODULE_PATHNAME', 'prefetch_related_spec'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.prefetch_related(regclass, anyarray, jsonb) IS
+'source rows by primary key with their relations shaped by a spec (columns, where, order_by, per-parent limit, include): one statement per edge group';
+
+CREATE FUNCTION matrx_relations.prefetch_related(
+    source regclass, instances jsonb, spec jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'prefetch_related_instances_spec'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.prefetch_related(regclass, jsonb, jsonb) IS
+'the caller''s rows with their relations shaped by a spec added: one statement per edge group';
+
+CREATE FUNCTION matrx_relations.select_related(
+    source regclass, keys anyarray, spec jsonb)
+RETURNS SETOF jsonb
+AS 'MODULE_PATHNAME', 'select_related_spec'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.select_related(regclass, anyarray, jsonb) IS
+'the documents of prefetch_related''s keys form with a spec, from exactly one statement';
+
 CREATE FUNCTION matrx_relations.prefetch_batch(requests jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'prefetch_batch'

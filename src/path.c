@@ -28,8 +28,6 @@
 
 #include "path.h"
 
-static MxPathNode *MxNewNode(MxPathNode *parent, const char *key, const char *relname,
-							 const char *path);
 static List *MxSplitPath(const char *path, int index);
 static void MxAddPath(MxPathNode *root, List *segments);
 static bool MxSameEdge(MxRelation *a, MxRelation *b);
@@ -37,14 +35,15 @@ static void MxAddExtra(List **extra, MxPathNode *node);
 static void MxFinishGroup(MxEdgeGroup *g, MxTable *target);
 
 /* A child of parent under key, its relation resolved and locked */
-static MxPathNode *
-MxNewNode(MxPathNode *parent, const char *key, const char *relname, const char *path)
+MxPathNode *
+MxAddChild(MxPathNode *parent, const char *key, const char *relname, const char *path)
 {
 	MxPathNode *node = palloc0(sizeof(MxPathNode));
 	MxTable    *from = MxGetRelations(parent->table);
+	AttrNumber	clash = get_attnum(parent->table, key);
 
-	/* system columns are not in to_jsonb(row): only user columns clash */
-	if (get_attnum(parent->table, key) > 0)
+	/* system columns are not in to_jsonb(row): only output user columns clash */
+	if (clash > 0 && MxOptsOutputs(parent->opts, clash))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
 				 errmsg("output key \"%s\" of path \"%s\" is also a column of %s",
@@ -158,7 +157,7 @@ MxAddPath(MxPathNode *root, List *segments)
 							sg->key, child->path, sg->prefix),
 					 errhint("Give one of them another output key with an alias: \"alias:name\".")));
 		if (child == NULL)
-			child = MxNewNode(node, sg->key, sg->name, sg->prefix);
+			child = MxAddChild(node, sg->key, sg->name, sg->prefix);
 		node = child;
 	}
 }
@@ -268,7 +267,10 @@ MxFinishGroup(MxEdgeGroup *g, MxTable *target)
 		MxAddExtra(&extra, (MxPathNode *) lfirst(lc));
 	memset(&g->stmt, 0, sizeof(MxStmt));
 	if (g->depth > 0)
+	{
 		g->stmt.rel = ((MxPathNode *) linitial(g->nodes))->rel;
+		g->stmt.opts = ((MxPathNode *) linitial(g->nodes))->opts;
+	}
 	g->stmt.target = target;
 	g->stmt.nextra = list_length(extra);
 	g->stmt.extra = palloc(sizeof(AttrNumber) * Max(g->stmt.nextra, 1));
@@ -338,7 +340,8 @@ MxPlanLoad(List *roots)
 				{
 					MxEdgeGroup *cand = (MxEdgeGroup *) lfirst(lc3);
 
-					if (MxSameEdge(((MxPathNode *) linitial(cand->nodes))->rel, node->rel))
+					if (MxSameEdge(((MxPathNode *) linitial(cand->nodes))->rel, node->rel) &&
+						MxSameOpts(((MxPathNode *) linitial(cand->nodes))->opts, node->opts))
 						g = cand;
 				}
 				if (g == NULL)

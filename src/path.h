@@ -33,6 +33,7 @@ typedef struct MxPathNode
 	List	   *children;
 	struct MxEdgeGroup *group;	/* the group whose statement loads it */
 	bool		instances;		/* root: rows come from the caller's jsonb */
+	MxEdgeOpts *opts;			/* spec options of its edge, or NULL */
 	void	   *exec;			/* the loader's state for this node */
 } MxPathNode;
 
@@ -45,6 +46,8 @@ typedef struct MxEdgeGroup
 	void	   *exec;			/* the loader's state for this group */
 } MxEdgeGroup;
 
+extern MxPathNode *MxAddChild(MxPathNode *parent, const char *key, const char *relname,
+							  const char *path);
 extern MxPathNode *MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths);
 extern List *MxPlanLoad(List *roots);
 extern void MxNeededColumns(MxPathNode *node, int *ncols, AttrNumber **cols);

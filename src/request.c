@@ -27,15 +27,19 @@ static void MxAddRequestKey(MxRequest *req, MxKeySet *set, Datum k);
 static int	MxNodeKeyCmp(const ListCell *a, const ListCell *b);
 static void MxTreeSignature(MxPathNode *node, StringInfo buf, List **relids);
 
-/* Opens source and parses its paths into a request (the caller retries on staleness) */
+/*
+ * Opens source and parses its paths, or with spec_form its spec (NULL:
+ * none), into a request (the caller retries on staleness)
+ */
 MxRequest *
-MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths)
+MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths, bool spec_form, Jsonb *spec)
 {
 	MxRequest  *req = palloc0(sizeof(MxRequest));
 
 	(void) MxOpenTable(source, "source");
 	req->source = source;
-	req->root = MxParsePaths(source, paths, path_nulls, npaths);
+	req->root = spec_form ? MxParseSpec(source, spec) :
+		MxParsePaths(source, paths, path_nulls, npaths);
 	return req;
 }
 
@@ -167,6 +171,9 @@ MxTreeSignature(MxPathNode *node, StringInfo buf, List **relids)
 	if (node->rel != NULL)
 	{
 		appendStringInfo(buf, "=%p", (void *) node->rel);
+		/* options, with the values of their parameters */
+		if (node->opts != NULL)
+			appendStringInfo(buf, "{%s}", node->opts->sig);
 		if (OidIsValid(node->rel->via))
 			*relids = lappend_oid(*relids, node->rel->via);
 	}
@@ -212,7 +219,7 @@ MxRequestCache(MxRequest *req, const char *what)
 	relid_array = palloc(sizeof(Oid) * list_length(relids));
 	foreach(lc, relids)
 		relid_array[i++] = lfirst_oid(lc);
-	req->space = MxCacheOpen(sig.data, 1, src->pk_types, src->pk_collations, 0, NULL, NULL,
+	req->space = MxCacheOpen(sig.data, 1, src->pk_types, src->pk_collations, 0, NULL, NULL, NULL,
 							 list_length(relids), relid_array);
 	if (req->space == NULL)
 		return;

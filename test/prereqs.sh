@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks (and, as root on Debian, installs) what building and testing need:
 # the server headers and PGXS, pgTAP, pg_prove, the isolation tester and
-# asyncpg for examples/python.
+# asyncpg for examples/python, psycopg2 for the differential fuzzer.
 set -euo pipefail
 
 PGMAJOR=${PGMAJOR:-15}
@@ -22,6 +22,8 @@ bindir=$($PG_CONFIG --bindir 2>/dev/null || echo /usr/lib/postgresql/$PGMAJOR/bi
 if [ -x /usr/bin/python3 ] || [ "$(id -u)" = 0 ]; then
     /usr/bin/python3 -c 'import asyncpg' 2>/dev/null || missing+=("python3-asyncpg")
 fi
+# the differential fuzzer's short run (test/fuzz/difffuzz.py) needs Debian's psycopg2
+{ [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; } || missing+=("python3-psycopg2")
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

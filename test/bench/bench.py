@@ -6,7 +6,9 @@ and writes out/results.csv and out/scale.png.
 
 Environment: PGHOST (127.0.0.1), PGPORT, PGUSER, PGDATABASE; BENCH_SCALE
 (data scale, default 1.0); BENCH_BATCHES (batches per competitor, default
-200); BENCH_NPLUS1_BATCHES (default 10: N+1 is slow by design).
+200); BENCH_NPLUS1_BATCHES (default 10: N+1 is slow by design);
+BENCH_WORKLOADS (comma-separated: fk, nested, grouped, cache, scale, limit;
+default all).
 Statements are reported as "client+inner": sent by the client, and run
 inside the server by the call (pg_stat_statements, track = all).
 """
@@ -32,6 +34,8 @@ SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
 BATCHES = int(os.environ.get("BENCH_BATCHES", "200"))
 NPLUS1_BATCHES = int(os.environ.get("BENCH_NPLUS1_BATCHES", "10"))
 N_ORDERS = int(1000000 * SCALE)
+N_CUSTOMERS = int(100000 * SCALE)
+WORKLOADS = set(os.environ.get("BENCH_WORKLOADS", "fk,nested,grouped,cache,scale,limit").split(","))
 
 # jsonb -> Python with exact numbers, the same way for every competitor
 psycopg2.extras.register_default_jsonb(loads=lambda s: json.loads(s, parse_float=Decimal), globally=True)
@@ -69,6 +73,25 @@ itd AS (SELECT it.order_id, jsonb_agg(to_jsonb(it) || jsonb_build_object('produc
         FROM it LEFT JOIN pd ON pd.id = it.product_id GROUP BY it.order_id)
 SELECT to_jsonb(o) || jsonb_build_object('customer', c.doc, 'items', COALESCE(itd.docs, '[]'::jsonb))
 FROM o LEFT JOIN c ON c.id = o.customer_id LEFT JOIN itd ON itd.order_id = o.id"""
+
+# the limit workload: the latest 5 orders of each customer with their items,
+# as a spec, and in the LATERAL + ORDER BY + LIMIT shape PostgREST generates
+# for an embed with order and limit (?select=*,orders(*,order_items(*))
+# &orders.order=placed_at.desc&orders.limit=5)
+LIMIT_SPEC = json.dumps({"orders": {"order_by": ["placed_at desc"], "limit": 5,
+                                    "include": {"order_items": {}}}})
+
+LATERAL_LIMIT = """
+SELECT to_jsonb(c) || jsonb_build_object('orders', COALESCE(o.docs, '[]'::jsonb))
+FROM customers c
+LEFT JOIN LATERAL (
+    SELECT jsonb_agg(to_jsonb(o1) || jsonb_build_object('order_items', COALESCE(i.docs, '[]'::jsonb))
+                     ORDER BY o1.placed_at DESC, o1.id) AS docs
+    FROM (SELECT * FROM orders o WHERE o.customer_id = c.id ORDER BY o.placed_at DESC, o.id LIMIT 5) o1
+    LEFT JOIN LATERAL (
+        SELECT jsonb_agg(to_jsonb(it) ORDER BY it.id) AS docs FROM order_items it WHERE it.order_id = o1.id) i ON true
+) o ON true
+WHERE c.id = ANY(%s)"""
 
 LATERAL_FK = """
 SELECT to_jsonb(o) || jsonb_build_object('customer', c.doc) FROM orders o
@@ -220,6 +243,29 @@ def select_related(paths):
     return keys_loader("select_related", paths)
 
 
+def spec_loader(function, spec):
+    """A keys-form loader on customers with a spec."""
+    sql = f"SELECT d FROM matrx_relations.{function}('customers', %s::bigint[], %s::jsonb) d"
+
+    def run(cur, keys, instances):
+        return rows(cur, sql, keys, spec)
+    return run
+
+
+def spec_instances(spec, outkey):
+    """The instances form with a spec, used as an ORM would: send the key
+    column of the customers it holds, attach what comes back."""
+    sql = "SELECT matrx_relations.prefetch_related('customers', %s::jsonb, %s::jsonb)"
+
+    def run(cur, keys, instances):
+        held = instances[0]
+        cur.execute(sql, (json.dumps([{"id": o["id"]} for o in held]), spec))
+        for o, r in zip(held, cur.fetchone()[0]):
+            o[outkey] = r[outkey]
+        return held
+    return run
+
+
 def fetch_related_fk(cur, keys, instances):
     cur.execute("SELECT source_key, to_jsonb(related) FROM matrx_relations.fetch_related("
                 "NULL::customers, 'orders', 'customer', %s::bigint[])", (keys,))
@@ -239,15 +285,15 @@ def handwritten_fk(cur, keys, instances):
 
 # ---- measurement ----
 
-def batches(n, count, seed):
+def batches(n, count, seed, upto=None):
     rng = random.Random(seed)
-    return [rng.sample(range(1, N_ORDERS + 1), n) for _ in range(count)]
+    return [rng.sample(range(1, (upto or N_ORDERS) + 1), n) for _ in range(count)]
 
 
-def instances_for(cur, keys):
-    """The order rows a client holds (loaded before timing), as parsed objects."""
+def instances_for(cur, keys, table="orders"):
+    """The rows a client holds (loaded before timing), as parsed objects."""
     cur.execute("SELECT coalesce(jsonb_agg(to_jsonb(o) ORDER BY k.n), '[]')::text "
-                "FROM unnest(%s::bigint[]) WITH ORDINALITY k(id, n) JOIN orders o ON o.id = k.id", (keys,))
+                f"FROM unnest(%s::bigint[]) WITH ORDINALITY k(id, n) JOIN {table} o ON o.id = k.id", (keys,))
     return (json.loads(cur.fetchone()[0], parse_float=Decimal),)
 
 
@@ -299,9 +345,10 @@ def canonical(docs):
     return sorted(json.dumps(d, sort_keys=True, default=str) for d in docs)
 
 
-def measure(cur, workload, n, competitors, reference, count, results, memory=False):
-    bs = batches(n, count, seed=zlib.crc32(f"{workload}/{n}".encode()))
-    inst = [instances_for(cur, b) for b in bs]
+def measure(cur, workload, n, competitors, reference, count, results, memory=False, source="orders"):
+    bs = batches(n, count, seed=zlib.crc32(f"{workload}/{n}".encode()),
+                 upto=N_CUSTOMERS if source == "customers" else N_ORDERS)
+    inst = [instances_for(cur, b, source) for b in bs]
     ref_docs = canonical(reference(cur, bs[0], inst[0]))
     table = []
     for name, fn, runs, check in competitors:
@@ -410,13 +457,25 @@ def main():
     fk = nested_competitors(("customer",), LATERAL_FK, None)
     fk += [("fetch_related (typed rows)", fetch_related_fk, BATCHES, False),
            ("hand-written = ANY + attach", handwritten_fk, BATCHES, True)]
-    measure(cur, "fk", 1000, fk, prefetch_keys(("customer",)), BATCHES, results)
-    measure(cur, "nested", 1000, nested_competitors(NESTED, LATERAL_NESTED, CTE_NESTED),
-            prefetch_keys(NESTED), BATCHES, results)
-    measure(cur, "grouped", 1000, nested_competitors(GROUPED, LATERAL_GROUPED, None),
-            prefetch_keys(GROUPED), BATCHES, results)
-    measure_cache(cur, 1000, max(3, BATCHES // 4), results)
-    for n in (100, 1000, 10000, 100000):
+    if "fk" in WORKLOADS:
+        measure(cur, "fk", 1000, fk, prefetch_keys(("customer",)), BATCHES, results)
+    if "nested" in WORKLOADS:
+        measure(cur, "nested", 1000, nested_competitors(NESTED, LATERAL_NESTED, CTE_NESTED),
+                prefetch_keys(NESTED), BATCHES, results)
+    if "grouped" in WORKLOADS:
+        measure(cur, "grouped", 1000, nested_competitors(GROUPED, LATERAL_GROUPED, None),
+                prefetch_keys(GROUPED), BATCHES, results)
+    if "cache" in WORKLOADS:
+        measure_cache(cur, 1000, max(3, BATCHES // 4), results)
+    if "limit" in WORKLOADS:
+        # the latest 5 orders of 1,000 customers, with their items (a per-parent limit)
+        limit = [("LATERAL + ORDER BY + LIMIT", sql_competitor(LATERAL_LIMIT), BATCHES, True),
+                 ("prefetch_related (keys)", spec_loader("prefetch_related", LIMIT_SPEC), BATCHES, True),
+                 ("prefetch_related (instances)", spec_instances(LIMIT_SPEC, "orders"), BATCHES, True),
+                 ("select_related", spec_loader("select_related", LIMIT_SPEC), BATCHES, True)]
+        measure(cur, "limit", 1000, limit, spec_loader("prefetch_related", LIMIT_SPEC), BATCHES, results,
+                source="customers")
+    for n in (100, 1000, 10000, 100000) if "scale" in WORKLOADS else ():
         if n > N_ORDERS:
             continue
         count = max(3, min(BATCHES, 2000000 // (n * 50)))
@@ -441,7 +500,8 @@ def main():
                                           "ratio", "server_ms", "statements", "runs", "backend_peak_kb", "error"])
         w.writeheader()
         w.writerows(results)
-    plot(results)
+    if any(r["workload"] == "scale" for r in results):
+        plot(results)
     print(f"\nwritten: {OUT}/results.csv, {OUT}/scale.png")
 
 
