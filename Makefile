@@ -37,7 +37,7 @@ OBJS = \
 # keeps them consistent with default_version).
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(wildcard sql/upgrades/$(EXTENSION)--*.sql)
-EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql $(DISTNAME).tar.gz
 
 REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache spec spec_statements
 REGRESS_OPTS =

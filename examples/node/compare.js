@@ -17,6 +17,8 @@ class Customer extends Model {}
 Customer.register('public.customers');
 class Order extends Model {}
 Order.register('public.orders');
+class Product extends Model {}
+Product.register('public.products');
 
 // A TAP line; a failure makes the script exit non-zero.
 function check(ok, what) {
@@ -156,6 +158,27 @@ async function main() {
     check(customers.some((c) => Array.isArray(c.orders) && c.orders.length === 0), 'ifk without children -> []');
     const dup = await s.prefetchRelated([orders[0], orders[1], orders[0]], 'customer');
     check(dup.length === 3 && dup[0] === dup[2], 'instances kept as given, duplicates included');
+
+    // one turn of loads from three tables: one prefetch_batch call, and the
+    // values fetchFk/Ifk/M2m give fresh copies of the same objects
+    const five = async () => [(await s.all(Order)).slice(0, 5), (await s.all(Customer)).slice(0, 5),
+      (await s.all(Product)).slice(0, 5)];
+    let [o5, c5, p5] = await five();
+    const loader = new DataLoader(s);
+    s.statements = 0;
+    const got = await Promise.all([
+      ...o5.map((o) => loader.load(o, 'customer')),
+      ...c5.map((c) => loader.load(c, 'orders')),
+      ...p5.map((p) => loader.load(p, 'tags'))]);
+    check(loader.calls === 1 && s.statements === 1,
+      `one turn, three tables: 1 prefetch_batch call (${loader.calls}, ${s.statements} statements)`);
+    [o5, c5, p5] = await five();
+    await s.fetchFk(o5, 'customer');
+    await s.fetchIfk(c5, 'orders');
+    await s.fetchM2m(p5, 'tags');
+    const want = [...o5.map((o) => o.customer), ...c5.map((c) => c.orders), ...p5.map((p) => p.tags)];
+    const plain = (v) => (Array.isArray(v) ? v.map((x) => x.toPlain()) : v.toPlain());
+    check(equal(got.map(plain), want.map(plain)), 'one turn, three tables: the values fetchFk/Ifk/M2m give');
   } finally {
     await s.close();
   }

@@ -181,6 +181,26 @@ async def main():
         check(any(c.orders == [] for c in customers), "ifk without children -> []")
         dup = await s.prefetch_related([orders[0], orders[1], orders[0]], "customer")
         check(len(dup) == 3 and dup[0] is dup[2], "instances kept as given, duplicates included")
+
+        # one tick of loads from three tables: one prefetch_batch call, and
+        # the values fetch_fk/ifk/m2m give fresh copies of the same objects
+        async def five():
+            return ((await s.all(Order))[:5], (await s.all(Customer))[:5], (await s.all(Product))[:5])
+        o5, c5, p5 = await five()
+        loader, s.statements = DataLoader(s), 0
+        got = await asyncio.gather(*(loader.load(o, "customer") for o in o5),
+                                   *(loader.load(c, "orders") for c in c5),
+                                   *(loader.load(p, "tags") for p in p5))
+        check(loader.calls == 1 and s.statements == 1,
+              f"one tick, three tables: 1 prefetch_batch call ({loader.calls}, {s.statements} statements)")
+        o5, c5, p5 = await five()
+        await s.fetch_fk(o5, "customer")
+        await s.fetch_ifk(c5, "orders")
+        await s.fetch_m2m(p5, "tags")
+        want = [o.customer for o in o5] + [c.orders for c in c5] + [p.tags for p in p5]
+        plain = lambda v: [x.to_dict() for x in v] if isinstance(v, list) else v.to_dict()  # noqa: E731
+        check([plain(v) for v in got] == [plain(v) for v in want],
+              "one tick, three tables: the values fetch_fk/ifk/m2m give")
     finally:
         await s.close()
     sys.exit(1 if failures else 0)
