@@ -4,10 +4,12 @@
 Each seed builds a random schema (key types int/bigint/text/uuid/numeric,
 single and composite primary keys, FKs of other but compatible types, FKs
 to unique keys, self references, m2m junctions with duplicate links, NULL
-and partially NULL FKs, empty tables, a view with registered relations),
-then calls every loader with random keys, instances and relation paths and
-compares the result with naive SQL written here, one correlated subquery
-per row and edge, following SPEC.md section 2:
+and partially NULL FKs, empty and partitioned tables, a view with
+registered relations), then calls every loader with random keys (NULLs,
+duplicates, missing keys, other spellings, lower bounds other than 1),
+instances and relation paths or specs (columns, where, order_by, limit,
+include) and compares the result with naive SQL written here, one
+correlated subquery per row and edge, following SPEC.md section 2:
 
   to_jsonb(row) || {output key: fk -> object or null,
                                 ifk/m2m -> array ordered by the target's key}
@@ -112,8 +114,8 @@ class Gen:
             self.r.getrandbits(12), self.r.getrandbits(48)) for _ in range(14)]
 
     # ---- values
-    def value(self, typ):
-        r = self.r
+    def value(self, typ, rng=None):
+        r = rng or self.r
         if typ in ('int', 'bigint'):
             v = r.randint(-2, 14)
             return str(v * 10000000000 + 7) if typ == 'bigint' and r.random() < 0.2 else str(v)
@@ -380,6 +382,7 @@ class Node:
     def __init__(self, rel, key, alias):
         self.rel, self.key, self.alias = rel, key, alias
         self.kids = []
+        self.opts = None        # spec forms: columns, where, order, limit
 
 
 class Fuzzer:
@@ -498,8 +501,8 @@ class Fuzzer:
                       'not expected: %r\nmissing: %r' % (extra, missing))
 
     # ---- paths
-    def tree(self, table, depth):
-        """random children of a table: nodes with distinct output keys"""
+    def tree(self, table, depth, spec=False):
+        """random children of a table: nodes with distinct output keys (and options, for a spec)"""
         kids = []
         rels = self.by_source.get(table.name, [])
         if not rels or depth > 2:
@@ -516,9 +519,104 @@ class Fuzzer:
                 continue
             used.add(key)
             node = Node(rel, key, alias)
-            node.kids = self.tree(rel.target, depth + 1)
+            node.kids = self.tree(rel.target, depth + 1, spec)
+            if spec:
+                node.opts = self.options(rel)
             kids.append(node)
         return kids
+
+    def options(self, rel):
+        """random options of one edge of a spec (SPEC section 2, the spec forms)"""
+        r = self.g.r2
+        tgt = rel.target
+        cols = [c for c, _ in tgt.cols]
+        o = {'columns': None, 'where': [], 'order': [], 'limit': None}
+        if r.random() < 0.4:
+            o['columns'] = r.sample(cols, r.randint(1, len(cols)))
+        for _ in range(r.choice([0, 0, 1, 1, 2])):
+            c, ty = r.choice(tgt.cols)
+            ops = ['eq', 'eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'is_null']
+            if ty in ('text', 'varchar'):
+                ops += ['like', 'ilike']
+            op = r.choice(ops)
+            if any(w[0] == c for w in o['where']):
+                continue
+            if op == 'in':
+                val = [self.g.value(ty, r) for _ in range(r.randint(0, 3))]
+            elif op == 'is_null':
+                val = r.random() < 0.5
+            elif op in ('like', 'ilike'):
+                val = r.choice(['a%', '%b%', '_', '%', 'O%Q', "%'%", '%\\%'])
+            else:
+                val = self.g.value(ty, r)
+            o['where'].append((c, ty, op, val))
+        if rel.kind != 'fk':
+            if r.random() < 0.5:
+                for c in r.sample(cols, r.randint(1, min(2, len(cols)))):
+                    o['order'].append((c, r.choice([None, 'asc', 'desc']), r.choice([None, None, 'first', 'last'])))
+            if r.random() < 0.4:
+                o['limit'] = r.randint(1, 3)
+        return o
+
+    def spec_json(self, kids):
+        """the spec of a tree, as jsonb text"""
+        out = []
+        for k in kids:
+            o = k.opts
+            e = []
+            if k.alias or self.g.r2.random() < 0.5:
+                e.append('"relation": %s' % jstr(k.rel.name))
+            if o['columns'] is not None:
+                e.append('"columns": [%s]' % ', '.join(jstr(c) for c in o['columns']))
+            if o['where']:
+                conds = []
+                for c, ty, op, val in o['where']:
+                    jv = lambda x: x if ty in NUMERIC and self.g.r2.random() < 0.8 else jstr(x)  # noqa: E731
+                    if op == 'in':
+                        v = '[%s]' % ', '.join(jv(x) for x in val)
+                    elif op == 'is_null':
+                        v = 'true' if val else 'false'
+                    elif op in ('like', 'ilike'):
+                        v = jstr(val)
+                    else:
+                        v = jv(val)
+                    conds.append('%s: %s' % (jstr(c), v if op == 'eq' and self.g.r2.random() < 0.5
+                                             else '{%s: %s}' % (jstr(op), v)))
+                e.append('"where": {%s}' % ', '.join(conds))
+            if o['order']:
+                e.append('"order_by": [%s]' % ', '.join(jstr(c + ('' if d is None else ' ' + d) +
+                                                            ('' if n is None else ' nulls ' + n))
+                                                       for c, d, n in o['order']))
+            if o['limit'] is not None:
+                e.append('"limit": %d' % o['limit'])
+            if k.kids:
+                e.append('"include": ' + self.spec_json(k.kids))
+            self.g.r2.shuffle(e)
+            out.append('%s: {%s}' % (jstr(k.key), ', '.join(e)))
+        return '{' + ', '.join(out) + '}'
+
+    def where_sql(self, o, b):
+        out = []
+        sqlop = {'eq': '=', 'ne': '<>', 'lt': '<', 'lte': '<=', 'gt': '>', 'gte': '>='}
+        for c, ty, op, val in o['where']:
+            col = '%s.%s' % (b, qi(c))
+            if op in sqlop:
+                out.append('%s %s %s::%s' % (col, sqlop[op], ql(val), SQLTYPE[ty]))
+            elif op == 'in':
+                out.append('%s = ANY(%s::%s[])' % (col, ql('{%s}' % ','.join(
+                    '"%s"' % x.replace('\\', '\\\\').replace('"', '\\"') for x in val)), SQLTYPE[ty]))
+            elif op == 'is_null':
+                out.append('%s IS %sNULL' % (col, '' if val else 'NOT '))
+            else:
+                out.append('%s %s %s' % (col, op.upper(), ql(val)))
+        # (the reference query has parameters: a literal's % doubled)
+        return ''.join(' AND ' + w for w in out).replace('%', '%%')
+
+    def spec_order(self, o, table, b):
+        """the order_by, then the key (or every column) so that the order is total"""
+        items = ['%s.%s%s%s' % (b, qi(c), '' if d is None else ' ' + d.upper(),
+                                '' if n is None else ' NULLS ' + n.upper()) for c, d, n in o['order']]
+        return ', '.join(items + [self.order(table, b)])
 
     def paths(self, kids):
         """the path strings of a tree, prefixes sometimes repeated, shuffled"""
@@ -541,7 +639,10 @@ class Fuzzer:
         cols = table.pk if table.pk else [c for c, _ in table.cols]
         return ', '.join('%s.%s' % (alias, qi(c)) for c in cols)
 
-    def doc(self, table, alias, kids, base=None, depth=0):
+    def doc(self, table, alias, kids, base=None, depth=0, opts=None):
+        if opts and opts['columns'] is not None:
+            base = 'jsonb_build_object(%s)' % ', '.join('%s::text, %s.%s' % (ql(c), alias, qi(c))
+                                                        for c in opts['columns'])
         base = base or 'to_jsonb(%s)' % alias
         if not kids:
             return base
@@ -559,8 +660,17 @@ class Fuzzer:
     def edge(self, node, a, depth):
         rel = node.rel
         b = 'b%d' % depth
-        inner = self.doc(rel.target, b, node.kids, depth=depth)
+        inner = self.doc(rel.target, b, node.kids, depth=depth, opts=node.opts)
         where = self.conds(rel, a, b)
+        if node.opts:
+            o = node.opts
+            where += self.where_sql(o, b)
+            if rel.kind != 'fk':
+                # per parent: the first n in order_by order
+                return ("COALESCE((SELECT jsonb_agg(s.d ORDER BY s.n) FROM (SELECT %s AS d, row_number() OVER "
+                        "(ORDER BY %s) AS n FROM %s %s WHERE %s) s WHERE s.n <= %d), '[]'::jsonb)"
+                        % (inner, self.spec_order(o, rel.target, b), qt(rel.target.name), b, where,
+                           o['limit'] or 10 ** 9))
         if rel.kind == 'fk':
             return '(SELECT %s FROM %s %s WHERE %s)' % (inner, qt(rel.target.name), b, where)
         return "COALESCE((SELECT jsonb_agg(%s ORDER BY %s) FROM %s %s WHERE %s), '[]'::jsonb)" % (
@@ -669,8 +779,10 @@ class Fuzzer:
         tables = list(g.tables.values())
         for _ in range(self.args.calls):
             t = self.r.choice(tables)
-            kids = self.tree(t, 0)
+            spec = self.g.r2.random() < 0.35       # the spec forms, with options
+            kids = self.tree(t, 0, spec)
             paths = self.paths(kids)
+            rels_arg, rels_sql = (self.spec_json(kids), '%s::jsonb') if spec else (paths, 'VARIADIC %s::text[]')
             form = self.r.choice(['keys', 'select', 'instances', 'batch', 'fetch', 'fetch_array'])
             single = len(t.pk) == 1
             if form in ('keys', 'select', 'fetch', 'fetch_array') and not single:
@@ -678,16 +790,16 @@ class Fuzzer:
             if form == 'keys' or form == 'select':
                 ktype, keys = self.keys(t)
                 fn = 'prefetch_related' if form == 'keys' else 'select_related'
-                self.compare(fn, 'SELECT COALESCE(jsonb_agg(x ORDER BY o), \'[]\')::text FROM '
-                             'matrx_relations.%s(%%s::regclass, %%s::%s[], VARIADIC %%s::text[]) '
-                             'WITH ORDINALITY f(x, o)' % (fn, SQLTYPE[ktype]),
-                             (qt(t.name), keys, paths),
+                self.compare(fn + (' (spec)' if spec else ''), 'SELECT COALESCE(jsonb_agg(x ORDER BY o), \'[]\')::text '
+                             'FROM matrx_relations.%s(%%s::regclass, %%s::%s[], %s) '
+                             'WITH ORDINALITY f(x, o)' % (fn, SQLTYPE[ktype], rels_sql),
+                             (qt(t.name), keys, rels_arg),
                              'SELECT (%s)::text' % self.expect_keys(t, kids, ktype), (keys,))
             elif form == 'instances':
                 inst = self.instances(t)
-                self.compare('prefetch_related(instances)',
-                             'SELECT matrx_relations.prefetch_related(%s::regclass, %s::jsonb, VARIADIC %s::text[])::text',
-                             (qt(t.name), inst, paths),
+                self.compare('prefetch_related(instances)' + (' (spec)' if spec else ''),
+                             'SELECT matrx_relations.prefetch_related(%%s::regclass, %%s::jsonb, %s)::text' % rels_sql,
+                             (qt(t.name), inst, rels_arg),
                              'SELECT (%s)::text' % self.expect_instances(t, kids), (inst,))
             elif form == 'batch':
                 self.batch()
@@ -703,11 +815,14 @@ class Fuzzer:
         reqs, exps, eparams = [], [], []
         for _ in range(self.r.choice([0, 1, 2, 3, 4])):
             t = self.r.choice(list(self.g.tables.values()))
-            kids = self.tree(t, 0)
+            spec = self.g.r2.random() < 0.35
+            kids = self.tree(t, 0, spec)
             paths = self.paths(kids)
             req = ['"source": %s' % jstr(qt(t.name))]
-            if paths or self.r.random() < 0.5:
+            if (paths or self.r.random() < 0.5) and not spec:
                 req.append('"relations": [%s]' % ', '.join(jstr(p) for p in paths))
+            elif spec:
+                req.append('"spec": ' + self.spec_json(kids))
             if len(t.pk) == 1 and self.r.random() < 0.5:
                 ptype = t.coltype(t.pk[0])
                 _, keys = self.keys(t, ptype, as_list=True)
