@@ -14,7 +14,8 @@ if ! /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || ! command -v gnuplot >
         exit 1
     fi
 fi
-make -s >/dev/null && make -s install >/dev/null
+make -s >/dev/null
+make -s install >/dev/null
 CLUSTER_LISTEN=127.0.0.1 cluster_start "shared_buffers = '1GB'" "work_mem = '64MB'" "max_wal_size = '4GB'" \
     "checkpoint_timeout = '30min'" "autovacuum = off" "jit = off"
 export PGHOST=127.0.0.1
