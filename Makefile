@@ -4,7 +4,7 @@
 #   make install    install it into the server found by pg_config (needs root)
 #   make test       build, install, run every test on a throwaway cluster
 #   make test-asan  the same with the module built with AddressSanitizer
-#   make test-valgrind  most pg_regress files on a server under valgrind memcheck
+#   make test-valgrind  the smaller pg_regress files on a server under valgrind memcheck
 #   make demo       show the extension on a small example schema
 #   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
 #   make fuzz       sqlsmith and the differential fuzzer, bounded (FUZZ_SECONDS=120)
