@@ -4,6 +4,7 @@
 #   make install    install it into the server found by pg_config (needs root)
 #   make test       build, install, run every test on a throwaway cluster
 #   make test-asan  the same with the module built with AddressSanitizer
+#   make test-valgrind  the smaller pg_regress files on a server under valgrind memcheck
 #   make demo       show the extension on a small example schema
 #   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
 #   make fuzz       sqlsmith and the differential fuzzer, bounded (FUZZ_SECONDS=120)
@@ -82,7 +83,7 @@ dist:
 distcheck: dist
 	@test/distcheck.sh $(DISTNAME)
 
-.PHONY: test test-asan demo bench fuzz prereqs check-versions dist distcheck
+.PHONY: test test-asan test-valgrind demo bench fuzz prereqs check-versions dist distcheck
 
 prereqs:
 	@test/prereqs.sh
@@ -92,6 +93,9 @@ test: prereqs
 
 test-asan: prereqs
 	@test/asan/run.sh
+
+test-valgrind: prereqs
+	@test/valgrind.sh
 
 demo: prereqs
 	@test/demo.sh

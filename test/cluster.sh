@@ -9,12 +9,14 @@ PG_CONFIG=${PG_CONFIG:-pg_config}
 PGBIN=$($PG_CONFIG --bindir)
 CLUSTER_DIR=""
 
-# run a server-side command as the cluster owner
+# run a server-side command as the cluster owner, in the server environment
+# (CLUSTER_ENV: every server a script starts this way, a standby too, gets it)
 as_owner() {
+    # shellcheck disable=SC2086 # CLUSTER_ENV is a list of VAR=value words
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
+        runuser -u postgres -- env ${CLUSTER_ENV:-} "$@"
     else
-        "$@"
+        env ${CLUSTER_ENV:-} "$@"
     fi
 }
 
@@ -43,8 +45,7 @@ cluster_start() {
         [ -z "${CLUSTER_CONF:-}" ] || echo "$CLUSTER_CONF"
     } >>"$CLUSTER_DIR/data/postgresql.conf"
     trap cluster_stop EXIT
-    # shellcheck disable=SC2086 # CLUSTER_ENV is a list of VAR=value words
-    as_owner env ${CLUSTER_ENV:-} "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 60 start >/dev/null || {
+    as_owner "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 60 start >/dev/null || {
         cat "$CLUSTER_DIR/server.log" >&2; return 1; }
     export PGHOST=$CLUSTER_DIR PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 }

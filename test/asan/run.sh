@@ -75,7 +75,7 @@ trap restore EXIT
 
 # the module with the sanitizer, built in a copy of the tree and installed
 mkdir "$work/build"
-cp -r Makefile matrx_relations.control src "$work/build/"
+tar -c --exclude=.git --exclude=results --exclude=output_iso . | tar -x -C "$work/build"
 make -C "$work/build" -s clean >/dev/null
 if ! make -C "$work/build" -s ${WERROR:+WERROR=1} CC="$CC" COPT="$SANITIZE" \
         PG_CFLAGS="-include $PWD/test/asan/palloc_redzone.h" >/dev/null ||
