@@ -151,7 +151,8 @@ CREATE FUNCTION public.citext(text) RETURNS citext LANGUAGE sql AS $$SELECT 'pwn
 CREATE TEMP TABLE posts (id int PRIMARY KEY, author citext, title citext);
 INSERT INTO pg_temp.posts VALUES (1, 'ann', 'shadow');
 
--- pg_temp first: its operators and functions would win over ci_ext's and pg_catalog's
+-- pg_temp first: its table would win; its operators and functions are never
+-- looked up there (PostgreSQL's rule), so public's come next, before ci_ext's and pg_catalog's
 SET LOCAL search_path = pg_temp, public, ci, ci_ext, pg_catalog;
 SELECT is(l.result, e.result, 'pg_temp first: ' || l.what) FROM ci.loads() l JOIN ci.expected e USING (what) ORDER BY what;
 -- public first (pg_temp last)
