@@ -22,7 +22,8 @@
  *		  its command id, which this transaction's own writes advance;
  *		- the current user and row_security;
  *		- TimeZone, DateStyle, IntervalStyle, extra_float_digits,
- *		  bytea_output and lc_monetary (column values' text in documents);
+ *		  bytea_output and lc_monetary (column values' text in documents),
+ *		  search_path (a spec's regclass, regtype ... values resolve through it);
  *		- the metadata generation (DDL seen by metacache.c).
  *
  *		Invalidations empty it as well: the relcache of a cached table
@@ -49,6 +50,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
@@ -99,6 +101,7 @@ typedef struct MxCacheEpoch
 	int			float_digits;
 	int			bytea_output;
 	char	   *lc_monetary;
+	char	   *search_path;	/* a spec's regclass/regtype... values resolve through it */
 } MxCacheEpoch;
 
 struct MxCacheSpace
@@ -314,6 +317,7 @@ MxEpochTake(MxCacheEpoch *e, Snapshot snap, bool copy)
 	e->float_digits = extra_float_digits;
 	e->bytea_output = bytea_output;
 	e->lc_monetary = pstrdup(locale_monetary ? locale_monetary : "");
+	e->search_path = pstrdup(namespace_search_path ? namespace_search_path : "");
 	MemoryContextSwitchTo(old);
 }
 
@@ -332,7 +336,8 @@ MxEpochEqual(MxCacheEpoch *a, MxCacheEpoch *b)
 		a->datestyle == b->datestyle && a->dateorder == b->dateorder &&
 		a->intervalstyle == b->intervalstyle && a->float_digits == b->float_digits &&
 		a->bytea_output == b->bytea_output &&
-		strcmp(a->lc_monetary, locale_monetary ? locale_monetary : "") == 0;
+		strcmp(a->lc_monetary, locale_monetary ? locale_monetary : "") == 0 &&
+		strcmp(a->search_path, namespace_search_path ? namespace_search_path : "") == 0;
 }
 
 /*
@@ -383,6 +388,7 @@ MxCacheUsable(void)
 		pfree(now.xip);
 		pfree(now.subxip);
 		pfree(now.lc_monetary);
+		pfree(now.search_path);
 		if (same)
 			return true;
 		MxCacheFlush();

@@ -33,13 +33,16 @@
 #include "matrx_relations.h"
 #include "sqlgen.h"
 
+/* plans kept per catalog generation; past this, statements are prepared per call */
+#define MX_MAX_KEPT_PLANS 1024
+
 /* a kept plan, found by the hash of its text and parameter types */
 typedef struct MxPlanEntry
 {
 	uint64		hash;			/* hash key */
 	char	   *sql;
 	int			nargs;
-	Oid			argtypes[MX_MAX_KEYS];
+	Oid		   *argtypes;		/* nargs: keys and a spec's values, unbounded */
 	int			options;		/* cursor options it was prepared with */
 	SPIPlanPtr	plan;
 } MxPlanEntry;
@@ -234,8 +237,14 @@ MxGetPlanWith(const char *sql, int nargs, Oid *argtypes, int options)
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
 			 SPI_result_code_string(SPI_result));
-	if (e != NULL)
-		return plan;			/* a hash collision: use it once, unkept */
+	/*
+	 * A hash collision, or the plans kept are at their bound (a spec's
+	 * columns, order and limit are in the text, so a caller varying them
+	 * would otherwise keep a plan per variant for the session): use it
+	 * once, unkept (SPI_finish frees it).
+	 */
+	if (e != NULL || hash_get_num_entries(mx_plan_hash) >= MX_MAX_KEPT_PLANS)
+		return plan;
 
 	SPI_keepplan(plan);
 	MemoryContextSwitchTo(caller);
@@ -244,6 +253,7 @@ MxGetPlanWith(const char *sql, int nargs, Oid *argtypes, int options)
 	e->sql = MemoryContextStrdup(MxCatalogContext(), sql);
 	e->nargs = nargs;
 	e->options = options;
+	e->argtypes = MemoryContextAlloc(MxCatalogContext(), sizeof(Oid) * Max(nargs, 1));
 	memcpy(e->argtypes, argtypes, sizeof(Oid) * nargs);
 	e->plan = plan;
 	return plan;

@@ -279,6 +279,8 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 		MxParseWhere(node, o, f->where, &sig);
 	if (f->order_by != NULL)
 		MxParseOrder(node, o, f->order_by, &sig);
+	if (o->ncolumns < 0 && o->nquals == 0 && o->norder == 0 && f->limit == NULL)
+		return NULL;			/* {"where": {}} or "order_by": [] change nothing */
 	if (to_many && o->norder == 0 && target->order_ncols > 0)
 	{
 		/* default order: the target's primary key, as without options */

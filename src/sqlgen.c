@@ -33,7 +33,8 @@
 
 static char *MxPickAlias(const char *base, Oid *rels, int nrels);
 static void MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias);
-static void MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t);
+static void MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t,
+						  const char *rn);
 static void MxAppendExtras(StringInfo buf, MxStmt *stmt, const char *alias, const AttrNumber *plain_keys);
 static char *MxOperand(const char *expr, Oid type, Oid declared);
 
@@ -478,7 +479,7 @@ MxBuildStmt(MxStmt *stmt)
 	}
 
 	if (stmt->opts != NULL && stmt->opts->limit >= 0)
-		MxWindowLimit(stmt, &buf, sel_end, part, t);
+		MxWindowLimit(stmt, &buf, sel_end, part, t, MxPickAlias("mx_rn", fromrels, nfromrels));
 	else if (rel->kind != MX_KIND_FK)
 		MxOptsOrder(&buf, stmt->opts, target, t);
 
@@ -510,7 +511,8 @@ done:
  * latest 5 orders of 1,000 customers: 30 ms against 40 ms.)
  */
 static void
-MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t)
+MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t,
+			  const char *rn)
 {
 	StringInfoData w;
 	int			i;
@@ -522,9 +524,10 @@ MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char
 	for (i = 0; i < stmt->nkeys; i++)
 		appendStringInfo(&w, "%s%s", i > 0 ? ", " : "", part[i]);
 	MxOptsOrder(&w, stmt->opts, stmt->target, t);
-	appendStringInfo(&w, ") AS mx_rn%s) mx_w WHERE mx_w.mx_rn OPERATOR(pg_catalog.<=) "
-					 "CAST(" INT64_FORMAT " AS pg_catalog.int8) ORDER BY mx_w.mx_rn",
-					 buf->data + sel_end, stmt->opts->limit);
+	/* rn is no column of the tables read: the select list's names are theirs */
+	appendStringInfo(&w, ") AS %s%s) mx_w WHERE mx_w.%s OPERATOR(pg_catalog.<=) "
+					 "CAST(" INT64_FORMAT " AS pg_catalog.int8) ORDER BY mx_w.%s",
+					 rn, buf->data + sel_end, rn, stmt->opts->limit, rn);
 	resetStringInfo(buf);
 	appendBinaryStringInfo(buf, w.data, w.len);
 }
