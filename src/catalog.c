@@ -273,13 +273,8 @@ MxReadFks(Oid relid, bool referenced, List **uniques)
 		fk->conname = pstrdup(NameStr(con->conname));
 		fk->conrelid = con->conrelid;
 		fk->confrelid = con->confrelid;
-#if PG_VERSION_NUM >= 150000
 		DeconstructFkConstraintRow(tup, &nkeys, fk->conkey, fk->confkey,
 								   fk->pfeqop, NULL, NULL, NULL, NULL);
-#else
-		DeconstructFkConstraintRow(tup, &nkeys, fk->conkey, fk->confkey,
-								   fk->pfeqop, NULL, NULL);
-#endif
 		fk->nkeys = nkeys;
 		result = lappend(result, fk);
 	}

@@ -14,18 +14,15 @@
 #include "fmgr.h"
 #include "utils/acl.h"
 
-/* version-compatibility macros */
+/* version-compatibility macros: PostgreSQL 15 to 18 */
+#if PG_VERSION_NUM < 150000
+#error "matrx_relations needs PostgreSQL 15 or later"
+#endif
+
 #if PG_VERSION_NUM >= 160000
 #define MxOwnerCheck(relid, roleid) object_ownercheck(RelationRelationId, (relid), (roleid))
 #else
 #define MxOwnerCheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
-#endif
-
-#if PG_VERSION_NUM < 150000
-#define MarkGUCPrefixReserved(name) EmitWarningsOnPlaceholders(name)
-#define MAT_SRF_USE_EXPECTED_DESC 0x01
-extern void MxInitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags);
-#define InitMaterializedSRF(fcinfo, flags) MxInitMaterializedSRF((fcinfo), (flags))
 #endif
 
 /* this backend's counters, reported by stats() */
