@@ -3,6 +3,10 @@
 #   make            build the module
 #   make install    install it into the server found by pg_config (needs root)
 #   make test       build, install, run every test on a throwaway cluster
+#                   (PG_CONFIG=/path/to/pg_config: against that server instead)
+#   make test-matrix  make test on Debian's 15 and on 15 and 18 (and any other
+#                   major version whose Debian source is served) built with
+#                   assertions into a private cache (test/pgbuild.sh)
 #   make test-asan  the same with the module built with AddressSanitizer
 #   make test-valgrind  the smaller pg_regress files on a server under valgrind memcheck
 #   make demo       show the extension on a small example schema
@@ -65,6 +69,14 @@ endif
 # PGXS tracks no header dependencies: every object depends on every header
 $(OBJS): $(wildcard src/*.h)
 
+# objects built for another server (make test PG_CONFIG=...) are rebuilt:
+# the stamp names the server whose headers built them (written when parsed)
+SERVER_STAMP = src/.pg_server
+SERVER_ID := $(shell $(PG_CONFIG) --version 2>/dev/null) $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
+$(shell echo '$(SERVER_ID)' | cmp -s - $(SERVER_STAMP) 2>/dev/null || echo '$(SERVER_ID)' > $(SERVER_STAMP))
+$(OBJS): $(SERVER_STAMP)
+EXTRA_CLEAN += $(SERVER_STAMP)
+
 $(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql $(EXTENSION).control
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
 
@@ -83,13 +95,16 @@ dist:
 distcheck: dist
 	@test/distcheck.sh $(DISTNAME)
 
-.PHONY: test test-asan test-valgrind demo bench fuzz prereqs check-versions dist distcheck
+.PHONY: test test-matrix test-asan test-valgrind demo bench fuzz prereqs check-versions dist distcheck
 
 prereqs:
 	@test/prereqs.sh
 
 test: prereqs
 	@test/run-tests.sh
+
+test-matrix:
+	@test/matrix.sh
 
 test-asan: prereqs
 	@test/asan/run.sh

@@ -26,6 +26,7 @@
 #include "miscadmin.h"
 #include "parser/parse_coerce.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"

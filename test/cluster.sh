@@ -7,6 +7,9 @@
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
 PGBIN=$($PG_CONFIG --bindir)
+# every client a test runs (psql, pg_dump, pg_prove's psql, pg_config) is
+# the tested server's own: make test PG_CONFIG=... tests that server alone
+export PATH="$PGBIN:$PATH" PG_CONFIG
 CLUSTER_DIR=""
 
 # run a server-side command as the cluster owner, in the server environment

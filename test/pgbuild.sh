@@ -62,27 +62,49 @@ if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
     touch "$stamp"
 fi
 
-# the newest version of postgresql-MAJOR that the suites list
-version=$("${APT_CACHE[@]}" showsrc "postgresql-$major" 2>/dev/null |
-          sed -n 's/^Version: //p' | sort -V | tail -1)
-[ -n "$version" ] || { log "no source package postgresql-$major in the reachable suites"; exit 1; }
-upstream=${version%-*}; upstream=${upstream#*:}
+# fetch_source PACKAGE: download the newest version of PACKAGE whose files
+# are served (a suite may list a version whose files are not there); apt
+# checks each file against the hashes of the signed Sources index. Sets
+# $fetched to the version.
+fetch_source() {
+    local v
+    fetched=
+    for v in $("${APT_CACHE[@]}" showsrc "$1" 2>/dev/null | sed -n 's/^Version: //p' | sort -rV | uniq); do
+        if "${APT[@]}" source --download-only "$1=$v" >"$work/fetch-$1.log" 2>&1; then
+            fetched=$v; return 0
+        fi
+        log "$1 $v is listed but its files are not served"
+        rm -f "$1"_*
+    done
+    return 1
+}
 
-if [ -x "$prefix/bin/pg_config" ] && [ "$(cat "$prefix/.source-version" 2>/dev/null)" = "$version" ] &&
-   [ -f "$prefix/share/extension/pgtap.control" ] &&
-   [ -f "$prefix/share/extension/pg_stat_statements.control" ]; then
-    log "reusing $prefix (postgresql-$major $version)"
-    echo "$prefix/bin/pg_config"
-    exit 0
-fi
+# reuse_if VERSION: print the cached server's pg_config and exit when it was
+# built from VERSION and is complete
+reuse_if() {
+    local sharedir
+    sharedir=$("$prefix/bin/pg_config" --sharedir 2>/dev/null) || return 0
+    if [ "$(cat "$prefix/.source-version" 2>/dev/null)" = "$1" ] &&
+       [ -f "$sharedir/extension/pgtap.control" ] &&
+       [ -f "$sharedir/extension/pg_stat_statements.control" ]; then
+        log "reusing $prefix (postgresql-$major $1)"
+        echo "$prefix/bin/pg_config"
+        exit 0
+    fi
+}
+
+listed=$("${APT_CACHE[@]}" showsrc "postgresql-$major" 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -1)
+[ -n "$listed" ] || { log "no source package postgresql-$major in the reachable suites"; exit 1; }
+reuse_if "$listed"
 
 work=$(mktemp -d "$cache/build-$major.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-log "fetching postgresql-$major $version"
-# apt checks each file against the hashes of the signed Sources index
-"${APT[@]}" source --download-only "postgresql-$major=$version" >&2 ||
-    { log "postgresql-$major $version is listed but could not be fetched"; exit 1; }
+log "fetching postgresql-$major"
+fetch_source "postgresql-$major" || { log "no version of postgresql-$major can be fetched"; exit 1; }
+version=$fetched
+reuse_if "$version"
+upstream=${version%-*}; upstream=${upstream#*:}
 orig=$(ls postgresql-"$major"_"$upstream".orig.tar.* | head -1)
 tar xf "$orig"
 src=$(find . -maxdepth 1 -type d -name "postgresql-$upstream*" | head -1)
@@ -103,11 +125,11 @@ rm -rf "$prefix"
 ) || { log "build failed"; exit 1; }
 
 # pgTAP for this server, from Debian's source package as well
-pgtap_version=$("${APT_CACHE[@]}" showsrc pgtap 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -1)
-log "building pgtap $pgtap_version"
-mkdir pgtap && (
+fetch_source pgtap || { log "no version of pgtap can be fetched"; exit 1; }
+log "building pgtap $fetched"
+mkdir pgtap && mv pgtap_* pgtap/ && (
+    set -e
     cd pgtap
-    "${APT[@]}" source --download-only "pgtap=$pgtap_version" >&2
     tar xf pgtap_*.orig.tar.*
     cd "$(find . -maxdepth 1 -type d -name 'pgtap-*' | head -1)"
     make -s PG_CONFIG="$prefix/bin/pg_config" >build.log 2>&1 &&

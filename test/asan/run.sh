@@ -2,7 +2,13 @@
 # make test-asan: the whole suite (test/run-tests.sh) against the module built
 # with -fsanitize=address, loaded by a test server that has the AddressSanitizer
 # runtime preloaded.  Fails on any test failure and on any sanitizer report.
-# Afterwards the normal build is installed again.
+#
+# Where it installs: nothing goes into the system's PostgreSQL.  The server is
+# a throwaway copy of the private assertion-enabled PostgreSQL that
+# test/pgbuild.sh builds (ASAN_PG_MAJOR, default 15; built on first use),
+# made in a temporary directory and removed at the end; the ASan build of the
+# module is installed into that copy only.  An interrupted run leaves at most
+# a temporary directory behind.
 #
 # Why it is set up this way:
 # - gcc 12 and its runtime (libasan8, a dependency of gcc-12 on Debian 12):
@@ -33,6 +39,15 @@
 #   this build mapped, and that two planted overruns (canary.c) are reported.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+t_start=$(date +%s)
+work=$(mktemp -d /tmp/matrx_asan.XXXXXX)
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+base=$(test/pgbuild.sh "${ASAN_PG_MAJOR:-15}") || { echo "test-asan: no private server" >&2; exit 1; }
+# a relocated copy: PostgreSQL finds its share and lib directories relative
+# to its binaries, and so does the copy's pg_config
+cp -a "$(dirname "$(dirname "$base")")" "$work/pg"
+export PG_CONFIG=$work/pg/bin/pg_config
 . test/cluster.sh
 
 CC=$($PG_CONFIG --cc)
@@ -49,26 +64,13 @@ if [ ! -f "$runtime" ]; then
     [ -f "$runtime" ] || { echo "test-asan: no libasan for $CC: apt-get install libasan8" >&2; exit 1; }
 fi
 
-# The install location is shared with every checkout: hold the lock from the
-# ASan install until the normal build is back (run-tests.sh does not re-lock).
-exec 9>"${TMPDIR:-/tmp}/matrx_relations.install.lock"
-flock 9
-t_start=$(date +%s)
-work=$(mktemp -d /tmp/matrx_asan.XXXXXX)
-chmod 755 "$work"
 mkdir "$work/log" && chmod 1777 "$work/log"
 pkglib=$($PG_CONFIG --pkglibdir)
+case $pkglib in "$work"/*) ;; *) echo "test-asan: $pkglib is not the private copy" >&2; exit 1 ;; esac
 
-# restore: the normal build back in the shared install location
+# at exit: stop any server and remove the copy, the build and the logs
 restore() {
     cluster_stop
-    if make -s ${WERROR:+WERROR=1} >/dev/null && make -s install >/dev/null; then
-        if grep -q __asan_ <<<"$(nm -D "$pkglib/matrx_relations.so")"; then
-            echo "test-asan: the reinstalled module is still the ASan build" >&2
-        fi
-    else
-        echo "test-asan: could not reinstall the normal build: run make install" >&2
-    fi
     rm -rf "$work"
 }
 trap restore EXIT
