@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
+#include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -490,7 +491,8 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	stmt.keys_are_source_pk = true;
 	stmt.typed = true;
 	MxBuildStmt(&stmt);
-	Assert(stmt.nkeys == 1 && stmt.key_types[0] == src->pk_types[0]);
+	/* the key parameter: the primary key's type, or one it binary-coerces to */
+	Assert(stmt.nkeys == 1 && IsBinaryCoercible(src->pk_types[0], stmt.key_types[0]));
 
 	/* the keys the relation cache holds are served from it */
 	space = MxCacheOpen(stmt.sql, 1, stmt.key_types, stmt.key_collations, 0, NULL, NULL, NULL,

@@ -11,7 +11,7 @@
 # reuses it when the source package's version is unchanged and rebuilds it
 # when it is not. Nothing is installed into the system's PostgreSQL.
 #
-# Build prerequisites (bison, flex, zlib, a compiler) are installed as root,
+# Build prerequisites (bison, flex, zlib, ICU, a compiler) are installed as root,
 # like make test does. Progress goes to standard error.
 set -euo pipefail
 
@@ -28,6 +28,8 @@ mkdir -p "$cache" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
 need=()
 for tool in bison flex gcc make; do command -v $tool >/dev/null 2>&1 || need+=("$tool"); done
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+# ICU as in Debian's own build (nondeterministic collations are tested)
+pkg-config --exists icu-uc icu-i18n 2>/dev/null || need+=(libicu-dev pkg-config)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v bzip2 >/dev/null 2>&1 || need+=(bzip2)
 [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
@@ -86,7 +88,8 @@ reuse_if() {
     sharedir=$("$prefix/bin/pg_config" --sharedir 2>/dev/null) || return 0
     if [ "$(cat "$prefix/.source-version" 2>/dev/null)" = "$1" ] &&
        [ -f "$sharedir/extension/pgtap.control" ] &&
-       [ -f "$sharedir/extension/pg_stat_statements.control" ]; then
+       [ -f "$sharedir/extension/pg_stat_statements.control" ] &&
+       [ -f "$sharedir/extension/citext.control" ]; then
         log "reusing $prefix (postgresql-$major $1)"
         echo "$prefix/bin/pg_config"
         exit 0
@@ -115,11 +118,11 @@ rm -rf "$prefix"
 (
     cd "$src"
     ./configure --prefix="$prefix" --enable-cassert --enable-debug \
-        --without-icu --without-readline --without-llvm >configure.log 2>&1 ||
+        --with-icu --without-readline --without-llvm >configure.log 2>&1 ||
         { tail -30 configure.log >&2; exit 1; }
     make -s -j"$jobs" >build.log 2>&1 || { tail -40 build.log >&2; exit 1; }
     make -s install >>build.log 2>&1
-    for d in contrib/pg_stat_statements src/test/regress src/test/isolation; do
+    for d in contrib/pg_stat_statements contrib/citext src/test/regress src/test/isolation; do
         make -s -C "$d" -j"$jobs" install >>build.log 2>&1 || { tail -40 build.log >&2; exit 1; }
     done
 ) || { log "build failed"; exit 1; }
