@@ -35,7 +35,7 @@ for s in $servers; do
             summary+=("$line"); echo "matrix: $line"; continue
         fi
     fi
-    version=$($pgc --version 2>/dev/null)
+    version=$("$pgc" --version 2>/dev/null)
     t0=$(date +%s)
     echo "matrix: $s ($version): running the suite, output in $log"
     if PG_CONFIG=$pgc WERROR=1 make -s test >"$log" 2>&1; then
@@ -43,7 +43,9 @@ for s in $servers; do
     else
         result=FAILED; status=1
     fi
-    line="$(printf '%-12s %-28s %-6s %4d s  %s' "$s" "$version" "$result" $(($(date +%s) - t0)) "$(grep -E '^(All|Files=|Result:)' "$log" | tail -1)")"
+    # pg_regress and isolation summaries, then pg_prove's
+    tests="$(grep -oE '(All )?[0-9]+ (of [0-9]+ )?tests (passed|failed)' "$log" | head -2 | paste -sd, -); $(grep -oE 'Files=[0-9]+, Tests=[0-9]+' "$log" | head -1)"
+    line="$(printf '%-10s %-22s %-6s %5d s  %s' "$s" "${version#PostgreSQL }" "$result" $(($(date +%s) - t0)) "$tests")"
     summary+=("$line"); echo "matrix: $line"
 done
 
