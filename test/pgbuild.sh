@@ -64,15 +64,18 @@ if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
     touch "$stamp"
 fi
 
-# fetch_source PACKAGE: download the newest version of PACKAGE whose files
-# are served (a suite may list a version whose files are not there); apt
-# checks each file against the hashes of the signed Sources index. Sets
-# $fetched to the version.
+# fetch_source PACKAGE: download the upstream tarball of the newest version
+# of PACKAGE that is served (a suite may list a version whose files are not
+# there, or serve its .orig tarball but not its Debian files, which are not
+# needed here); apt checks each file it downloads against the hashes of the
+# signed Sources index, and keeps no file that fails. Sets $fetched.
 fetch_source() {
-    local v
+    local v up
     fetched=
     for v in $("${APT_CACHE[@]}" showsrc "$1" 2>/dev/null | sed -n 's/^Version: //p' | sort -rV | uniq); do
-        if "${APT[@]}" source --download-only "$1=$v" >"$work/fetch-$1.log" 2>&1; then
+        up=${v#*:}; up=${up%-*}
+        "${APT[@]}" source --download-only "$1=$v" >"$work/fetch-$1.log" 2>&1 || true
+        if ls "$1_$up".orig.tar.* >/dev/null 2>&1; then
             fetched=$v; return 0
         fi
         log "$1 $v is listed but its files are not served"
