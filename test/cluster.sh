@@ -12,6 +12,18 @@ PGBIN=$($PG_CONFIG --bindir)
 export PATH="$PGBIN:$PATH" PG_CONFIG
 CLUSTER_DIR=""
 
+# install_lock: hold, on file descriptor 9 until the script exits, the lock
+# of the server installation the module is installed into: checkouts that
+# install into one server take turns, tests of different servers (make
+# test PG_CONFIG=..., make test-matrix) do not wait for each other
+install_lock() {
+    command -v flock >/dev/null 2>&1 || return 0
+    local key
+    key=$($PG_CONFIG --pkglibdir | md5sum | cut -c1-12)
+    exec 9>"${TMPDIR:-/tmp}/matrx_relations.install.$key.lock"
+    flock 9
+}
+
 # run a server-side command as the cluster owner, in the server environment
 # (CLUSTER_ENV: every server a script starts this way, a standby too, gets it)
 as_owner() {

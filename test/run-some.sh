@@ -8,8 +8,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . test/cluster.sh
-exec 9>"${TMPDIR:-/tmp}/matrx_relations.install.lock"
-flock 9
+install_lock
 make -s ${WERROR:+WERROR=1} >/dev/null || { echo "build failed" >&2; exit 1; }
 make -s install >/dev/null || exit 1
 cluster_start || exit 1

@@ -9,11 +9,11 @@ cd "$(dirname "$0")/.."
 
 # The module is installed into the server's shared directories: two checkouts
 # testing at once would load each other's build. Hold one lock for the
-# install and the whole run.  make test-asan (test/asan/run.sh) holds it
-# itself and installs its own build: it sets MATRX_ASAN_INSTALLED.
-if [ -z "${MATRX_ASAN_INSTALLED:-}" ] && command -v flock >/dev/null 2>&1; then
-    exec 9>"${TMPDIR:-/tmp}/matrx_relations.install.lock"
-    flock 9
+# install and the whole run (one lock per server installation).  make
+# test-asan (test/asan/run.sh) installs its own build into a private copy of
+# a server: it sets MATRX_ASAN_INSTALLED.
+if [ -z "${MATRX_ASAN_INSTALLED:-}" ]; then
+    install_lock
 fi
 
 if [ -z "${MATRX_ASAN_INSTALLED:-}" ]; then

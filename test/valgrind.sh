@@ -23,8 +23,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 # one lock for the install and the run, as in run-tests.sh
-exec 9>"${TMPDIR:-/tmp}/matrx_relations.install.lock"
-flock 9
+install_lock
 t_start=$(date +%s)
 make -s ${WERROR:+WERROR=1} >/dev/null && make -s install >/dev/null || { echo "build or install failed" >&2; exit 1; }
 
