@@ -21,6 +21,7 @@ OBJS = \
 	src/metacache.o \
 	src/register.o \
 	src/keys.o \
+	src/deparse.o \
 	src/sqlgen.o \
 	src/path.o \
 	src/spec.o \
