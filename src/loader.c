@@ -104,23 +104,6 @@ static void MxAssembleNode(MxPathNode *node);
 static void MxLoadInner(List *requests);
 static void MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc);
 
-/*
- * An array of n elements of size bytes (zeroed or not) in the current
- * context, allowed past 1 GB; too large for PostgreSQL's limits is 54000.
- */
-void *
-MxAllocArray(Size n, Size size, bool zero)
-{
-	Size		total = Max(n, 1) * size;
-
-	if (total / size != Max(n, 1) || total > MaxAllocHugeSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many related rows")));
-	return MemoryContextAllocExtended(CurrentMemoryContext, total,
-									  MCXT_ALLOC_HUGE | (zero ? MCXT_ALLOC_ZERO : 0));
-}
-
 /* An empty row set for rows of relid carrying the given extra columns */
 static MxRowSet *
 MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols)

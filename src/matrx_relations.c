@@ -13,6 +13,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "cache.h"
 #include "catalog.h"
@@ -137,3 +138,20 @@ MxInitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags)
 	MemoryContextSwitchTo(old);
 }
 #endif
+
+/*
+ * An array of n elements of size bytes (zeroed or not) in the current
+ * context, allowed past 1 GB; too large for PostgreSQL's limits is 54000.
+ */
+void *
+MxAllocArray(Size n, Size size, bool zero)
+{
+	Size		total = Max(n, 1) * size;
+
+	if (total / size != Max(n, 1) || total > MaxAllocHugeSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many related rows")));
+	return MemoryContextAllocExtended(CurrentMemoryContext, total,
+									  MCXT_ALLOC_HUGE | (zero ? MCXT_ALLOC_ZERO : 0));
+}

@@ -21,7 +21,8 @@
 #include "cache.h"
 #include "catalog.h"
 #include "keys.h"
-#include "loader.h"
+#include "matrx_relations.h"
+#include "request.h"
 
 static void MxAddRequestKey(MxRequest *req, MxKeySet *set, Datum k);
 static int	MxNodeKeyCmp(const ListCell *a, const ListCell *b);
@@ -223,13 +224,13 @@ MxRequestCache(MxRequest *req, const char *what)
 							 list_length(relids), relid_array);
 	if (req->space == NULL)
 		return;
-	req->cached = palloc(sizeof(void *) * req->nkeys);
+	req->cached = palloc(sizeof(MxCacheRows *) * req->nkeys);
 	req->fetch = palloc(sizeof(Datum) * req->nkeys);
 	req->nfetch = 0;
 	for (i = 0; i < req->nkeys; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		req->cached[i] = MxCacheGet((MxCacheSpace *) req->space, &req->keys[i]);
+		req->cached[i] = MxCacheGet(req->space, &req->keys[i]);
 		if (req->cached[i] == NULL)
 			req->fetch[req->nfetch++] = req->keys[i];
 	}
@@ -242,7 +243,7 @@ MxRequestCache(MxRequest *req, const char *what)
 bool
 MxRequestCached(MxRequest *req, int i, Jsonb **doc)
 {
-	MxCacheRows *cached = req->cached ? (MxCacheRows *) req->cached[i] : NULL;
+	MxCacheRows *cached = req->cached ? req->cached[i] : NULL;
 
 	if (cached == NULL)
 		return false;
@@ -257,5 +258,5 @@ MxRequestRemember(MxRequest *req, int i, Jsonb *doc)
 	Datum		value = PointerGetDatum(doc);
 
 	if (req->space != NULL)
-		MxCachePut((MxCacheSpace *) req->space, &req->keys[i], doc ? 1 : 0, &value, NULL, NULL);
+		MxCachePut(req->space, &req->keys[i], doc ? 1 : 0, &value, NULL, NULL);
 }
