@@ -92,7 +92,7 @@ static MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row
 static MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
 static void MxRowSetGrow(MxRowSet *rs);
 static void MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc);
-static void MxChainRows(MxRowSet *rs);
+static void MxChainRowSet(MxRowSet *rs);
 static void MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows);
 static void MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k);
 static void MxInstanceRows(MxRequest *req);
@@ -149,29 +149,17 @@ static void
 MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc)
 {
 	MxRowSet   *rs = (MxRowSet *) arg;
-	MemoryContext old = MemoryContextSwitchTo(mx_load_cxt);
+	MemoryContext old;
 	Datum		key[MX_MAX_KEYS];
 	bool		isnull;
-	int			ki;
+	int			ki = MxRowKey(rs->keys, rs->nkeycols, tuple, desc, key);
 	int			i;
 	int			r;
 	int			col;
 
-	for (i = 0; i < rs->nkeycols; i++)
-	{
-		key[i] = SPI_getbinval(tuple, desc, i + 1, &isnull);
-		if (isnull)
-		{
-			MemoryContextSwitchTo(old);
-			return;
-		}
-	}
-	ki = MxKeySetFind(rs->keys, key);
 	if (ki < 0)
-	{
-		MemoryContextSwitchTo(old);
 		return;
-	}
+	old = MemoryContextSwitchTo(mx_load_cxt);
 	MxRowSetGrow(rs);
 	r = rs->nrows++;
 	rs->row_key[r] = ki;
@@ -195,28 +183,13 @@ MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc)
 
 /* Chains each key's rows in arrival order */
 static void
-MxChainRows(MxRowSet *rs)
+MxChainRowSet(MxRowSet *rs)
 {
 	int			nkeys = MxKeySetCount(rs->keys);
-	int		   *last = MxAllocArray(nkeys, sizeof(int), false);
-	int			r;
 
 	rs->key_first = MxAllocArray(nkeys, sizeof(int), false);
 	rs->row_next = MxAllocArray(rs->nrows, sizeof(int), false);
-	for (r = 0; r < nkeys; r++)
-		rs->key_first[r] = last[r] = -1;
-	for (r = 0; r < rs->nrows; r++)
-	{
-		int			k = rs->row_key[r];
-
-		rs->row_next[r] = -1;
-		if (last[k] < 0)
-			rs->key_first[k] = r;
-		else
-			rs->row_next[last[k]] = r;
-		last[k] = r;
-	}
-	pfree(last);
+	MxChainRows(nkeys, rs->nrows, rs->row_key, rs->key_first, rs->row_next);
 }
 
 /* Appends the cached rows of key number k (used in place, not copied) */
@@ -344,8 +317,9 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	int			nkeys;
 	Datum	   *params = palloc(sizeof(Datum) * Max(stmt->nparams, 1));
 	MxCacheSpace *space = NULL;
+	MxCacheRows **cached;
 	int		   *missing;
-	int			nmissing = 0;
+	int			nmissing;
 	int			i;
 	int			k;
 
@@ -422,6 +396,7 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	/* the keys the cache holds are served from it; the others go in the statement */
 	nkeys = MxKeySetCount(rs->keys);
 	missing = MxAllocArray(nkeys, sizeof(int), false);
+	cached = MxAllocArray(nkeys, sizeof(MxCacheRows *), false);
 	if (nkeys > 0)
 	{
 		Oid			relids[3];
@@ -430,38 +405,19 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 							rs->nextra, rs->extra_cols, rs->extra_len, rs->extra_byval,
 							MxStmtRelids(stmt, relids), relids);
 	}
+	nmissing = MxKeysCached(space, rs->keys, cached, missing);
 	for (k = 0; k < nkeys; k++)
-	{
-		MxCacheRows *cached = space ? MxCacheGet(space, MxKeySetKey(rs->keys, k)) : NULL;
-
-		CHECK_FOR_INTERRUPTS();
-		if (cached != NULL)
-			MxCachedRows(rs, k, cached);
-		else
-			missing[nmissing++] = k;
-	}
+		if (cached[k] != NULL)
+			MxCachedRows(rs, k, cached[k]);
 
 	/* no keys to fetch, no statement (and with no keys at all, none below) */
 	if (nmissing > 0)
 	{
-		for (i = 0; i < stmt->nkeys; i++)
-		{
-			Datum	   *col = MxAllocArray(nmissing, sizeof(Datum), false);
-			int16		len;
-			bool		byval;
-			char		align;
-
-			for (k = 0; k < nmissing; k++)
-				col[k] = MxKeySetKey(rs->keys, missing[k])[i];
-			get_typlenbyvalalign(stmt->key_types[i], &len, &byval, &align);
-			params[i] = PointerGetDatum(construct_array(col, nmissing, stmt->key_types[i],
-														len, byval, align));
-		}
-		memcpy(&params[stmt->nkeys], stmt->opt_params, sizeof(Datum) * (stmt->nparams - stmt->nkeys));
+		MxKeyParams(stmt, rs->keys, missing, nmissing, params);
 		MxRunPlan(MxChoosePlan(stmt->sql, stmt->nparams, stmt->all_param_types, nmissing), params, NULL,
 				  MxCollectRow, rs);
 	}
-	MxChainRows(rs);
+	MxChainRowSet(rs);
 	/* every row of the statement is in: its keys' entries are whole */
 	if (space != NULL)
 		for (k = 0; k < nmissing; k++)

@@ -40,6 +40,7 @@ _PG_init(void)
 {
 	/* settings first: reserving the prefix drops placeholders not yet defined */
 	MxCacheDefineGucs();
+	MxRetryDefineGucs();
 	MarkGUCPrefixReserved("matrx_relations");
 	MxCatalogInit();
 	RegisterXactCallback(MxXactCallback, NULL);

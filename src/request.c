@@ -80,9 +80,9 @@ MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype)
 	}
 }
 
-/* The keys form with keys as a jsonb array (prefetch_batch) */
+/* The keys form with keys as a jsonb array (request number request of a batch) */
 void
-MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what)
+MxRequestKeysJson(MxRequest *req, Jsonb *keys, int request)
 {
 	MxTable    *src = MxGetTable(req->source);
 	MxKeySet   *set;
@@ -98,7 +98,7 @@ MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what)
 	if (!JB_ROOT_IS_ARRAY(keys) || JB_ROOT_IS_SCALAR(keys))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s \"keys\" must be an array", what)));
+				 errmsg("\"keys\" of request %d must be an array", request)));
 	set = MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
 	req->keys = palloc(sizeof(Datum) * Max(JB_ROOT_COUNT(keys), 1));
 	it = JsonbIteratorInit(&keys->root);

@@ -48,11 +48,14 @@ typedef struct MxRequest
 extern MxRequest *MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths,
 							   bool spec_form, Jsonb *spec);
 extern void MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype);
-extern void MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what);
+extern void MxRequestKeysJson(MxRequest *req, Jsonb *keys, int request);
 extern void MxRequestInstances(MxRequest *req, Jsonb *instances);
 extern void MxRequestCache(MxRequest *req, const char *what);
 extern bool MxRequestCached(MxRequest *req, int i, Jsonb **doc);
 extern void MxRequestRemember(MxRequest *req, int i, Jsonb *doc);
 
+
+/* batch.c */
+extern List *MxBatchRequests(Jsonb *requests);
 
 #endif							/* MX_REQUEST_H */
