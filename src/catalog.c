@@ -56,6 +56,7 @@ static List *MxReadFks(Oid relid, bool referenced, List **uniques);
 static bool MxColumnsInUniques(List *uniques, int ncols, const AttrNumber *cols, bool exact);
 static void MxFkHop(MxHop *hop, MxFk *fk, bool forward);
 static void MxDiscover(MxTable *t);
+static List *MxDiscoverM2M(Oid relid, List *ifks, List *rels);
 static int	MxRelationCmp(const void *a, const void *b);
 static char *MxDescribeRelation(MxRelation *rel);
 
@@ -390,6 +391,66 @@ MxFkHop(MxHop *hop, MxFk *fk, bool forward)
 	}
 }
 
+/*
+ * Appends to rels the m2m relations of relid: a child J (the junction)
+ * with one FK to relid (one of ifks) and another FK to a target, all of
+ * whose columns lie inside J's primary key or one of its unique
+ * constraints.
+ */
+static List *
+MxDiscoverM2M(Oid relid, List *ifks, List *rels)
+{
+	ListCell   *lc;
+
+	foreach(lc, ifks)
+	{
+		MxFk	   *fk1 = (MxFk *) lfirst(lc);
+		Oid			junction = fk1->conrelid;
+		List	   *jfks;
+		List	   *juniques = NIL;
+		ListCell   *lc2;
+
+		if (junction == relid)
+			continue;
+		/* its FKs and unique keys read once, not once per FK pair */
+		jfks = MxReadFks(junction, false, &juniques);
+		foreach(lc2, jfks)
+		{
+			MxFk	   *fk2 = (MxFk *) lfirst(lc2);
+			AttrNumber	cols[2 * MX_MAX_KEYS];
+			int			ncols = 0;
+			int			i;
+			MxRelation *r;
+
+			if (fk2->conoid == fk1->conoid || fk2->confrelid == junction)
+				continue;
+			for (i = 0; i < fk1->nkeys; i++)
+				cols[ncols++] = fk1->conkey[i];
+			for (i = 0; i < fk2->nkeys; i++)
+				cols[ncols++] = fk2->conkey[i];
+			if (!MxColumnsInUniques(juniques, ncols, cols, true))
+				continue;
+
+			r = palloc0(sizeof(MxRelation));
+			r->kind = MX_KIND_M2M;
+			r->target_unique = true;
+			r->source = relid;
+			r->target = fk2->confrelid;
+			r->via = junction;
+			r->nhops = 2;
+			MxFkHop(&r->hops[0], fk1, false);
+			MxFkHop(&r->hops[1], fk2, true);
+			r->via_unique = MxColumnsInUniques(juniques, ncols, cols, false);
+			r->name = get_rel_name(fk2->confrelid);
+			rels = lappend(rels, r);
+			MxNoteInvolved(junction);
+			MxNoteInvolved(r->target);
+		}
+		MxNoteInvolved(junction);
+	}
+	return rels;
+}
+
 /* Builds the list of relations whose source is t, with their names */
 static void
 MxDiscover(MxTable *t)
@@ -453,57 +514,7 @@ MxDiscover(MxTable *t)
 		MxNoteInvolved(r->target);
 	}
 
-	/*
-	 * m2m: a child J (the junction) with one FK to us and another FK to a
-	 * target, all of whose columns lie inside J's primary key or one of its
-	 * unique constraints.
-	 */
-	foreach(lc, ifks)
-	{
-		MxFk	   *fk1 = (MxFk *) lfirst(lc);
-		Oid			junction = fk1->conrelid;
-		List	   *jfks;
-		List	   *juniques = NIL;
-		ListCell   *lc2;
-
-		if (junction == relid)
-			continue;
-		/* its FKs and unique keys read once, not once per FK pair */
-		jfks = MxReadFks(junction, false, &juniques);
-		foreach(lc2, jfks)
-		{
-			MxFk	   *fk2 = (MxFk *) lfirst(lc2);
-			AttrNumber	cols[2 * MX_MAX_KEYS];
-			int			ncols = 0;
-			int			i;
-			MxRelation *r;
-
-			if (fk2->conoid == fk1->conoid || fk2->confrelid == junction)
-				continue;
-			for (i = 0; i < fk1->nkeys; i++)
-				cols[ncols++] = fk1->conkey[i];
-			for (i = 0; i < fk2->nkeys; i++)
-				cols[ncols++] = fk2->conkey[i];
-			if (!MxColumnsInUniques(juniques, ncols, cols, true))
-				continue;
-
-			r = palloc0(sizeof(MxRelation));
-			r->kind = MX_KIND_M2M;
-			r->target_unique = true;
-			r->source = relid;
-			r->target = fk2->confrelid;
-			r->via = junction;
-			r->nhops = 2;
-			MxFkHop(&r->hops[0], fk1, false);
-			MxFkHop(&r->hops[1], fk2, true);
-			r->via_unique = MxColumnsInUniques(juniques, ncols, cols, false);
-			r->name = get_rel_name(fk2->confrelid);
-			rels = lappend(rels, r);
-			MxNoteInvolved(junction);
-			MxNoteInvolved(r->target);
-		}
-		MxNoteInvolved(junction);
-	}
+	rels = MxDiscoverM2M(relid, ifks, rels);
 
 	/* registered relations come last; name resolution lets them win */
 	registered = MxLoadRegistered(relid);

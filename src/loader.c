@@ -102,6 +102,8 @@ static bool MxParentKey(MxPathNode *node, int pr, Datum *key);
 static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static void MxAssembleNode(MxPathNode *node);
 static void MxLoadInner(List *requests);
+static void MxRootRows(MxEdgeGroup *g, List *requests);
+static void MxRequestResults(MxRequest *req, MemoryContext caller);
 static void MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc);
 
 /* An empty row set for rows of relid carrying the given extra columns */
@@ -611,6 +613,76 @@ MxLoad(List *requests)
 	PG_END_TRY();
 }
 
+/* The rows of a source group's requests in the keys form, in the order of their keys */
+static void
+MxRootRows(MxEdgeGroup *g, List *requests)
+{
+	MxRowSet   *rs = g->exec;
+	ListCell   *lc;
+
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+		MxNodeState *st;
+		int			i;
+
+		if (req->root->group != g)
+			continue;
+		st = palloc0(sizeof(MxNodeState));
+		st->rows = rs;
+		st->reach = MxAllocArray(req->nfetch, sizeof(int), false);
+		req->fetch_row = MxAllocArray(req->nfetch, sizeof(int), false);
+		for (i = 0; i < req->nfetch; i++)
+		{
+			int			ki = MxKeySetFind(rs->keys, &req->fetch[i]);
+
+			req->fetch_row[i] = -1;
+			if (ki >= 0 && rs->key_first[ki] >= 0)
+				st->reach[st->nreach++] = req->fetch_row[i] = rs->key_first[ki];
+		}
+		req->root->exec = st;
+	}
+}
+
+/*
+ * A request's result documents, in order (instances; or keys: cached
+ * documents, and fetched ones, then cached), emitted or kept in caller
+ */
+static void
+MxRequestResults(MxRequest *req, MemoryContext caller)
+{
+	MxNodeState *st = req->root->exec;
+	int			nout = 0;
+	int			f = 0;
+	int			r;
+
+	if (req->emit == NULL)
+		req->results = MemoryContextAlloc(caller, sizeof(Jsonb *) *
+										  Max(req->instances ? st->nreach : req->nkeys, 1));
+	MemoryContextSwitchTo(mx_scratch_cxt);
+	for (r = 0; r < (req->instances ? st->nreach : req->nkeys); r++)
+	{
+		Jsonb	   *doc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (req->instances)
+			doc = MxAssemble(req->root, st->reach[r], mx_scratch_cxt);
+		else if (!MxRequestCached(req, r, &doc))
+		{
+			int			row = req->fetch_row ? req->fetch_row[f] : -1;
+
+			f++;
+			doc = row >= 0 ? MxAssemble(req->root, row, mx_scratch_cxt) : NULL;
+			MxRequestRemember(req, r, doc);
+		}
+		if (doc != NULL)
+			MxEmitResult(req, caller, &nout, doc);
+		MemoryContextReset(mx_scratch_cxt);
+	}
+	MemoryContextSwitchTo(mx_load_cxt);
+	req->nresults = nout;
+}
+
 /* MxLoad's work */
 static void
 MxLoadInner(List *requests)
@@ -651,34 +723,7 @@ MxLoadInner(List *requests)
 
 		MxRunGroup(g, requests);
 		if (g->depth == 0)
-		{
-			/* roots in the keys form: their rows in the order of their keys */
-			MxRowSet   *rs = (MxRowSet *) g->exec;
-			ListCell   *lc2;
-
-			foreach(lc2, requests)
-			{
-				MxRequest  *req = (MxRequest *) lfirst(lc2);
-				MxNodeState *st;
-				int			i;
-
-				if (req->root->group != g)
-					continue;
-				st = palloc0(sizeof(MxNodeState));
-				st->rows = rs;
-				st->reach = MxAllocArray(req->nfetch, sizeof(int), false);
-				req->fetch_row = MxAllocArray(req->nfetch, sizeof(int), false);
-				for (i = 0; i < req->nfetch; i++)
-				{
-					int			ki = MxKeySetFind(rs->keys, &req->fetch[i]);
-
-					req->fetch_row[i] = -1;
-					if (ki >= 0 && rs->key_first[ki] >= 0)
-						st->reach[st->nreach++] = req->fetch_row[i] = rs->key_first[ki];
-				}
-				req->root->exec = st;
-			}
-		}
+			MxRootRows(g, requests);
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(mx_load_cxt);
@@ -689,50 +734,7 @@ MxLoadInner(List *requests)
 			if (!MX_LAZY((MxPathNode *) lfirst(lc)))
 				MxAssembleNode((MxPathNode *) lfirst(lc));
 	foreach(lc, requests)
-	{
-		MxRequest  *req = (MxRequest *) lfirst(lc);
-		MxNodeState *st = (MxNodeState *) req->root->exec;
-		int			nout = 0;
-		int			f = 0;
-		int			r;
-
-		if (req->emit == NULL)
-			req->results = MemoryContextAlloc(caller, sizeof(Jsonb *) *
-											  Max(req->instances ? st->nreach : req->nkeys, 1));
-		MemoryContextSwitchTo(mx_scratch_cxt);
-		if (req->instances)
-		{
-			for (r = 0; r < st->nreach; r++)
-			{
-				CHECK_FOR_INTERRUPTS();
-				MxEmitResult(req, caller, &nout, MxAssemble(req->root, st->reach[r], mx_scratch_cxt));
-				MemoryContextReset(mx_scratch_cxt);
-			}
-		}
-		else
-		{
-			/* keys in order: cached documents, and fetched ones (then cached) */
-			for (r = 0; r < req->nkeys; r++)
-			{
-				int			row;
-				Jsonb	   *doc;
-
-				CHECK_FOR_INTERRUPTS();
-				if (!MxRequestCached(req, r, &doc))
-				{
-					row = req->fetch_row ? req->fetch_row[f] : -1;
-					f++;
-					doc = row >= 0 ? MxAssemble(req->root, row, mx_scratch_cxt) : NULL;
-					MxRequestRemember(req, r, doc);
-				}
-				if (doc != NULL)
-					MxEmitResult(req, caller, &nout, doc);
-				MemoryContextReset(mx_scratch_cxt);
-			}
-		}
-		MemoryContextSwitchTo(mx_load_cxt);
-		req->nresults = nout;
-	}
+		MxRequestResults((MxRequest *) lfirst(lc), caller);
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(mx_load_cxt);
 	mx_load_cxt = NULL;
