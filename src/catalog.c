@@ -102,8 +102,11 @@ MxOpenTable(Oid relid, const char *role)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table, view, materialized view or foreign table",
 						get_rel_name(relid)),
-				 errdetail("The %s of a relation must be a table, partitioned table, view, materialized view or foreign table.",
-						   role)));
+				 strcmp(role, "junction") == 0 ?
+				 errdetail("The junction of a relation must be a table, partitioned table, view, materialized view or foreign table.") :
+				 strcmp(role, "target") == 0 ?
+				 errdetail("The target of a relation must be a table, partitioned table, view, materialized view or foreign table.") :
+				 errdetail("The source of a relation must be a table, partitioned table, view, materialized view or foreign table.")));
 	return MxGetTable(relid);
 }
 
@@ -662,7 +665,7 @@ MxLookupRelation(MxTable *source, const char *name)
 		}
 		ereport(ERROR,
 				(errcode(ERRCODE_AMBIGUOUS_ALIAS),
-				 errmsg("relation name \"%s\" is ambiguous for %s", name,
+				 errmsg("relation \"%s\" of %s is ambiguous", name,
 						format_type_be_qualified(source->rowtype)),
 				 errdetail("Candidates: %s.", buf.data)));
 	}
@@ -673,7 +676,7 @@ MxLookupRelation(MxTable *source, const char *name)
 							 quote_identifier(source->rels[i].name));
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("relation \"%s\" does not exist for %s", name,
+			 errmsg("relation \"%s\" of %s does not exist", name,
 					format_type_be_qualified(source->rowtype)),
 			 buf.len > 0 ?
 			 errhint("Relations of %s: %s.", format_type_be_qualified(source->rowtype), buf.data) :
@@ -700,8 +703,9 @@ MxRequireSinglePrimaryKey(MxTable *source)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s has no single-column primary key",
 						format_type_be_qualified(source->rowtype)),
-				 errdetail(source->pk_nkeys == 0 ? "It has no primary key." :
-						   "Its primary key has %d columns.", source->pk_nkeys),
+				 source->pk_nkeys == 0 ?
+				 errdetail("It has no primary key.") :
+				 errdetail("Its primary key has %d columns.", source->pk_nkeys),
 				 errhint("Use the instances form, which takes the rows' key columns as jsonb objects.")));
 }
 

@@ -295,7 +295,7 @@ MxInstanceRows(MxRequest *req)
 			if (v == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("instance %d has no key \"%s\"", r, name),
+						 errmsg("instance %d has no key \"%s\"", r + 1, name),
 						 errdetail("The relations asked for are keyed on column \"%s\" of %s.",
 								   name, format_type_be_qualified(get_rel_type_id(req->source)))));
 			rs->extras[at] = MxJsonbToDatum(v, typids[c], typmods[c], &rs->extra_nulls[at]);
@@ -375,9 +375,10 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 				if (!MxCoercionInit(&st->co[i], hop->outer_types[i], stmt->key_types[i], true))
 					ereport(ERROR,
 							(errcode(ERRCODE_DATATYPE_MISMATCH),
-							 errmsg("cannot convert %s to %s to match relation \"%s\"",
+							 errmsg("cannot convert %s to %s to match relation \"%s\" of %s",
 									format_type_be(hop->outer_types[i]),
-									format_type_be(stmt->key_types[i]), node->rel->name)));
+									format_type_be(stmt->key_types[i]), node->rel->name,
+									format_type_be_qualified(get_rel_type_id(node->rel->source)))));
 			}
 			/* each parent row's key number, kept for MxReach and assembly */
 			st->parent_key = MxAllocArray(ps->rows->nrows, sizeof(int), false);

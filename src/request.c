@@ -141,7 +141,7 @@ MxRequestInstances(MxRequest *req, Jsonb *instances)
 		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("instance %d is not a jsonb object", n),
+					 errmsg("instance %d is not a jsonb object", n + 1),
 					 errdetail("Instances are the source rows as objects, such as to_jsonb(row) gives.")));
 		req->instance_docs[n++] = MxContainerToJsonb(&v);
 	}

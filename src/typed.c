@@ -77,7 +77,7 @@ MxLookupOneSegment(MxTable *src, const char *name)
 	if (name[0] == '\0' || strchr(name, '.') != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("relation \"%s\" is not a one-segment path", name),
+				 errmsg("\"%s\" is not a one-segment relation path", name),
 				 errdetail("fetch_related and fetch_related_array load one relation of the source, named without \".\"."),
 				 errhint("Load nested relations with prefetch_related.")));
 	colon = strchr(name, ':');
@@ -117,8 +117,9 @@ MxTypedCheckTarget(Oid target_type, MxTable *src, MxTable *target, const char *n
 	if (target_type != target->rowtype)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("target row type %s does not match relation \"%s\"",
-						format_type_be(target_type), name),
+				 errmsg("target row type %s does not match relation \"%s\" of %s",
+						format_type_be(target_type), name,
+						format_type_be_qualified(src->rowtype)),
 				 errdetail("Relation \"%s\" of %s leads to %s.", name,
 						   format_type_be_qualified(src->rowtype),
 						   format_type_be_qualified(target->rowtype)),
@@ -348,7 +349,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("relation must not be null")));
+				 errmsg("relation name must not be null")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	InitMaterializedSRF(fcinfo, 0);
 	mx_counters.calls++;
