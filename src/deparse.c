@@ -55,22 +55,35 @@ MxQuoteCol(Oid relid, AttrNumber attnum)
 	return pstrdup(quote_identifier(get_attname(relid, attnum, false)));
 }
 
+/*
+ * The schema and name of a catalog object found by OID in syscache
+ * cacheid, from its namespace and name attributes; what names the kind of
+ * object for the can't-happen error.
+ */
+static void
+MxCatalogName(int cacheid, Oid oid, AttrNumber nsp_att, AttrNumber name_att,
+			  const char *what, char **nsp, char **name)
+{
+	HeapTuple	tup = SearchSysCache1(cacheid, ObjectIdGetDatum(oid));
+	bool		isnull;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for %s %u", what, oid);
+	*nsp = get_namespace_name(DatumGetObjectId(SysCacheGetAttr(cacheid, tup, nsp_att, &isnull)));
+	*name = pstrdup(NameStr(*DatumGetName(SysCacheGetAttr(cacheid, tup, name_att, &isnull))));
+	ReleaseSysCache(tup);
+}
+
 /* OPERATOR("schema".=) for an operator */
 char *
 MxQuoteOp(Oid opno)
 {
-	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
-	Form_pg_operator op;
-	char	   *result;
+	char	   *nsp;
+	char	   *name;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", opno);
-	op = (Form_pg_operator) GETSTRUCT(tup);
-	result = psprintf("OPERATOR(%s.%s)",
-					  quote_identifier(get_namespace_name(op->oprnamespace)),
-					  NameStr(op->oprname));
-	ReleaseSysCache(tup);
-	return result;
+	MxCatalogName(OPEROID, opno, Anum_pg_operator_oprnamespace, Anum_pg_operator_oprname,
+				  "operator", &nsp, &name);
+	return psprintf("OPERATOR(%s.%s)", quote_identifier(nsp), name);
 }
 
 /*
@@ -81,34 +94,24 @@ MxQuoteOp(Oid opno)
 char *
 MxQuoteType(Oid typid)
 {
-	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	Form_pg_type typ;
-	char	   *result;
+	char	   *nsp;
+	char	   *name;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for type %u", typid);
-	typ = (Form_pg_type) GETSTRUCT(tup);
-	result = quote_qualified_identifier(get_namespace_name(typ->typnamespace),
-										NameStr(typ->typname));
-	ReleaseSysCache(tup);
-	return result;
+	MxCatalogName(TYPEOID, typid, Anum_pg_type_typnamespace, Anum_pg_type_typname, "type",
+				  &nsp, &name);
+	return quote_qualified_identifier(nsp, name);
 }
 
 /* A schema-qualified collation name */
 static char *
 MxQuoteCollation(Oid collid)
 {
-	HeapTuple	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
-	Form_pg_collation coll;
-	char	   *result;
+	char	   *nsp;
+	char	   *name;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for collation %u", collid);
-	coll = (Form_pg_collation) GETSTRUCT(tup);
-	result = quote_qualified_identifier(get_namespace_name(coll->collnamespace),
-										NameStr(coll->collname));
-	ReleaseSysCache(tup);
-	return result;
+	MxCatalogName(COLLOID, collid, Anum_pg_collation_collnamespace, Anum_pg_collation_collname,
+				  "collation", &nsp, &name);
+	return quote_qualified_identifier(nsp, name);
 }
 
 /* expr, cast to type "to" when it is of another type */
@@ -131,17 +134,12 @@ char *
 MxQual(const char *inner, Oid inner_type, Oid inner_coll, Oid op,
 	   const char *outer, Oid outer_type, Oid coll, bool any)
 {
-	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(op));
 	Oid			left;
 	Oid			right;
 	char	   *l;
 	char	   *r;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", op);
-	left = ((Form_pg_operator) GETSTRUCT(tup))->oprleft;
-	right = ((Form_pg_operator) GETSTRUCT(tup))->oprright;
-	ReleaseSysCache(tup);
+	op_input_types(op, &left, &right);
 
 	l = MxCast(inner, inner_type, left);
 	/* a cast keeps its input's collation: only a different one needs COLLATE */

@@ -231,15 +231,11 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 
 	if (f->columns == NULL && f->where == NULL && f->order_by == NULL && f->limit == NULL)
 		return NULL;
-	if (!to_many && f->limit != NULL)
+	if (!to_many && (f->order_by != NULL || f->limit != NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"limit\" on spec edge \"%s\", which is to one", node->path),
-				 errdetail("Relation \"%s\" of %s is an fk: it gives one row or null.",
-						   node->rel->name, format_type_be_qualified(get_rel_type_id(node->rel->source)))));
-	if (!to_many && f->order_by != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 f->limit != NULL ?
+				 errmsg("\"limit\" on spec edge \"%s\", which is to one", node->path) :
 				 errmsg("\"order_by\" on spec edge \"%s\", which is to one", node->path),
 				 errdetail("Relation \"%s\" of %s is an fk: it gives one row or null.",
 						   node->rel->name, format_type_be_qualified(get_rel_type_id(node->rel->source)))));
@@ -609,14 +605,12 @@ MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
 	ReleaseSysCacheList(list);
 	if (!OidIsValid(best) && IsBinaryCoercible(base, TEXTOID))
 		best = ilike ? OID_TEXT_ICLIKE_OP : OID_TEXT_LIKE_OP;
-	if (!OidIsValid(best) && ilike)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("type %s of column \"%s\" has no \"ilike\" operator",
-						format_type_be(coltype), get_attname(node->table, attnum, false))));
 	if (!OidIsValid(best))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 ilike ?
+				 errmsg("type %s of column \"%s\" has no \"ilike\" operator",
+						format_type_be(coltype), get_attname(node->table, attnum, false)) :
 				 errmsg("type %s of column \"%s\" has no \"like\" operator",
 						format_type_be(coltype), get_attname(node->table, attnum, false))));
 	return best;
