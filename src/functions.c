@@ -450,33 +450,6 @@ cache_reset(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* select_related's documents by key, as its statement returns them */
-typedef struct MxJoinedRows
-{
-	MxKeySet   *keys;			/* the keys fetched, in order */
-	Jsonb	  **docs;			/* per key: its document, or NULL */
-	MemoryContext cxt;
-} MxJoinedRows;
-
-/* Row callback of select_related: a key and its document */
-static void
-MxCollectJoinedRow(void *arg, HeapTuple tuple, TupleDesc desc)
-{
-	MxJoinedRows *jr = (MxJoinedRows *) arg;
-	bool		isnull;
-	Datum		key = SPI_getbinval(tuple, desc, 1, &isnull);
-	Datum		d = SPI_getbinval(tuple, desc, 2, &isnull);
-	int			k = MxKeySetFind(jr->keys, &key);
-
-	if (!isnull && k >= 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(jr->cxt);
-
-		jr->docs[k] = DatumGetJsonbPCopy(d);
-		MemoryContextSwitchTo(old);
-	}
-}
-
 /*
  * select_related(source regclass, keys anyarray, VARIADIC relations text[]
  * or spec jsonb): prefetch_related's documents from exactly one statement
@@ -487,67 +460,10 @@ MxSelectRelated(FunctionCallInfo fcinfo, bool spec_form)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form);
-	MxTable    *src;
 
-	MxJoinedRows jr;
-	int			f = 0;
-	int			i;
-
-	src = MxGetTable(req->source);
-	if (req->nkeys == 0)
-	{
-		MxLeaveCall();
-		return (Datum) 0;
-	}
-	/* documents the relation cache holds; one statement for the others */
-	MxRequestCache(req, "select_related");
-	jr.cxt = CurrentMemoryContext;
-	jr.keys = MxKeySetCreate(jr.cxt, 1, src->pk_types, src->pk_collations);
-	jr.docs = palloc0(sizeof(Jsonb *) * Max(req->nfetch, 1));
-	for (i = 0; i < req->nfetch; i++)
-	{
-		bool		isnew;
-
-		CHECK_FOR_INTERRUPTS();
-		(void) MxKeySetAdd(jr.keys, &req->fetch[i], &isnew);
-	}
-	if (req->nfetch > 0)
-	{
-		int			nopt;
-		Datum	   *opt_params;
-		Oid		   *opt_types;
-		char	   *sql = MxBuildJoinedSQL(src, req->root, &nopt, &opt_params, &opt_types);
-		Oid		   *argtypes = palloc(sizeof(Oid) * (nopt + 1));
-		Datum	   *params = palloc(sizeof(Datum) * (nopt + 1));
-		int16		len;
-		bool		byval;
-		char		align;
-
-		/* $1 the keys, then the spec's values */
-		argtypes[0] = get_array_type(src->pk_types[0]);
-		memcpy(&argtypes[1], opt_types, sizeof(Oid) * nopt);
-		memcpy(&params[1], opt_params, sizeof(Datum) * nopt);
-		get_typlenbyvalalign(src->pk_types[0], &len, &byval, &align);
-		params[0] = PointerGetDatum(construct_array(req->fetch, req->nfetch, src->pk_types[0],
-													len, byval, align));
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		MxRunPlan(MxChoosePlan(sql, nopt + 1, argtypes, req->nfetch), params, NULL, MxCollectJoinedRow, &jr);
-		SPI_finish();
-	}
-	for (i = 0; i < req->nkeys; i++)
-	{
-		Jsonb	   *doc;
-
-		CHECK_FOR_INTERRUPTS();
-		if (!MxRequestCached(req, i, &doc))
-		{
-			doc = jr.docs[f++];
-			MxRequestRemember(req, i, doc);
-		}
-		if (doc != NULL)
-			MxEmitToTuplestore(rsinfo, doc);
-	}
+	req->emit = MxEmitToTuplestore;
+	req->emit_arg = rsinfo;
+	MxJoinedLoad(req);
 	MxLeaveCall();
 	return (Datum) 0;
 }

@@ -32,11 +32,16 @@
  */
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "path.h"
+#include "execute.h"
+#include "keys.h"
+#include "loader.h"
+#include "matrx_relations.h"
 #include "sqlgen.h"
 
 static char *MxProbe(Oid relid, const char *alias, const char *quals_alias, const char *quals);
@@ -48,6 +53,17 @@ static char *MxToManyValue(MxSqlBuilder *b, MxPathNode *child, const char *alias
 						   StringInfo from);
 static char *MxEdgeQuals(MxSqlBuilder *b, MxPathNode *node, const char *alias, char *quals);
 static int	MxCountParams(MxPathNode *node);
+static char *MxBuildJoinedSQL(MxTable *source, MxPathNode *root, int *nparams, Datum **params,
+							  Oid **types);
+static void MxCollectJoinedRow(void *arg, HeapTuple tuple, TupleDesc desc);
+
+/* select_related's documents by key, as its statement returns them */
+typedef struct MxJoinedRows
+{
+	MxKeySet   *keys;			/* the keys fetched, in order */
+	Jsonb	  **docs;			/* per key: its document, or NULL */
+	MemoryContext cxt;
+} MxJoinedRows;
 
 /*
  * quals, AND the spec's conditions of node's edge on alias (their values
@@ -245,7 +261,7 @@ MxDocExpr(MxSqlBuilder *b, MxPathNode *node, const char *alias, StringInfo from,
  * distinct keys, of the key's type, and the spec's values follow: their
  * number, values and types into *nparams, *params and *types.
  */
-char *
+static char *
 MxBuildJoinedSQL(MxTable *source, MxPathNode *root, int *nparams, Datum **params, Oid **types)
 {
 	MxSqlBuilder b;
@@ -263,4 +279,91 @@ MxBuildJoinedSQL(MxTable *source, MxPathNode *root, int *nparams, Datum **params
 	*types = b.param_types;
 	appendStringInfo(&b.sql, "SELECT mx_k.k1, %s FROM %s ORDER BY mx_k.n", doc, from.data);
 	return b.sql.data;
+}
+
+/* Row callback of select_related: a key and its document */
+static void
+MxCollectJoinedRow(void *arg, HeapTuple tuple, TupleDesc desc)
+{
+	MxJoinedRows *jr = (MxJoinedRows *) arg;
+	Datum		key;
+	bool		isnull;
+	int			k = MxRowKey(jr->keys, 1, tuple, desc, &key);
+	Datum		d;
+	MemoryContext old;
+
+	if (k < 0)
+		return;
+	d = SPI_getbinval(tuple, desc, 2, &isnull);
+	if (isnull)
+		return;
+	old = MemoryContextSwitchTo(jr->cxt);
+	jr->docs[k] = DatumGetJsonbPCopy(d);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Runs select_related for a keys-form request, its documents handed to
+ * req->emit in the order of its keys: those the relation cache holds from
+ * it, the others from one statement (then cached).
+ */
+void
+MxJoinedLoad(MxRequest *req)
+{
+	MxTable    *src = MxGetTable(req->source);
+	MxJoinedRows jr;
+	int			f = 0;
+	int			i;
+
+	if (req->nkeys == 0)
+		return;
+	MxRequestCache(req, "select_related");
+	jr.cxt = CurrentMemoryContext;
+	jr.keys = MxKeySetCreate(jr.cxt, 1, src->pk_types, src->pk_collations);
+	jr.docs = MxAllocArray(req->nfetch, sizeof(Jsonb *), true);
+	for (i = 0; i < req->nfetch; i++)
+	{
+		bool		isnew;
+
+		CHECK_FOR_INTERRUPTS();
+		(void) MxKeySetAdd(jr.keys, &req->fetch[i], &isnew);
+	}
+	if (req->nfetch > 0)
+	{
+		int			nopt;
+		Datum	   *opt_params;
+		Oid		   *opt_types;
+		char	   *sql = MxBuildJoinedSQL(src, req->root, &nopt, &opt_params, &opt_types);
+		Oid		   *argtypes = palloc(sizeof(Oid) * (nopt + 1));
+		Datum	   *params = palloc(sizeof(Datum) * (nopt + 1));
+		int16		len;
+		bool		byval;
+		char		align;
+
+		/* $1 the keys, then the spec's values */
+		argtypes[0] = get_array_type(src->pk_types[0]);
+		memcpy(&argtypes[1], opt_types, sizeof(Oid) * nopt);
+		memcpy(&params[1], opt_params, sizeof(Datum) * nopt);
+		get_typlenbyvalalign(src->pk_types[0], &len, &byval, &align);
+		params[0] = PointerGetDatum(construct_array(req->fetch, req->nfetch, src->pk_types[0],
+													len, byval, align));
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		MxRunPlan(MxChoosePlan(sql, nopt + 1, argtypes, req->nfetch), params, NULL,
+				  MxCollectJoinedRow, &jr);
+		SPI_finish();
+	}
+	for (i = 0; i < req->nkeys; i++)
+	{
+		Jsonb	   *doc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!MxRequestCached(req, i, &doc))
+		{
+			doc = jr.docs[f++];
+			MxRequestRemember(req, i, doc);
+		}
+		if (doc != NULL)
+			req->emit(req->emit_arg, doc);
+	}
 }

@@ -4,7 +4,10 @@
  *		Key tuples in C: a set that deduplicates them and numbers each
  *		distinct key in order of first occurrence, hashing and comparing
  *		with the type cache's functions for each column's type (never by
- *		text), and conversion of caller-supplied values to a key type.
+ *		text), conversion of caller-supplied values to a key type, and
+ *		(keyrows.c) one statement's run for a key set as every loader does
+ *		it: cached keys split off, the others as typed arrays, the rows
+ *		matched to their keys and chained per key.
  *
  *-------------------------------------------------------------------------
  */

@@ -20,4 +20,7 @@
 /* loader.c */
 extern void MxLoad(List *requests);
 
+/* joined.c: select_related's one statement */
+extern void MxJoinedLoad(MxRequest *req);
+
 #endif							/* MX_LOADER_H */

@@ -65,8 +65,6 @@ typedef struct MxSqlBuilder
 	int			naliases;		/* aliases handed out by MxBuilderAlias */
 } MxSqlBuilder;
 
-struct MxPathNode;
-
 /* deparse.c: names, operators and the shapes statements are written from */
 extern char *MxQuoteRel(Oid relid);
 extern char *MxQuoteCol(Oid relid, AttrNumber attnum);
@@ -94,9 +92,5 @@ extern void MxPkHop(const MxTable *t, MxHop *hop);
 /* sqlgen.c: the batched engine's statements */
 extern void MxBuildStmt(MxStmt *stmt);
 extern int	MxStmtRelids(const MxStmt *stmt, Oid *relids);
-
-/* joined.c: select_related's statement */
-extern char *MxBuildJoinedSQL(MxTable *source, struct MxPathNode *root, int *nparams,
-							  Datum **params, Oid **types);
 
 #endif							/* MX_SQLGEN_H */
