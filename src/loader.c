@@ -97,6 +97,7 @@ static void MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows);
 static void MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k);
 static void MxInstanceRows(MxRequest *req);
 static void MxRunGroup(MxEdgeGroup *g, List *requests);
+static void MxNodeKeys(MxPathNode *node, const MxStmt *stmt, MxKeySet *keys);
 static void MxReach(MxPathNode *node);
 static bool MxParentKey(MxPathNode *node, int pr, Datum *key);
 static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
@@ -307,6 +308,54 @@ MxInstanceRows(MxRequest *req)
 }
 
 /*
+ * Adds the keys of node's parent rows (converted to the statement's key
+ * types) to its group's key set, remembering each parent row's key number
+ */
+static void
+MxNodeKeys(MxPathNode *node, const MxStmt *stmt, MxKeySet *keys)
+{
+	MxNodeState *ps = node->parent->exec;
+	MxHop	   *hop = &node->rel->hops[0];
+	MxNodeState *st = palloc0(sizeof(MxNodeState));
+	int			i;
+	int			r;
+
+	node->exec = st;
+	for (i = 0; i < hop->nkeys; i++)
+	{
+		int			e;
+
+		st->keypos[i] = -1;
+		for (e = 0; e < ps->rows->nextra; e++)
+			if (ps->rows->extra_cols[e] == hop->outer_cols[i])
+				st->keypos[i] = e;
+		if (st->keypos[i] < 0)
+			elog(ERROR, "key column %d missing from the parent's statement",
+				 hop->outer_cols[i]);
+		if (!MxCoercionInit(&st->co[i], hop->outer_types[i], stmt->key_types[i], true))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("cannot convert %s to %s to match relation \"%s\" of %s",
+							format_type_be(hop->outer_types[i]),
+							format_type_be(stmt->key_types[i]), node->rel->name,
+							format_type_be_qualified(get_rel_type_id(node->rel->source)))));
+	}
+	/* each parent row's key number, kept for MxReach and assembly */
+	st->parent_key = MxAllocArray(ps->rows->nrows, sizeof(int), false);
+	for (r = 0; r < ps->rows->nrows; r++)
+		st->parent_key[r] = -1;
+	for (r = 0; r < ps->nreach; r++)
+	{
+		Datum		key[MX_MAX_KEYS];
+		bool		isnew;
+
+		CHECK_FOR_INTERRUPTS();
+		if (MxParentKey(node, ps->reach[r], key))
+			st->parent_key[ps->reach[r]] = MxKeySetAdd(keys, key, &isnew);
+	}
+}
+
+/*
  * Runs one group: gathers its keys (from requests for a source group,
  * from the parents' rows otherwise), runs its statement, chains the rows.
  */
@@ -354,46 +403,7 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 			}
 		}
 		else
-		{
-			MxNodeState *ps = (MxNodeState *) node->parent->exec;
-			MxHop	   *hop = &node->rel->hops[0];
-			MxNodeState *st = palloc0(sizeof(MxNodeState));
-			int			r;
-
-			node->exec = st;
-			for (i = 0; i < hop->nkeys; i++)
-			{
-				int			e;
-
-				st->keypos[i] = -1;
-				for (e = 0; e < ps->rows->nextra; e++)
-					if (ps->rows->extra_cols[e] == hop->outer_cols[i])
-						st->keypos[i] = e;
-				if (st->keypos[i] < 0)
-					elog(ERROR, "key column %d missing from the parent's statement",
-						 hop->outer_cols[i]);
-				if (!MxCoercionInit(&st->co[i], hop->outer_types[i], stmt->key_types[i], true))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATATYPE_MISMATCH),
-							 errmsg("cannot convert %s to %s to match relation \"%s\" of %s",
-									format_type_be(hop->outer_types[i]),
-									format_type_be(stmt->key_types[i]), node->rel->name,
-									format_type_be_qualified(get_rel_type_id(node->rel->source)))));
-			}
-			/* each parent row's key number, kept for MxReach and assembly */
-			st->parent_key = MxAllocArray(ps->rows->nrows, sizeof(int), false);
-			for (r = 0; r < ps->rows->nrows; r++)
-				st->parent_key[r] = -1;
-			for (r = 0; r < ps->nreach; r++)
-			{
-				Datum		key[MX_MAX_KEYS];
-				bool		isnew;
-
-				CHECK_FOR_INTERRUPTS();
-				if (MxParentKey(node, ps->reach[r], key))
-					st->parent_key[ps->reach[r]] = MxKeySetAdd(rs->keys, key, &isnew);
-			}
-		}
+			MxNodeKeys(node, stmt, rs->keys);
 	}
 
 	/* the keys the cache holds are served from it; the others go in the statement */
