@@ -25,15 +25,20 @@ OBJS = \
 	src/metacache.o \
 	src/register.o \
 	src/keys.o \
+	src/keyrows.o \
+	src/deparse.o \
 	src/sqlgen.o \
 	src/path.o \
 	src/spec.o \
 	src/request.o \
+	src/batch.o \
+	src/retry.o \
 	src/loader.o \
 	src/cache.o \
 	src/assemble.o \
 	src/joined.o \
 	src/execute.o \
+	src/fetch.o \
 	src/functions.o
 
 # The one editable install script; the versioned copy is generated from it.

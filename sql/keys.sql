@@ -62,6 +62,20 @@ SELECT * FROM matrx_relations.fetch_related(NULL::vkeys, 'tvals', 'vkey', ARRAY[
 SELECT * FROM matrx_relations.fetch_related(NULL::tvals, 'vkeys', 'tvals', ARRAY['x']);
 SELECT matrx_relations.register_relation('tvals', 'by_amount', 'small', '{amount}', '{id}');
 SELECT * FROM matrx_relations.fetch_related(NULL::small, 'tvals', 'by_amount', ARRAY[1, 2, 3]);
+-- fetch_related keys its statement as the relation's operator does (type
+-- and collation), as prefetch_related does: primary keys in "C" that a
+-- case-insensitive target key calls equal both reach the target row
+-- (fetch_related used to match rows to keys under the primary key's
+-- collation and type, and found none for 'ABC')
+CREATE TABLE ci_users (id text COLLATE ci PRIMARY KEY, n int);
+CREATE TABLE c_profiles (user_id varchar COLLATE "C" PRIMARY KEY);
+INSERT INTO ci_users VALUES ('abc', 1);
+INSERT INTO c_profiles VALUES ('abc'), ('ABC');
+SELECT matrx_relations.register_relation('c_profiles', 'usr', 'ci_users', '{user_id}', '{id}');
+SELECT * FROM matrx_relations.fetch_related(NULL::ci_users, 'c_profiles', 'usr', ARRAY['abc', 'ABC', 'abc']);
+SELECT * FROM matrx_relations.fetch_related_array(NULL::ci_users, 'c_profiles', 'usr', ARRAY['ABC', 'abc']);
+SELECT * FROM matrx_relations.prefetch_related('c_profiles', ARRAY['abc', 'ABC'], 'usr');
+DROP TABLE c_profiles, ci_users;
 
 -- dropping a table forgets the relations registered on it or to it
 SELECT count(*) FROM matrx_relations.registered_relations WHERE source = 'tvals'::regclass OR target = 'tvals'::regclass;

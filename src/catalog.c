@@ -57,6 +57,7 @@ static List *MxReadFks(Oid relid, bool referenced, List **uniques);
 static bool MxColumnsInUniques(List *uniques, int ncols, const AttrNumber *cols, bool exact);
 static void MxFkHop(MxHop *hop, MxFk *fk, bool forward);
 static void MxDiscover(MxTable *t);
+static List *MxDiscoverM2M(Oid relid, List *ifks, List *rels);
 static int	MxRelationCmp(const void *a, const void *b);
 static char *MxDescribeRelation(MxRelation *rel);
 
@@ -102,8 +103,11 @@ MxOpenTable(Oid relid, const char *role)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table, view, materialized view or foreign table",
 						get_rel_name(relid)),
-				 errdetail("The %s of a relation must be a table, partitioned table, view, materialized view or foreign table.",
-						   role)));
+				 strcmp(role, "junction") == 0 ?
+				 errdetail("The junction of a relation must be a table, partitioned table, view, materialized view or foreign table.") :
+				 strcmp(role, "target") == 0 ?
+				 errdetail("The target of a relation must be a table, partitioned table, view, materialized view or foreign table.") :
+				 errdetail("The source of a relation must be a table, partitioned table, view, materialized view or foreign table.")));
 	return MxGetTable(relid);
 }
 
@@ -386,6 +390,66 @@ MxFkHop(MxHop *hop, MxFk *fk, bool forward)
 	}
 }
 
+/*
+ * Appends to rels the m2m relations of relid: a child J (the junction)
+ * with one FK to relid (one of ifks) and another FK to a target, all of
+ * whose columns lie inside J's primary key or one of its unique
+ * constraints.
+ */
+static List *
+MxDiscoverM2M(Oid relid, List *ifks, List *rels)
+{
+	ListCell   *lc;
+
+	foreach(lc, ifks)
+	{
+		MxFk	   *fk1 = (MxFk *) lfirst(lc);
+		Oid			junction = fk1->conrelid;
+		List	   *jfks;
+		List	   *juniques = NIL;
+		ListCell   *lc2;
+
+		if (junction == relid)
+			continue;
+		/* its FKs and unique keys read once, not once per FK pair */
+		jfks = MxReadFks(junction, false, &juniques);
+		foreach(lc2, jfks)
+		{
+			MxFk	   *fk2 = (MxFk *) lfirst(lc2);
+			AttrNumber	cols[2 * MX_MAX_KEYS];
+			int			ncols = 0;
+			int			i;
+			MxRelation *r;
+
+			if (fk2->conoid == fk1->conoid || fk2->confrelid == junction)
+				continue;
+			for (i = 0; i < fk1->nkeys; i++)
+				cols[ncols++] = fk1->conkey[i];
+			for (i = 0; i < fk2->nkeys; i++)
+				cols[ncols++] = fk2->conkey[i];
+			if (!MxColumnsInUniques(juniques, ncols, cols, true))
+				continue;
+
+			r = palloc0(sizeof(MxRelation));
+			r->kind = MX_KIND_M2M;
+			r->target_unique = true;
+			r->source = relid;
+			r->target = fk2->confrelid;
+			r->via = junction;
+			r->nhops = 2;
+			MxFkHop(&r->hops[0], fk1, false);
+			MxFkHop(&r->hops[1], fk2, true);
+			r->via_unique = MxColumnsInUniques(juniques, ncols, cols, false);
+			r->name = get_rel_name(fk2->confrelid);
+			rels = lappend(rels, r);
+			MxNoteInvolved(junction);
+			MxNoteInvolved(r->target);
+		}
+		MxNoteInvolved(junction);
+	}
+	return rels;
+}
+
 /* Builds the list of relations whose source is t, with their names */
 static void
 MxDiscover(MxTable *t)
@@ -449,57 +513,7 @@ MxDiscover(MxTable *t)
 		MxNoteInvolved(r->target);
 	}
 
-	/*
-	 * m2m: a child J (the junction) with one FK to us and another FK to a
-	 * target, all of whose columns lie inside J's primary key or one of its
-	 * unique constraints.
-	 */
-	foreach(lc, ifks)
-	{
-		MxFk	   *fk1 = (MxFk *) lfirst(lc);
-		Oid			junction = fk1->conrelid;
-		List	   *jfks;
-		List	   *juniques = NIL;
-		ListCell   *lc2;
-
-		if (junction == relid)
-			continue;
-		/* its FKs and unique keys read once, not once per FK pair */
-		jfks = MxReadFks(junction, false, &juniques);
-		foreach(lc2, jfks)
-		{
-			MxFk	   *fk2 = (MxFk *) lfirst(lc2);
-			AttrNumber	cols[2 * MX_MAX_KEYS];
-			int			ncols = 0;
-			int			i;
-			MxRelation *r;
-
-			if (fk2->conoid == fk1->conoid || fk2->confrelid == junction)
-				continue;
-			for (i = 0; i < fk1->nkeys; i++)
-				cols[ncols++] = fk1->conkey[i];
-			for (i = 0; i < fk2->nkeys; i++)
-				cols[ncols++] = fk2->conkey[i];
-			if (!MxColumnsInUniques(juniques, ncols, cols, true))
-				continue;
-
-			r = palloc0(sizeof(MxRelation));
-			r->kind = MX_KIND_M2M;
-			r->target_unique = true;
-			r->source = relid;
-			r->target = fk2->confrelid;
-			r->via = junction;
-			r->nhops = 2;
-			MxFkHop(&r->hops[0], fk1, false);
-			MxFkHop(&r->hops[1], fk2, true);
-			r->via_unique = MxColumnsInUniques(juniques, ncols, cols, false);
-			r->name = get_rel_name(fk2->confrelid);
-			rels = lappend(rels, r);
-			MxNoteInvolved(junction);
-			MxNoteInvolved(r->target);
-		}
-		MxNoteInvolved(junction);
-	}
+	rels = MxDiscoverM2M(relid, ifks, rels);
 
 	/* registered relations come last; name resolution lets them win */
 	registered = MxLoadRegistered(relid);
@@ -647,7 +661,7 @@ MxLookupRelation(MxTable *source, const char *name)
 		}
 		ereport(ERROR,
 				(errcode(ERRCODE_AMBIGUOUS_ALIAS),
-				 errmsg("relation name \"%s\" is ambiguous for %s", name,
+				 errmsg("relation \"%s\" of %s is ambiguous", name,
 						format_type_be_qualified(source->rowtype)),
 				 errdetail("Candidates: %s.", buf.data)));
 	}
@@ -658,7 +672,7 @@ MxLookupRelation(MxTable *source, const char *name)
 							 quote_identifier(source->rels[i].name));
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("relation \"%s\" does not exist for %s", name,
+			 errmsg("relation \"%s\" of %s does not exist", name,
 					format_type_be_qualified(source->rowtype)),
 			 buf.len > 0 ?
 			 errhint("Relations of %s: %s.", format_type_be_qualified(source->rowtype), buf.data) :
@@ -685,8 +699,9 @@ MxRequireSinglePrimaryKey(MxTable *source)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s has no single-column primary key",
 						format_type_be_qualified(source->rowtype)),
-				 errdetail(source->pk_nkeys == 0 ? "It has no primary key." :
-						   "Its primary key has %d columns.", source->pk_nkeys),
+				 source->pk_nkeys == 0 ?
+				 errdetail("It has no primary key.") :
+				 errdetail("Its primary key has %d columns.", source->pk_nkeys),
 				 errhint("Use the instances form, which takes the rows' key columns as jsonb objects.")));
 }
 

@@ -104,6 +104,10 @@ extern void MxRequireSinglePrimaryKey(MxTable *source);
 extern bool MxFindEqualityOp(Oid inner_type, Oid outer_type, Oid *eqop);
 extern bool MxColumnsCoverUnique(Oid relid, int ncols, const AttrNumber *cols, bool exact);
 
+/* retry.c */
+extern void MxRetryDefineGucs(void);
+extern bool MxRetryStale(int *attempt);
+
 /* register.c */
 extern List *MxLoadRegistered(Oid source);
 extern List *MxRegisteredSources(void);

@@ -29,6 +29,8 @@ extern SPIPlanPtr MxGetPlan(const char *sql, int nargs, Oid *argtypes);
 extern SPIPlanPtr MxChoosePlan(const char *sql, int nargs, Oid *argtypes, Size nkeys);
 extern uint64 MxRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls,
 						MxRowCallback callback, void *arg);
+
+/* fetch.c */
 extern void MxFetchTyped(FunctionCallInfo fcinfo, bool as_array);
 
 #endif							/* MX_EXECUTE_H */

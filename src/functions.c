@@ -160,7 +160,7 @@ explain_related(PG_FUNCTION_ARGS)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
-	int			attempt;
+	int			attempt = 0;
 	MxTable    *src = NULL;
 	MxPathNode *root = NULL;
 	List	   *groups;
@@ -178,14 +178,12 @@ explain_related(PG_FUNCTION_ARGS)
 
 	MxPathsArg(fcinfo, 1, &elems, &nulls, &n);
 
-	for (attempt = 0; attempt < 5; attempt++)
+	do
 	{
 		MxCatalogBeginCall();
 		src = MxOpenTable(source_oid, "source");
 		root = MxParsePaths(source_oid, elems, nulls, n);
-		if (!MxCatalogIsStale())
-			break;
-	}
+	} while (MxRetryStale(&attempt));
 	MxRequireSinglePrimaryKey(src);
 
 	groups = MxPlanLoad(list_make1(root));
@@ -254,19 +252,17 @@ MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form)
 	bool	   *nulls = NULL;
 	int			n = 0;
 	Jsonb	   *spec = NULL;
-	int			attempt;
+	int			attempt = 0;
 
 	if (!spec_form)
 		MxPathsArg(fcinfo, argno, &paths, &nulls, &n);
 	else if (!PG_ARGISNULL(argno))
 		spec = PG_GETARG_JSONB_P(argno);
-	for (attempt = 0; attempt < 5; attempt++)
+	do
 	{
 		MxCatalogBeginCall();
 		req = MxNewRequest(PG_GETARG_OID(0), paths, nulls, n, spec_form, spec);
-		if (!MxCatalogIsStale())
-			break;
-	}
+	} while (MxRetryStale(&attempt));
 	return req;
 }
 
@@ -387,172 +383,26 @@ prefetch_related_instances_spec(PG_FUNCTION_ARGS)
 	return MxPrefetchInstances(fcinfo, true);
 }
 
-/* The value of key in a request object, or NULL */
-static JsonbValue *
-MxRequestField(Jsonb *obj, const char *key)
-{
-	return getKeyJsonValueFromContainer(&obj->root, key, strlen(key), NULL);
-}
-
 /*
  * prefetch_batch(requests jsonb): many loads gathered by a caller answered
- * in one call, grouped across requests at every depth.
+ * in one call, grouped across requests at every depth (batch.c reads the
+ * requests).
  */
 PG_FUNCTION_INFO_V1(prefetch_batch);
 Datum
 prefetch_batch(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *requests = PG_GETARG_JSONB_P(0);
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	List	   *objs = NIL;
-	List	   *reqs = NIL;
+	List	   *reqs;
 	Jsonb	  **arrays;
 	ListCell   *lc;
-	ListCell   *lc2;
-	int			attempt;
-	int			n;
+	int			n = 0;
 	Jsonb	   *result;
 
-	if (!JB_ROOT_IS_ARRAY(requests) || JB_ROOT_IS_SCALAR(requests))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("requests must be a jsonb array of objects")));
 	MxEnterCall();
 	mx_counters.calls++;
-
-	/* shape checks first, names after */
-	it = JsonbIteratorInit(&requests->root);
-	n = 0;
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		Jsonb	   *obj;
-		JsonbValue *f;
-		bool		has_keys;
-		bool		has_inst;
-
-		if (tok != WJB_ELEM)
-			continue;
-		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("request %d is not an object", n)));
-		obj = MxContainerToJsonb(&v);
-		f = MxRequestField(obj, "source");
-		if (f == NULL || f->type != jbvString)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("request %d has no \"source\" string", n)));
-		has_keys = MxRequestField(obj, "keys") != NULL;
-		has_inst = MxRequestField(obj, "instances") != NULL;
-		if (has_keys == has_inst)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("request %d must have either \"keys\" or \"instances\"", n)));
-		f = MxRequestField(obj, "spec");
-		if (f != NULL && MxRequestField(obj, "relations") != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("request %d has both \"relations\" and \"spec\"", n),
-					 errhint("Give the relations either as paths or as a spec.")));
-		if (f != NULL && f->type != jbvNull &&
-			(f->type != jbvBinary || !JsonContainerIsObject(f->val.binary.data)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("request %d: \"spec\" must be an object", n)));
-		f = MxRequestField(obj, "relations");
-		if (f != NULL && f->type != jbvNull &&
-			(f->type != jbvBinary || !JsonContainerIsArray(f->val.binary.data)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("request %d: \"relations\" must be an array of strings", n)));
-		objs = lappend(objs, obj);
-		n++;
-	}
-
-	for (attempt = 0; attempt < 5; attempt++)
-	{
-		MxCatalogBeginCall();
-		reqs = NIL;
-		n = 0;
-		foreach(lc, objs)
-		{
-			Jsonb	   *obj = (Jsonb *) lfirst(lc);
-			JsonbValue *f = MxRequestField(obj, "source");
-			Oid			source = DatumGetObjectId(DirectFunctionCall1(regclassin,
-																	  CStringGetDatum(pnstrdup(f->val.string.val, f->val.string.len))));
-			int			npaths = 0;
-			Datum	   *paths = NULL;
-			bool	   *pnulls = NULL;
-
-			f = MxRequestField(obj, "relations");
-			if (f != NULL && f->type != jbvNull)
-			{
-				JsonbIterator *pit = JsonbIteratorInit(f->val.binary.data);
-				JsonbValue	pv;
-
-				paths = palloc(sizeof(Datum) * Max(JsonContainerSize(f->val.binary.data), 1));
-				pnulls = palloc(sizeof(bool) * Max(JsonContainerSize(f->val.binary.data), 1));
-				while ((tok = JsonbIteratorNext(&pit, &pv, true)) != WJB_DONE)
-				{
-					if (tok != WJB_ELEM)
-						continue;
-					if (pv.type == jbvNull)
-					{
-						pnulls[npaths] = true;
-						paths[npaths++] = (Datum) 0;
-						continue;
-					}
-					if (pv.type != jbvString)
-						ereport(ERROR,
-								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								 errmsg("request %d: \"relations\" must be an array of strings", n)));
-					pnulls[npaths] = false;
-					paths[npaths++] = PointerGetDatum(cstring_to_text_with_len(pv.val.string.val,
-																			   pv.val.string.len));
-				}
-			}
-			f = MxRequestField(obj, "spec");
-			reqs = lappend(reqs, MxNewRequest(source, paths, pnulls, npaths, f != NULL,
-											  f != NULL && f->type != jbvNull ?
-											  MxContainerToJsonb(f) : NULL));
-			n++;
-		}
-		if (!MxCatalogIsStale())
-			break;
-	}
-
-	n = 0;
-	forboth(lc, objs, lc2, reqs)
-	{
-		Jsonb	   *obj = (Jsonb *) lfirst(lc);
-		MxRequest  *req = (MxRequest *) lfirst(lc2);
-		JsonbValue *f = MxRequestField(obj, "keys");
-		char	   *what = psprintf("request %d:", n++);
-
-		if (f != NULL)
-		{
-			if (f->type != jbvBinary)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s \"keys\" must be an array", what)));
-			MxRequestKeysJson(req, MxContainerToJsonb(f), what);
-		}
-		else
-		{
-			f = MxRequestField(obj, "instances");
-			if (f->type != jbvBinary)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s \"instances\" must be an array of objects", what)));
-			MxRequestInstances(req, MxContainerToJsonb(f));
-		}
-	}
-
+	reqs = MxBatchRequests(PG_GETARG_JSONB_P(0));
 	MxLoad(reqs);
 	arrays = palloc(sizeof(Jsonb *) * Max(list_length(reqs), 1));
-	n = 0;
 	foreach(lc, reqs)
 	{
 		MxRequest  *req = (MxRequest *) lfirst(lc);
@@ -600,33 +450,6 @@ cache_reset(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* select_related's documents by key, as its statement returns them */
-typedef struct MxJoinedRows
-{
-	MxKeySet   *keys;			/* the keys fetched, in order */
-	Jsonb	  **docs;			/* per key: its document, or NULL */
-	MemoryContext cxt;
-} MxJoinedRows;
-
-/* Row callback of select_related: a key and its document */
-static void
-MxCollectJoinedRow(void *arg, HeapTuple tuple, TupleDesc desc)
-{
-	MxJoinedRows *jr = (MxJoinedRows *) arg;
-	bool		isnull;
-	Datum		key = SPI_getbinval(tuple, desc, 1, &isnull);
-	Datum		d = SPI_getbinval(tuple, desc, 2, &isnull);
-	int			k = MxKeySetFind(jr->keys, &key);
-
-	if (!isnull && k >= 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(jr->cxt);
-
-		jr->docs[k] = DatumGetJsonbPCopy(d);
-		MemoryContextSwitchTo(old);
-	}
-}
-
 /*
  * select_related(source regclass, keys anyarray, VARIADIC relations text[]
  * or spec jsonb): prefetch_related's documents from exactly one statement
@@ -637,67 +460,10 @@ MxSelectRelated(FunctionCallInfo fcinfo, bool spec_form)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form);
-	MxTable    *src;
 
-	MxJoinedRows jr;
-	int			f = 0;
-	int			i;
-
-	src = MxGetTable(req->source);
-	if (req->nkeys == 0)
-	{
-		MxLeaveCall();
-		return (Datum) 0;
-	}
-	/* documents the relation cache holds; one statement for the others */
-	MxRequestCache(req, "select_related");
-	jr.cxt = CurrentMemoryContext;
-	jr.keys = MxKeySetCreate(jr.cxt, 1, src->pk_types, src->pk_collations);
-	jr.docs = palloc0(sizeof(Jsonb *) * Max(req->nfetch, 1));
-	for (i = 0; i < req->nfetch; i++)
-	{
-		bool		isnew;
-
-		CHECK_FOR_INTERRUPTS();
-		(void) MxKeySetAdd(jr.keys, &req->fetch[i], &isnew);
-	}
-	if (req->nfetch > 0)
-	{
-		int			nopt;
-		Datum	   *opt_params;
-		Oid		   *opt_types;
-		char	   *sql = MxBuildJoinedSQL(src, req->root, &nopt, &opt_params, &opt_types);
-		Oid		   *argtypes = palloc(sizeof(Oid) * (nopt + 1));
-		Datum	   *params = palloc(sizeof(Datum) * (nopt + 1));
-		int16		len;
-		bool		byval;
-		char		align;
-
-		/* $1 the keys, then the spec's values */
-		argtypes[0] = get_array_type(src->pk_types[0]);
-		memcpy(&argtypes[1], opt_types, sizeof(Oid) * nopt);
-		memcpy(&params[1], opt_params, sizeof(Datum) * nopt);
-		get_typlenbyvalalign(src->pk_types[0], &len, &byval, &align);
-		params[0] = PointerGetDatum(construct_array(req->fetch, req->nfetch, src->pk_types[0],
-													len, byval, align));
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		MxRunPlan(MxChoosePlan(sql, nopt + 1, argtypes, req->nfetch), params, NULL, MxCollectJoinedRow, &jr);
-		SPI_finish();
-	}
-	for (i = 0; i < req->nkeys; i++)
-	{
-		Jsonb	   *doc;
-
-		CHECK_FOR_INTERRUPTS();
-		if (!MxRequestCached(req, i, &doc))
-		{
-			doc = jr.docs[f++];
-			MxRequestRemember(req, i, doc);
-		}
-		if (doc != NULL)
-			MxEmitToTuplestore(rsinfo, doc);
-	}
+	req->emit = MxEmitToTuplestore;
+	req->emit_arg = rsinfo;
+	MxJoinedLoad(req);
 	MxLeaveCall();
 	return (Datum) 0;
 }

@@ -4,9 +4,9 @@
  *		select_related: the same documents as prefetch_related's keys form,
  *		computed by exactly one statement.
  *
- *		SELECT k.v, <document of s>
- *		FROM ROWS FROM (pg_catalog.unnest($1)) WITH ORDINALITY AS k(v, n)
- *		JOIN source s ON s.pk = k.v
+ *		SELECT k.k1, <document of s>
+ *		FROM ROWS FROM (pg_catalog.unnest($1)) WITH ORDINALITY AS k(k1, n)
+ *		JOIN source s ON s.pk = k.k1
  *		LEFT JOIN target f1 ON f1.key = s.fk				-- per fk edge
  *		LEFT JOIN LATERAL (SELECT pg_catalog.jsonb_agg(<document of c>
  *							  ORDER BY c.pk) AS d
@@ -24,49 +24,58 @@
  *
  *		where a document is to_jsonb(row) || jsonb_build_object(key, child,
  *		...), nested as the paths need.  Keys arrive distinct, in first-
- *		occurrence order, as one array parameter; names and operators come
- *		from the catalog exactly as in sqlgen.c.
+ *		occurrence order, as one array parameter.  The key match, the hops,
+ *		the junction rows, the documents and the spec's conditions are
+ *		written by deparse.c's functions, as the batched engine's are.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "path.h"
+#include "execute.h"
+#include "keys.h"
+#include "loader.h"
+#include "matrx_relations.h"
 #include "sqlgen.h"
 
-/* jsonb_build_object takes at most this many key/value pairs per call */
-#define MX_PAIRS_PER_CALL 40
-
-static int	mx_alias_counter;
-
-/* the spec's parameters, $2 on, as the statement numbers them */
-static int	mx_nparams;
-static Datum *mx_params;
-static Oid *mx_param_types;
-
-static char *MxNewAlias(void);
-static char *MxHopQuals(MxHop *hop, const char *outer_alias, const char *inner_alias);
 static char *MxProbe(Oid relid, const char *alias, const char *quals_alias, const char *quals);
-static char *MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested);
-static char *MxEdgeQuals(MxPathNode *node, const char *alias, const char *quals);
+static char *MxDocExpr(MxSqlBuilder *b, MxPathNode *node, const char *alias, StringInfo from,
+					   bool nested);
+static char *MxToOneValue(MxSqlBuilder *b, MxPathNode *child, const char *alias,
+						  StringInfo from, bool nested);
+static char *MxToManyValue(MxSqlBuilder *b, MxPathNode *child, const char *alias,
+						   StringInfo from);
+static char *MxEdgeQuals(MxSqlBuilder *b, MxPathNode *node, const char *alias, char *quals);
 static int	MxCountParams(MxPathNode *node);
+static char *MxBuildJoinedSQL(MxTable *source, MxPathNode *root, int *nparams, Datum **params,
+							  Oid **types);
+static void MxCollectJoinedRow(void *arg, HeapTuple tuple, TupleDesc desc);
+
+/* select_related's documents by key, as its statement returns them */
+typedef struct MxJoinedRows
+{
+	MxKeySet   *keys;			/* the keys fetched, in order */
+	Jsonb	  **docs;			/* per key: its document, or NULL */
+	MemoryContext cxt;
+} MxJoinedRows;
 
 /*
  * quals, AND the spec's conditions of node's edge on alias (their values
- * become the next parameters)
+ * become the builder's next parameters)
  */
 static char *
-MxEdgeQuals(MxPathNode *node, const char *alias, const char *quals)
+MxEdgeQuals(MxSqlBuilder *b, MxPathNode *node, const char *alias, char *quals)
 {
-	char	   *opt = MxOptsQuals(node->opts, node->table, alias, mx_nparams + 2);
+	char	   *opt = MxBuilderQuals(b, node->opts, node->table, alias);
 
 	if (opt == NULL)
-		return pstrdup(quals);
-	mx_nparams += MxOptsParams(node->opts, &mx_params[mx_nparams], &mx_param_types[mx_nparams]);
+		return quals;
 	return strcmp(quals, "true") == 0 ? opt : psprintf("%s AND %s", quals, opt);
 }
 
@@ -82,27 +91,16 @@ MxCountParams(MxPathNode *node)
 	return n;
 }
 
-/* A fresh table alias for this statement */
+/* "inner.c1 OP outer.c1 AND ..." for one hop from the outer row under outer_alias */
 static char *
-MxNewAlias(void)
-{
-	return psprintf("mx_%d", ++mx_alias_counter);
-}
-
-/* "inner.c1 OP outer.c1 AND ..." for one hop */
-static char *
-MxHopQuals(MxHop *hop, const char *outer_alias, const char *inner_alias)
+MxHopQuals(const MxHop *hop, const char *outer_alias, const char *inner_alias)
 {
 	StringInfoData buf;
-	int			i;
 
 	initStringInfo(&buf);
-	for (i = 0; i < hop->nkeys; i++)
-		appendStringInfo(&buf, "%s%s", i > 0 ? " AND " : "",
-						 MxQual(psprintf("%s.%s", inner_alias, MxQuoteCol(hop->inner_rel, hop->inner_cols[i])),
-								hop->inner_types[i], hop->inner_collations[i], hop->eqops[i],
-								psprintf("%s.%s", outer_alias, MxQuoteCol(hop->outer_rel, hop->outer_cols[i])),
-								hop->outer_types[i], hop->collations[i], false));
+	MxAppendHopMatch(&buf, hop, inner_alias,
+					 MxColumnRefs(outer_alias, hop->outer_rel, hop->nkeys, hop->outer_cols),
+					 hop->outer_types);
 	return buf.data;
 }
 
@@ -124,14 +122,109 @@ MxProbe(Oid relid, const char *alias, const char *quals_alias, const char *quals
 }
 
 /*
- * The document expression of node's row under alias: to_jsonb(row) plus
- * one key per child.  fk children join into from (the FROM clause of the
+ * A to-one (fk) child of the row under alias: its target LEFT JOINed into
+ * from (probed row by row when nested), and its value: the child's
+ * document when the joined key column is not null.
+ */
+static char *
+MxToOneValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo from,
+			 bool nested)
+{
+	MxRelation *rel = child->rel;
+	char	   *a = MxBuilderAlias(b);
+
+	if (nested && rel->target_unique)
+	{
+		char	   *x = MxBuilderAlias(b);
+
+		appendStringInfo(from, " LEFT JOIN %s ON true",
+						 MxProbe(child->table, a, x,
+								 MxEdgeQuals(b, child, x, MxHopQuals(&rel->hops[0], alias, x))));
+	}
+	else
+		appendStringInfo(from, " LEFT JOIN %s %s ON %s", MxQuoteRel(child->table), a,
+						 MxEdgeQuals(b, child, a, MxHopQuals(&rel->hops[0], alias, a)));
+	return psprintf("CASE WHEN %s.%s IS NOT NULL THEN %s END", a,
+					MxQuoteCol(child->table, rel->hops[0].inner_cols[0]),
+					MxDocExpr(b, child, a, from, nested));
+}
+
+/*
+ * A to-many (ifk, m2m) child of the row under alias: a LATERAL aggregate
+ * over its rows joined into from, in the edge's order (default: primary
+ * key order), and its value: that array, or [] for none.  With a limit,
+ * the rows are first cut to the parent's first n in that order.
+ */
+static char *
+MxToManyValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo from)
+{
+	MxRelation *rel = child->rel;
+	MxTable    *target = MxGetTable(child->table);
+	char	   *a = MxBuilderAlias(b);
+	char	   *l = MxBuilderAlias(b);
+	bool		limited = child->opts != NULL && child->opts->limit >= 0;
+	char	   *ta = limited ? MxBuilderAlias(b) : a;
+	StringInfoData sub;
+	char	   *where;
+	char	   *cdoc;
+
+	initStringInfo(&sub);
+	if (rel->nhops == 1)
+	{
+		appendStringInfo(&sub, "%s %s", MxQuoteRel(child->table), ta);
+		where = MxHopQuals(&rel->hops[0], alias, ta);
+	}
+	else
+	{
+		/*
+		 * The parent's junction rows joined to the target: the junction's
+		 * index drives, each target appears once.
+		 */
+		const MxHop *h1 = &rel->hops[1];
+		char	   *j = MxBuilderAlias(b);
+		char	   *q = MxBuilderAlias(b);
+		char	   *x = rel->target_unique ? MxBuilderAlias(b) : ta;
+		StringInfoData quals;
+
+		initStringInfo(&quals);
+		MxAppendHopMatch(&quals, h1, x, MxNumberedRefs(q, "v", h1->nkeys), h1->outer_types);
+		MxAppendJunctionRows(&sub, rel, !rel->via_unique, 0, NULL, j,
+							 psprintf("%s %s", MxQuoteRel(rel->via), j),
+							 MxHopQuals(&rel->hops[0], alias, j), q);
+		if (rel->target_unique)
+			appendStringInfo(&sub, " CROSS JOIN %s", MxProbe(child->table, ta, x, quals.data));
+		else
+			appendStringInfo(&sub, " JOIN %s %s ON %s", MxQuoteRel(child->table), ta, quals.data);
+		where = "true";
+	}
+	where = MxEdgeQuals(b, child, ta, where);
+	if (limited)
+	{
+		StringInfoData cut;
+
+		initStringInfo(&cut);
+		appendStringInfo(&cut, "(SELECT %s.* FROM %s WHERE %s", ta, sub.data, where);
+		MxOptsOrder(&cut, child->opts, target, ta);
+		appendStringInfo(&cut, " LIMIT " INT64_FORMAT ") %s", child->opts->limit, a);
+		sub = cut;
+		where = "true";
+	}
+	cdoc = MxDocExpr(b, child, a, &sub, true);
+	appendStringInfo(from, " LEFT JOIN LATERAL (SELECT pg_catalog.jsonb_agg(%s", cdoc);
+	MxOptsOrder(from, child->opts, target, a);
+	appendStringInfo(from, ") AS d FROM %s WHERE %s) %s ON true", sub.data, where, l);
+	return psprintf("COALESCE(%s.d, '[]'::pg_catalog.jsonb)", l);
+}
+
+/*
+ * The document expression of node's row under alias: its value plus one
+ * key per child.  fk children join into from (the FROM clause of the
  * query level that holds alias); to-many children become LATERAL
  * aggregates there.  nested: from is such an aggregate's, run once per
  * parent row, where unique targets are probed row by row (MxProbe).
  */
 static char *
-MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested)
+MxDocExpr(MxSqlBuilder *b, MxPathNode *node, const char *alias, StringInfo from, bool nested)
 {
 	StringInfoData doc;
 	ListCell   *lc;
@@ -139,119 +232,22 @@ MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested)
 
 	check_stack_depth();
 	initStringInfo(&doc);
-	appendStringInfoString(&doc, MxOptsPayload(node->opts, node->table, alias));
+	appendStringInfoString(&doc, MxPayload(false, node->opts, node->table, alias));
 	foreach(lc, node->children)
 	{
 		MxPathNode *child = (MxPathNode *) lfirst(lc);
-		MxRelation *rel = child->rel;
-		MxTable    *target = MxGetTable(child->table);
-		char	   *a = MxNewAlias();
 		char	   *value;
 
 		CHECK_FOR_INTERRUPTS();
-		if (rel->kind == MX_KIND_FK)
-		{
-			/* a LEFT JOIN: matched exactly when the joined key column is not null */
-			char	   *cdoc;
-
-			if (nested && rel->target_unique)
-			{
-				char	   *x = MxNewAlias();
-
-				appendStringInfo(from, " LEFT JOIN %s ON true",
-								 MxProbe(child->table, a, x,
-										 MxEdgeQuals(child, x, MxHopQuals(&rel->hops[0], alias, x))));
-			}
-			else
-				appendStringInfo(from, " LEFT JOIN %s %s ON %s", MxQuoteRel(child->table), a,
-								 MxEdgeQuals(child, a, MxHopQuals(&rel->hops[0], alias, a)));
-			cdoc = MxDocExpr(child, a, from, nested);
-			value = psprintf("CASE WHEN %s.%s IS NOT NULL THEN %s END", a,
-							 MxQuoteCol(child->table, rel->hops[0].inner_cols[0]), cdoc);
-		}
+		if (child->rel->kind == MX_KIND_FK)
+			value = MxToOneValue(b, child, alias, from, nested);
 		else
-		{
-			/*
-			 * A LATERAL aggregate over the children, in the edge's order
-			 * (default: primary key order).  With a limit, the rows (alias
-			 * ta) are first cut to the parent's first n in that order.
-			 */
-			StringInfoData sub;
-			char	   *l = MxNewAlias();
-			bool		limited = child->opts != NULL && child->opts->limit >= 0;
-			char	   *ta = limited ? MxNewAlias() : a;
-			char	   *cdoc;
-			char	   *where;
-			int			i;
-
-			initStringInfo(&sub);
-			if (rel->nhops == 1)
-			{
-				appendStringInfo(&sub, "%s %s", MxQuoteRel(child->table), ta);
-				where = MxHopQuals(&rel->hops[0], alias, ta);
-			}
-			else
-			{
-				/*
-				 * The parent's junction rows (distinct target keys unless a
-				 * unique constraint already says so), joined to the target:
-				 * the junction's index drives, each target appears once.
-				 */
-				MxHop	   *h1 = &rel->hops[1];
-				char	   *j = MxNewAlias();
-				char	   *q = MxNewAlias();
-				char	   *x = rel->target_unique ? MxNewAlias() : ta;
-				StringInfoData cols;
-				StringInfoData quals;
-
-				initStringInfo(&cols);
-				for (i = 0; i < h1->nkeys; i++)
-					appendStringInfo(&cols, "%s%s.%s AS v%d", i > 0 ? ", " : "", j,
-									 MxQuoteCol(rel->via, h1->outer_cols[i]), i + 1);
-				initStringInfo(&quals);
-				for (i = 0; i < h1->nkeys; i++)
-					appendStringInfo(&quals, "%s%s", i > 0 ? " AND " : "",
-									 MxQual(psprintf("%s.%s", x, MxQuoteCol(child->table, h1->inner_cols[i])),
-											h1->inner_types[i], h1->inner_collations[i], h1->eqops[i],
-											psprintf("%s.v%d", q, i + 1), h1->outer_types[i],
-											h1->collations[i], false));
-				appendStringInfo(&sub, "(SELECT %s%s FROM %s %s WHERE %s) %s ",
-								 rel->via_unique ? "" : "DISTINCT ", cols.data,
-								 MxQuoteRel(rel->via), j, MxHopQuals(&rel->hops[0], alias, j), q);
-				if (rel->target_unique)
-					appendStringInfo(&sub, "CROSS JOIN %s", MxProbe(child->table, ta, x, quals.data));
-				else
-					appendStringInfo(&sub, "JOIN %s %s ON %s", MxQuoteRel(child->table), ta, quals.data);
-				where = "true";
-			}
-			where = MxEdgeQuals(child, ta, where);
-			if (limited)
-			{
-				StringInfoData cut;
-
-				initStringInfo(&cut);
-				appendStringInfo(&cut, "(SELECT %s.* FROM %s WHERE %s", ta, sub.data, where);
-				MxOptsOrder(&cut, child->opts, target, ta);
-				appendStringInfo(&cut, " LIMIT " INT64_FORMAT ") %s", child->opts->limit, a);
-				resetStringInfo(&sub);
-				appendStringInfoString(&sub, cut.data);
-				where = "true";
-			}
-			cdoc = MxDocExpr(child, a, &sub, true);
-			appendStringInfo(from, " LEFT JOIN LATERAL (SELECT pg_catalog.jsonb_agg(%s", cdoc);
-			MxOptsOrder(from, child->opts, target, a);
-			appendStringInfo(from, ") AS d FROM %s WHERE %s) %s ON true", sub.data, where, l);
-			value = psprintf("COALESCE(%s.d, '[]'::pg_catalog.jsonb)", l);
-		}
-
-		/* to_jsonb(row) || jsonb_build_object(k, v, ...) || jsonb_build_object(...) */
-		if (pairs % MX_PAIRS_PER_CALL == 0)
-			appendStringInfoString(&doc, pairs == 0 ? " || pg_catalog.jsonb_build_object(" :
-								   ") || pg_catalog.jsonb_build_object(");
-		else
-			appendStringInfoString(&doc, ", ");
+			value = MxToManyValue(b, child, alias, from);
+		/* value || jsonb_build_object(k, v, ...) || jsonb_build_object(...) */
+		if (pairs == 0)
+			appendStringInfoString(&doc, " || ");
+		MxAppendPairSep(&doc, pairs++);
 		appendStringInfo(&doc, "%s::pg_catalog.text, %s", quote_literal_cstr(child->key), value);
-		pairs++;
 	}
 	if (pairs == 0)
 		return doc.data;
@@ -265,27 +261,109 @@ MxDocExpr(MxPathNode *node, const char *alias, StringInfo from, bool nested)
  * distinct keys, of the key's type, and the spec's values follow: their
  * number, values and types into *nparams, *params and *types.
  */
-char *
-MxBuildJoinedSQL(MxTable *source, void *root_arg, int *nparams, Datum **params, Oid **types)
+static char *
+MxBuildJoinedSQL(MxTable *source, MxPathNode *root, int *nparams, Datum **params, Oid **types)
 {
-	MxPathNode *root = (MxPathNode *) root_arg;
+	MxSqlBuilder b;
 	StringInfoData from;
+	MxHop		pk;
 	char	   *doc;
-	int			total = MxCountParams(root);
 
-	mx_alias_counter = 0;
-	mx_nparams = 0;
-	mx_params = palloc(sizeof(Datum) * Max(total, 1));
-	mx_param_types = palloc(sizeof(Oid) * Max(total, 1));
+	MxBuilderInit(&b, 2, MxCountParams(root));
+	MxPkHop(source, &pk);
 	initStringInfo(&from);
-	appendStringInfo(&from, "ROWS FROM (pg_catalog.unnest($1)) WITH ORDINALITY AS mx_k(v, n) JOIN %s mx_s ON %s",
-					 MxQuoteRel(source->relid),
-					 MxQual(psprintf("mx_s.%s", MxQuoteCol(source->relid, source->pk_cols[0])),
-							source->pk_types[0], source->pk_collations[0], source->pk_eqops[0],
-							"mx_k.v", source->pk_types[0], source->pk_collations[0], false));
-	doc = MxDocExpr(root, "mx_s", &from, false);
-	*nparams = mx_nparams;
-	*params = mx_params;
-	*types = mx_param_types;
-	return psprintf("SELECT mx_k.v, %s FROM %s ORDER BY mx_k.n", doc, from.data);
+	MxAppendKeyJoin(&from, &pk, source->pk_types, 1, "mx_k", true, "mx_s");
+	doc = MxDocExpr(&b, root, "mx_s", &from, false);
+	*nparams = b.nparams;
+	*params = b.params;
+	*types = b.param_types;
+	appendStringInfo(&b.sql, "SELECT mx_k.k1, %s FROM %s ORDER BY mx_k.n", doc, from.data);
+	return b.sql.data;
+}
+
+/* Row callback of select_related: a key and its document */
+static void
+MxCollectJoinedRow(void *arg, HeapTuple tuple, TupleDesc desc)
+{
+	MxJoinedRows *jr = (MxJoinedRows *) arg;
+	Datum		key;
+	bool		isnull;
+	int			k = MxRowKey(jr->keys, 1, tuple, desc, &key);
+	Datum		d;
+	MemoryContext old;
+
+	if (k < 0)
+		return;
+	d = SPI_getbinval(tuple, desc, 2, &isnull);
+	if (isnull)
+		return;
+	old = MemoryContextSwitchTo(jr->cxt);
+	jr->docs[k] = DatumGetJsonbPCopy(d);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Runs select_related for a keys-form request, its documents handed to
+ * req->emit in the order of its keys: those the relation cache holds from
+ * it, the others from one statement (then cached).
+ */
+void
+MxJoinedLoad(MxRequest *req)
+{
+	MxTable    *src = MxGetTable(req->source);
+	MxJoinedRows jr;
+	int			f = 0;
+	int			i;
+
+	if (req->nkeys == 0)
+		return;
+	MxRequestCache(req, "select_related");
+	jr.cxt = CurrentMemoryContext;
+	jr.keys = MxKeySetCreate(jr.cxt, 1, src->pk_types, src->pk_collations);
+	jr.docs = MxAllocArray(req->nfetch, sizeof(Jsonb *), true);
+	for (i = 0; i < req->nfetch; i++)
+	{
+		bool		isnew;
+
+		CHECK_FOR_INTERRUPTS();
+		(void) MxKeySetAdd(jr.keys, &req->fetch[i], &isnew);
+	}
+	if (req->nfetch > 0)
+	{
+		int			nopt;
+		Datum	   *opt_params;
+		Oid		   *opt_types;
+		char	   *sql = MxBuildJoinedSQL(src, req->root, &nopt, &opt_params, &opt_types);
+		Oid		   *argtypes = palloc(sizeof(Oid) * (nopt + 1));
+		Datum	   *params = palloc(sizeof(Datum) * (nopt + 1));
+		int16		len;
+		bool		byval;
+		char		align;
+
+		/* $1 the keys, then the spec's values */
+		argtypes[0] = get_array_type(src->pk_types[0]);
+		memcpy(&argtypes[1], opt_types, sizeof(Oid) * nopt);
+		memcpy(&params[1], opt_params, sizeof(Datum) * nopt);
+		get_typlenbyvalalign(src->pk_types[0], &len, &byval, &align);
+		params[0] = PointerGetDatum(construct_array(req->fetch, req->nfetch, src->pk_types[0],
+													len, byval, align));
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		MxRunPlan(MxChoosePlan(sql, nopt + 1, argtypes, req->nfetch), params, NULL,
+				  MxCollectJoinedRow, &jr);
+		SPI_finish();
+	}
+	for (i = 0; i < req->nkeys; i++)
+	{
+		Jsonb	   *doc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!MxRequestCached(req, i, &doc))
+		{
+			doc = jr.docs[f++];
+			MxRequestRemember(req, i, doc);
+		}
+		if (doc != NULL)
+			req->emit(req->emit_arg, doc);
+	}
 }

@@ -4,7 +4,10 @@
  *		Key tuples in C: a set that deduplicates them and numbers each
  *		distinct key in order of first occurrence, hashing and comparing
  *		with the type cache's functions for each column's type (never by
- *		text), and conversion of caller-supplied values to a key type.
+ *		text), conversion of caller-supplied values to a key type, and
+ *		(keyrows.c) one statement's run for a key set as every loader does
+ *		it: cached keys split off, the others as typed arrays, the rows
+ *		matched to their keys and chained per key.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,11 +17,17 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "nodes/execnodes.h"
 
 #include "catalog.h"
 
 typedef struct MxKeySet MxKeySet;
+
+struct MxStmt;
+struct MxCacheSpace;
+struct MxCacheRows;
 
 /* how to hash and compare key tuples of given column types */
 typedef struct MxKeyFuncs
@@ -55,5 +64,14 @@ extern Datum *MxKeySetKey(MxKeySet *set, int index);
 extern bool MxCoercionInit(MxCoercion *co, Oid from_type, Oid to_type, bool explicit_cast);
 extern Datum MxCoerce(MxCoercion *co, Datum value);
 extern void MxKeyCoercion(MxCoercion *co, MxTable *src, Oid elemtype);
+
+/* keyrows.c */
+extern int	MxKeysCached(struct MxCacheSpace *space, MxKeySet *set, struct MxCacheRows **cached,
+						 int *missing);
+extern void MxKeyParams(const struct MxStmt *stmt, MxKeySet *set, const int *which, int n,
+						Datum *params);
+extern int	MxRowKey(MxKeySet *set, int nkeys, HeapTuple tuple, TupleDesc desc, Datum *key);
+extern void MxChainRows(int nkeys, int nrows, const int *row_key, int *key_first,
+						int *row_next);
 
 #endif							/* MX_KEYS_H */

@@ -92,34 +92,20 @@ static MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row
 static MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
 static void MxRowSetGrow(MxRowSet *rs);
 static void MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc);
-static void MxChainRows(MxRowSet *rs);
+static void MxChainRowSet(MxRowSet *rs);
 static void MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows);
 static void MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k);
 static void MxInstanceRows(MxRequest *req);
 static void MxRunGroup(MxEdgeGroup *g, List *requests);
+static void MxNodeKeys(MxPathNode *node, const MxStmt *stmt, MxKeySet *keys);
 static void MxReach(MxPathNode *node);
 static bool MxParentKey(MxPathNode *node, int pr, Datum *key);
 static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static void MxAssembleNode(MxPathNode *node);
 static void MxLoadInner(List *requests);
+static void MxRootRows(MxEdgeGroup *g, List *requests);
+static void MxRequestResults(MxRequest *req, MemoryContext caller);
 static void MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc);
-
-/*
- * An array of n elements of size bytes (zeroed or not) in the current
- * context, allowed past 1 GB; too large for PostgreSQL's limits is 54000.
- */
-void *
-MxAllocArray(Size n, Size size, bool zero)
-{
-	Size		total = Max(n, 1) * size;
-
-	if (total / size != Max(n, 1) || total > MaxAllocHugeSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many related rows")));
-	return MemoryContextAllocExtended(CurrentMemoryContext, total,
-									  MCXT_ALLOC_HUGE | (zero ? MCXT_ALLOC_ZERO : 0));
-}
 
 /* An empty row set for rows of relid carrying the given extra columns */
 static MxRowSet *
@@ -166,29 +152,17 @@ static void
 MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc)
 {
 	MxRowSet   *rs = (MxRowSet *) arg;
-	MemoryContext old = MemoryContextSwitchTo(mx_load_cxt);
+	MemoryContext old;
 	Datum		key[MX_MAX_KEYS];
 	bool		isnull;
-	int			ki;
+	int			ki = MxRowKey(rs->keys, rs->nkeycols, tuple, desc, key);
 	int			i;
 	int			r;
 	int			col;
 
-	for (i = 0; i < rs->nkeycols; i++)
-	{
-		key[i] = SPI_getbinval(tuple, desc, i + 1, &isnull);
-		if (isnull)
-		{
-			MemoryContextSwitchTo(old);
-			return;
-		}
-	}
-	ki = MxKeySetFind(rs->keys, key);
 	if (ki < 0)
-	{
-		MemoryContextSwitchTo(old);
 		return;
-	}
+	old = MemoryContextSwitchTo(mx_load_cxt);
 	MxRowSetGrow(rs);
 	r = rs->nrows++;
 	rs->row_key[r] = ki;
@@ -212,28 +186,13 @@ MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc)
 
 /* Chains each key's rows in arrival order */
 static void
-MxChainRows(MxRowSet *rs)
+MxChainRowSet(MxRowSet *rs)
 {
 	int			nkeys = MxKeySetCount(rs->keys);
-	int		   *last = MxAllocArray(nkeys, sizeof(int), false);
-	int			r;
 
 	rs->key_first = MxAllocArray(nkeys, sizeof(int), false);
 	rs->row_next = MxAllocArray(rs->nrows, sizeof(int), false);
-	for (r = 0; r < nkeys; r++)
-		rs->key_first[r] = last[r] = -1;
-	for (r = 0; r < rs->nrows; r++)
-	{
-		int			k = rs->row_key[r];
-
-		rs->row_next[r] = -1;
-		if (last[k] < 0)
-			rs->key_first[k] = r;
-		else
-			rs->row_next[last[k]] = r;
-		last[k] = r;
-	}
-	pfree(last);
+	MxChainRows(nkeys, rs->nrows, rs->row_key, rs->key_first, rs->row_next);
 }
 
 /* Appends the cached rows of key number k (used in place, not copied) */
@@ -337,7 +296,7 @@ MxInstanceRows(MxRequest *req)
 			if (v == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("instance %d has no key \"%s\"", r, name),
+						 errmsg("instance %d has no key \"%s\"", r + 1, name),
 						 errdetail("The relations asked for are keyed on column \"%s\" of %s.",
 								   name, format_type_be_qualified(get_rel_type_id(req->source)))));
 			rs->extras[at] = MxJsonbToDatum(v, typids[c], typmods[c], &rs->extra_nulls[at]);
@@ -346,6 +305,54 @@ MxInstanceRows(MxRequest *req)
 		st->reach[st->nreach++] = r;
 	}
 	root->exec = st;
+}
+
+/*
+ * Adds the keys of node's parent rows (converted to the statement's key
+ * types) to its group's key set, remembering each parent row's key number
+ */
+static void
+MxNodeKeys(MxPathNode *node, const MxStmt *stmt, MxKeySet *keys)
+{
+	MxNodeState *ps = node->parent->exec;
+	MxHop	   *hop = &node->rel->hops[0];
+	MxNodeState *st = palloc0(sizeof(MxNodeState));
+	int			i;
+	int			r;
+
+	node->exec = st;
+	for (i = 0; i < hop->nkeys; i++)
+	{
+		int			e;
+
+		st->keypos[i] = -1;
+		for (e = 0; e < ps->rows->nextra; e++)
+			if (ps->rows->extra_cols[e] == hop->outer_cols[i])
+				st->keypos[i] = e;
+		if (st->keypos[i] < 0)
+			elog(ERROR, "key column %d missing from the parent's statement",
+				 hop->outer_cols[i]);
+		if (!MxCoercionInit(&st->co[i], hop->outer_types[i], stmt->key_types[i], true))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("cannot convert %s to %s to match relation \"%s\" of %s",
+							format_type_be(hop->outer_types[i]),
+							format_type_be(stmt->key_types[i]), node->rel->name,
+							format_type_be_qualified(get_rel_type_id(node->rel->source)))));
+	}
+	/* each parent row's key number, kept for MxReach and assembly */
+	st->parent_key = MxAllocArray(ps->rows->nrows, sizeof(int), false);
+	for (r = 0; r < ps->rows->nrows; r++)
+		st->parent_key[r] = -1;
+	for (r = 0; r < ps->nreach; r++)
+	{
+		Datum		key[MX_MAX_KEYS];
+		bool		isnew;
+
+		CHECK_FOR_INTERRUPTS();
+		if (MxParentKey(node, ps->reach[r], key))
+			st->parent_key[ps->reach[r]] = MxKeySetAdd(keys, key, &isnew);
+	}
 }
 
 /*
@@ -361,8 +368,9 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	int			nkeys;
 	Datum	   *params = palloc(sizeof(Datum) * Max(stmt->nparams, 1));
 	MxCacheSpace *space = NULL;
+	MxCacheRows **cached;
 	int		   *missing;
-	int			nmissing = 0;
+	int			nmissing;
 	int			i;
 	int			k;
 
@@ -395,50 +403,13 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 			}
 		}
 		else
-		{
-			MxNodeState *ps = (MxNodeState *) node->parent->exec;
-			MxHop	   *hop = &node->rel->hops[0];
-			MxNodeState *st = palloc0(sizeof(MxNodeState));
-			int			r;
-
-			node->exec = st;
-			for (i = 0; i < hop->nkeys; i++)
-			{
-				int			e;
-
-				st->keypos[i] = -1;
-				for (e = 0; e < ps->rows->nextra; e++)
-					if (ps->rows->extra_cols[e] == hop->outer_cols[i])
-						st->keypos[i] = e;
-				if (st->keypos[i] < 0)
-					elog(ERROR, "key column %d missing from the parent's statement",
-						 hop->outer_cols[i]);
-				if (!MxCoercionInit(&st->co[i], hop->outer_types[i], stmt->key_types[i], true))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATATYPE_MISMATCH),
-							 errmsg("cannot convert %s to %s to match relation \"%s\"",
-									format_type_be(hop->outer_types[i]),
-									format_type_be(stmt->key_types[i]), node->rel->name)));
-			}
-			/* each parent row's key number, kept for MxReach and assembly */
-			st->parent_key = MxAllocArray(ps->rows->nrows, sizeof(int), false);
-			for (r = 0; r < ps->rows->nrows; r++)
-				st->parent_key[r] = -1;
-			for (r = 0; r < ps->nreach; r++)
-			{
-				Datum		key[MX_MAX_KEYS];
-				bool		isnew;
-
-				CHECK_FOR_INTERRUPTS();
-				if (MxParentKey(node, ps->reach[r], key))
-					st->parent_key[ps->reach[r]] = MxKeySetAdd(rs->keys, key, &isnew);
-			}
-		}
+			MxNodeKeys(node, stmt, rs->keys);
 	}
 
 	/* the keys the cache holds are served from it; the others go in the statement */
 	nkeys = MxKeySetCount(rs->keys);
 	missing = MxAllocArray(nkeys, sizeof(int), false);
+	cached = MxAllocArray(nkeys, sizeof(MxCacheRows *), false);
 	if (nkeys > 0)
 	{
 		Oid			relids[3];
@@ -447,38 +418,19 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 							rs->nextra, rs->extra_cols, rs->extra_len, rs->extra_byval,
 							MxStmtRelids(stmt, relids), relids);
 	}
+	nmissing = MxKeysCached(space, rs->keys, cached, missing);
 	for (k = 0; k < nkeys; k++)
-	{
-		MxCacheRows *cached = space ? MxCacheGet(space, MxKeySetKey(rs->keys, k)) : NULL;
-
-		CHECK_FOR_INTERRUPTS();
-		if (cached != NULL)
-			MxCachedRows(rs, k, cached);
-		else
-			missing[nmissing++] = k;
-	}
+		if (cached[k] != NULL)
+			MxCachedRows(rs, k, cached[k]);
 
 	/* no keys to fetch, no statement (and with no keys at all, none below) */
 	if (nmissing > 0)
 	{
-		for (i = 0; i < stmt->nkeys; i++)
-		{
-			Datum	   *col = MxAllocArray(nmissing, sizeof(Datum), false);
-			int16		len;
-			bool		byval;
-			char		align;
-
-			for (k = 0; k < nmissing; k++)
-				col[k] = MxKeySetKey(rs->keys, missing[k])[i];
-			get_typlenbyvalalign(stmt->key_types[i], &len, &byval, &align);
-			params[i] = PointerGetDatum(construct_array(col, nmissing, stmt->key_types[i],
-														len, byval, align));
-		}
-		memcpy(&params[stmt->nkeys], stmt->opt_params, sizeof(Datum) * (stmt->nparams - stmt->nkeys));
+		MxKeyParams(stmt, rs->keys, missing, nmissing, params);
 		MxRunPlan(MxChoosePlan(stmt->sql, stmt->nparams, stmt->all_param_types, nmissing), params, NULL,
 				  MxCollectRow, rs);
 	}
-	MxChainRows(rs);
+	MxChainRowSet(rs);
 	/* every row of the statement is in: its keys' entries are whole */
 	if (space != NULL)
 		for (k = 0; k < nmissing; k++)
@@ -672,6 +624,76 @@ MxLoad(List *requests)
 	PG_END_TRY();
 }
 
+/* The rows of a source group's requests in the keys form, in the order of their keys */
+static void
+MxRootRows(MxEdgeGroup *g, List *requests)
+{
+	MxRowSet   *rs = g->exec;
+	ListCell   *lc;
+
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+		MxNodeState *st;
+		int			i;
+
+		if (req->root->group != g)
+			continue;
+		st = palloc0(sizeof(MxNodeState));
+		st->rows = rs;
+		st->reach = MxAllocArray(req->nfetch, sizeof(int), false);
+		req->fetch_row = MxAllocArray(req->nfetch, sizeof(int), false);
+		for (i = 0; i < req->nfetch; i++)
+		{
+			int			ki = MxKeySetFind(rs->keys, &req->fetch[i]);
+
+			req->fetch_row[i] = -1;
+			if (ki >= 0 && rs->key_first[ki] >= 0)
+				st->reach[st->nreach++] = req->fetch_row[i] = rs->key_first[ki];
+		}
+		req->root->exec = st;
+	}
+}
+
+/*
+ * A request's result documents, in order (instances; or keys: cached
+ * documents, and fetched ones, then cached), emitted or kept in caller
+ */
+static void
+MxRequestResults(MxRequest *req, MemoryContext caller)
+{
+	MxNodeState *st = req->root->exec;
+	int			nout = 0;
+	int			f = 0;
+	int			r;
+
+	if (req->emit == NULL)
+		req->results = MemoryContextAlloc(caller, sizeof(Jsonb *) *
+										  Max(req->instances ? st->nreach : req->nkeys, 1));
+	MemoryContextSwitchTo(mx_scratch_cxt);
+	for (r = 0; r < (req->instances ? st->nreach : req->nkeys); r++)
+	{
+		Jsonb	   *doc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (req->instances)
+			doc = MxAssemble(req->root, st->reach[r], mx_scratch_cxt);
+		else if (!MxRequestCached(req, r, &doc))
+		{
+			int			row = req->fetch_row ? req->fetch_row[f] : -1;
+
+			f++;
+			doc = row >= 0 ? MxAssemble(req->root, row, mx_scratch_cxt) : NULL;
+			MxRequestRemember(req, r, doc);
+		}
+		if (doc != NULL)
+			MxEmitResult(req, caller, &nout, doc);
+		MemoryContextReset(mx_scratch_cxt);
+	}
+	MemoryContextSwitchTo(mx_load_cxt);
+	req->nresults = nout;
+}
+
 /* MxLoad's work */
 static void
 MxLoadInner(List *requests)
@@ -712,34 +734,7 @@ MxLoadInner(List *requests)
 
 		MxRunGroup(g, requests);
 		if (g->depth == 0)
-		{
-			/* roots in the keys form: their rows in the order of their keys */
-			MxRowSet   *rs = (MxRowSet *) g->exec;
-			ListCell   *lc2;
-
-			foreach(lc2, requests)
-			{
-				MxRequest  *req = (MxRequest *) lfirst(lc2);
-				MxNodeState *st;
-				int			i;
-
-				if (req->root->group != g)
-					continue;
-				st = palloc0(sizeof(MxNodeState));
-				st->rows = rs;
-				st->reach = MxAllocArray(req->nfetch, sizeof(int), false);
-				req->fetch_row = MxAllocArray(req->nfetch, sizeof(int), false);
-				for (i = 0; i < req->nfetch; i++)
-				{
-					int			ki = MxKeySetFind(rs->keys, &req->fetch[i]);
-
-					req->fetch_row[i] = -1;
-					if (ki >= 0 && rs->key_first[ki] >= 0)
-						st->reach[st->nreach++] = req->fetch_row[i] = rs->key_first[ki];
-				}
-				req->root->exec = st;
-			}
-		}
+			MxRootRows(g, requests);
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(mx_load_cxt);
@@ -750,50 +745,7 @@ MxLoadInner(List *requests)
 			if (!MX_LAZY((MxPathNode *) lfirst(lc)))
 				MxAssembleNode((MxPathNode *) lfirst(lc));
 	foreach(lc, requests)
-	{
-		MxRequest  *req = (MxRequest *) lfirst(lc);
-		MxNodeState *st = (MxNodeState *) req->root->exec;
-		int			nout = 0;
-		int			f = 0;
-		int			r;
-
-		if (req->emit == NULL)
-			req->results = MemoryContextAlloc(caller, sizeof(Jsonb *) *
-											  Max(req->instances ? st->nreach : req->nkeys, 1));
-		MemoryContextSwitchTo(mx_scratch_cxt);
-		if (req->instances)
-		{
-			for (r = 0; r < st->nreach; r++)
-			{
-				CHECK_FOR_INTERRUPTS();
-				MxEmitResult(req, caller, &nout, MxAssemble(req->root, st->reach[r], mx_scratch_cxt));
-				MemoryContextReset(mx_scratch_cxt);
-			}
-		}
-		else
-		{
-			/* keys in order: cached documents, and fetched ones (then cached) */
-			for (r = 0; r < req->nkeys; r++)
-			{
-				int			row;
-				Jsonb	   *doc;
-
-				CHECK_FOR_INTERRUPTS();
-				if (!MxRequestCached(req, r, &doc))
-				{
-					row = req->fetch_row ? req->fetch_row[f] : -1;
-					f++;
-					doc = row >= 0 ? MxAssemble(req->root, row, mx_scratch_cxt) : NULL;
-					MxRequestRemember(req, r, doc);
-				}
-				if (doc != NULL)
-					MxEmitResult(req, caller, &nout, doc);
-				MemoryContextReset(mx_scratch_cxt);
-			}
-		}
-		MemoryContextSwitchTo(mx_load_cxt);
-		req->nresults = nout;
-	}
+		MxRequestResults((MxRequest *) lfirst(lc), caller);
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(mx_load_cxt);
 	mx_load_cxt = NULL;

@@ -13,6 +13,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "cache.h"
 #include "catalog.h"
@@ -39,6 +40,7 @@ _PG_init(void)
 {
 	/* settings first: reserving the prefix drops placeholders not yet defined */
 	MxCacheDefineGucs();
+	MxRetryDefineGucs();
 	MarkGUCPrefixReserved("matrx_relations");
 	MxCatalogInit();
 	RegisterXactCallback(MxXactCallback, NULL);
@@ -109,3 +111,21 @@ MxSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 		MxCacheFlush();
 	}
 }
+
+/*
+ * An array of n elements of size bytes (zeroed or not) in the current
+ * context, allowed past 1 GB; too large for PostgreSQL's limits is 54000.
+ */
+void *
+MxAllocArray(Size n, Size size, bool zero)
+{
+	Size		total = Max(n, 1) * size;
+
+	if (total / size != Max(n, 1) || total > MaxAllocHugeSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many related rows")));
+	return MemoryContextAllocExtended(CurrentMemoryContext, total,
+									  MCXT_ALLOC_HUGE | (zero ? MCXT_ALLOC_ZERO : 0));
+}
+

@@ -42,5 +42,6 @@ extern MxCounters mx_counters;
 extern void MxEnterCall(void);
 extern void MxLeaveCall(void);
 extern int	MxCallDepth(void);
+extern void *MxAllocArray(Size n, Size size, bool zero);
 
 #endif							/* MATRX_RELATIONS_H */

@@ -20,6 +20,9 @@
 /* deepest path accepted (segments) */
 #define MX_MAX_PATH_DEPTH 64
 
+struct MxNodeState;
+struct MxRowSet;
+
 /* One node of the path tree: an edge from its parent's table */
 typedef struct MxPathNode
 {
@@ -34,7 +37,7 @@ typedef struct MxPathNode
 	struct MxEdgeGroup *group;	/* the group whose statement loads it */
 	bool		instances;		/* root: rows come from the caller's jsonb */
 	MxEdgeOpts *opts;			/* spec options of its edge, or NULL */
-	void	   *exec;			/* the loader's state for this node */
+	struct MxNodeState *exec;	/* the loader's state for this node */
 } MxPathNode;
 
 /* Edges of one depth that read the same table on the same key columns */
@@ -43,7 +46,7 @@ typedef struct MxEdgeGroup
 	int			depth;
 	List	   *nodes;			/* MxPathNode, in path order */
 	MxStmt		stmt;			/* its statement */
-	void	   *exec;			/* the loader's state for this group */
+	struct MxRowSet *exec;		/* the loader's state for this group */
 } MxEdgeGroup;
 
 extern MxPathNode *MxAddChild(MxPathNode *parent, const char *key, const char *relname,

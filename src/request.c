@@ -21,7 +21,8 @@
 #include "cache.h"
 #include "catalog.h"
 #include "keys.h"
-#include "loader.h"
+#include "matrx_relations.h"
+#include "request.h"
 
 static void MxAddRequestKey(MxRequest *req, MxKeySet *set, Datum k);
 static int	MxNodeKeyCmp(const ListCell *a, const ListCell *b);
@@ -79,9 +80,9 @@ MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype)
 	}
 }
 
-/* The keys form with keys as a jsonb array (prefetch_batch) */
+/* The keys form with keys as a jsonb array (request number request of a batch) */
 void
-MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what)
+MxRequestKeysJson(MxRequest *req, Jsonb *keys, int request)
 {
 	MxTable    *src = MxGetTable(req->source);
 	MxKeySet   *set;
@@ -97,7 +98,7 @@ MxRequestKeysJson(MxRequest *req, Jsonb *keys, const char *what)
 	if (!JB_ROOT_IS_ARRAY(keys) || JB_ROOT_IS_SCALAR(keys))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s \"keys\" must be an array", what)));
+				 errmsg("\"keys\" of request %d must be an array", request)));
 	set = MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
 	req->keys = palloc(sizeof(Datum) * Max(JB_ROOT_COUNT(keys), 1));
 	it = JsonbIteratorInit(&keys->root);
@@ -140,7 +141,7 @@ MxRequestInstances(MxRequest *req, Jsonb *instances)
 		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("instance %d is not a jsonb object", n),
+					 errmsg("instance %d is not a jsonb object", n + 1),
 					 errdetail("Instances are the source rows as objects, such as to_jsonb(row) gives.")));
 		req->instance_docs[n++] = MxContainerToJsonb(&v);
 	}
@@ -223,13 +224,13 @@ MxRequestCache(MxRequest *req, const char *what)
 							 list_length(relids), relid_array);
 	if (req->space == NULL)
 		return;
-	req->cached = palloc(sizeof(void *) * req->nkeys);
+	req->cached = palloc(sizeof(MxCacheRows *) * req->nkeys);
 	req->fetch = palloc(sizeof(Datum) * req->nkeys);
 	req->nfetch = 0;
 	for (i = 0; i < req->nkeys; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		req->cached[i] = MxCacheGet((MxCacheSpace *) req->space, &req->keys[i]);
+		req->cached[i] = MxCacheGet(req->space, &req->keys[i]);
 		if (req->cached[i] == NULL)
 			req->fetch[req->nfetch++] = req->keys[i];
 	}
@@ -242,7 +243,7 @@ MxRequestCache(MxRequest *req, const char *what)
 bool
 MxRequestCached(MxRequest *req, int i, Jsonb **doc)
 {
-	MxCacheRows *cached = req->cached ? (MxCacheRows *) req->cached[i] : NULL;
+	MxCacheRows *cached = req->cached ? req->cached[i] : NULL;
 
 	if (cached == NULL)
 		return false;
@@ -257,5 +258,5 @@ MxRequestRemember(MxRequest *req, int i, Jsonb *doc)
 	Datum		value = PointerGetDatum(doc);
 
 	if (req->space != NULL)
-		MxCachePut((MxCacheSpace *) req->space, &req->keys[i], doc ? 1 : 0, &value, NULL, NULL);
+		MxCachePut(req->space, &req->keys[i], doc ? 1 : 0, &value, NULL, NULL);
 }

@@ -234,9 +234,11 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 	if (!to_many && (f->order_by != NULL || f->limit != NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" on spec edge \"%s\", which is to one", f->limit ? "limit" : "order_by",
-						node->path),
-				 errdetail("Relation \"%s\" is an fk: it gives one row or null.", node->rel->name)));
+				 f->limit != NULL ?
+				 errmsg("\"limit\" on spec edge \"%s\", which is to one", node->path) :
+				 errmsg("\"order_by\" on spec edge \"%s\", which is to one", node->path),
+				 errdetail("Relation \"%s\" of %s is an fk: it gives one row or null.",
+						   node->rel->name, format_type_be_qualified(get_rel_type_id(node->rel->source)))));
 	o = palloc0(sizeof(MxEdgeOpts));
 	target = MxGetTable(node->table);
 	initStringInfo(&sig);
@@ -309,7 +311,8 @@ MxSpecColumn(MxPathNode *node, const char *option, const char *name, int len)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" in \"%s\" of spec edge \"%s\" does not exist", col, option,
 						node->path),
-				 errdetail("Relation \"%s\" reads %s.", node->rel->name,
+				 errdetail("Relation \"%s\" of %s reads %s.", node->rel->name,
+						   format_type_be_qualified(get_rel_type_id(node->rel->source)),
 						   format_type_be_qualified(get_rel_type_id(node->table)))));
 	return a;
 }
@@ -605,9 +608,11 @@ MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike)
 	if (!OidIsValid(best))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("type %s of column \"%s\" has no \"%s\" operator",
-						format_type_be(coltype), get_attname(node->table, attnum, false),
-						ilike ? "ilike" : "like")));
+				 ilike ?
+				 errmsg("type %s of column \"%s\" has no \"ilike\" operator",
+						format_type_be(coltype), get_attname(node->table, attnum, false)) :
+				 errmsg("type %s of column \"%s\" has no \"like\" operator",
+						format_type_be(coltype), get_attname(node->table, attnum, false))));
 	return best;
 }
 

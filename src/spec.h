@@ -69,7 +69,6 @@ extern struct MxPathNode *MxParseSpec(Oid source, Jsonb *spec);
 /* sqlgen.c: the SQL the options add */
 extern bool MxSameOpts(const MxEdgeOpts *a, const MxEdgeOpts *b);
 extern bool MxOptsOutputs(const MxEdgeOpts *opts, AttrNumber attnum);
-extern char *MxOptsPayload(const MxEdgeOpts *opts, Oid relid, const char *alias);
 extern char *MxOptsQuals(const MxEdgeOpts *opts, Oid relid, const char *alias, int first_param);
 extern void MxOptsOrder(StringInfo buf, const MxEdgeOpts *opts, MxTable *target,
 						const char *alias);

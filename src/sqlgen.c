@@ -1,20 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * sqlgen.c
- *		Building statements from relation metadata.  Names come from the
- *		catalog through quote_identifier / quote_qualified_identifier,
- *		operators are written OPERATOR(schema.op), functions pg_catalog.fn,
- *		and key values travel only as array parameters:
+ *		The batched engine's statements (one per edge group: the rows one
+ *		relation yields for a set of keys) and the SQL of a spec's options,
+ *		written from deparse.c's shapes:
  *
- *		one key column:   inner OPERATOR(s.=) ANY ($1)
- *		composite keys:   ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2))
- *						  AS k(k1, k2)
- *						  joined on inner_i OPERATOR(s.=) k.ki
+ *		source rows:	SELECT t.pk, .., <value> FROM source t
+ *						WHERE t.pk OPERATOR(s.=) ANY ($1)
+ *		one hop:		SELECT <keys>, .., <value> FROM <key match> [AND <where>]
+ *		two hops:		SELECT q.k1, .., <value> FROM <junction rows> q
+ *						JOIN target t ON t.c OPERATOR(s.=) q.v1 [WHERE <where>]
  *
- *		so no search_path and no object of another user can change what
- *		runs.  A spec's options add their conditions (values as $n after
- *		the key arrays), their order, and a per-parent limit as
- *		row_number() OVER (PARTITION BY key ORDER BY ...) (MxOpts*).
+ *		then the rows of to-many relations in their order, or a per-parent
+ *		limit as row_number() OVER (PARTITION BY key ORDER BY ...).
  *
  *-------------------------------------------------------------------------
  */
@@ -31,139 +29,43 @@
 
 #include "sqlgen.h"
 
-static char *MxPickAlias(const char *base, Oid *rels, int nrels);
-static void MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias);
-static void MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t,
-						  const char *rn);
-static void MxAppendExtras(StringInfo buf, MxStmt *stmt, const char *alias, const AttrNumber *plain_keys);
 static char *MxOperand(const char *expr, Oid type, Oid declared);
 
-/* "schema"."table" for a relation */
-char *
-MxQuoteRel(Oid relid)
+/* ---- the batched engine's statements ---- */
+
+/* MxBuildStmt's state: the statement and what its parts share */
+typedef struct MxStmtBuilder
 {
-	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
-	char	   *rel = get_rel_name(relid);
+	MxSqlBuilder b;				/* the text and the options' parameters */
+	MxStmt	   *stmt;
+	Oid			rels[3];		/* the tables it reads (aliases avoid their columns) */
+	int			nrels;
+	char	   *t;				/* the target's alias */
+	bool		via_source;		/* keys map to the relation through the source */
+	StringInfoData from;		/* the key match: FROM items ... */
+	StringInfoData where;		/* ... and condition (may be empty) */
+	char	   *key_exprs[MX_MAX_KEYS]; /* the key each row matched, there */
+	char	  **part;			/* the key in the select list (PARTITION BY) */
+	int			sel_end;		/* where the select list ends in the text */
+	char	   *quals;			/* the spec's conditions, or NULL */
+} MxStmtBuilder;
 
-	if (nsp == NULL || rel == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	return quote_qualified_identifier(nsp, rel);
-}
-
-/* "column" for a column of a relation */
-char *
-MxQuoteCol(Oid relid, AttrNumber attnum)
-{
-	return pstrdup(quote_identifier(get_attname(relid, attnum, false)));
-}
-
-/* OPERATOR("schema".=) for an operator */
-char *
-MxQuoteOp(Oid opno)
-{
-	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
-	Form_pg_operator op;
-	char	   *result;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", opno);
-	op = (Form_pg_operator) GETSTRUCT(tup);
-	result = psprintf("OPERATOR(%s.%s)",
-					  quote_identifier(get_namespace_name(op->oprnamespace)),
-					  NameStr(op->oprname));
-	ReleaseSysCache(tup);
-	return result;
-}
+static char *MxPickAlias(MxStmtBuilder *sb, const char *base);
+static void MxSelectList(MxStmtBuilder *sb, char **keys, const AttrNumber *plain_keys);
+static void MxStmtKeyTypes(MxStmtBuilder *sb);
+static void MxStmtKeyMatch(MxStmtBuilder *sb, const char *ia);
+static void MxStmtSourceRows(MxStmtBuilder *sb);
+static void MxStmtOneHop(MxStmtBuilder *sb);
+static void MxStmtJunctionHop(MxStmtBuilder *sb);
+static void MxWindowLimit(MxStmtBuilder *sb);
+static void MxStmtParams(MxStmtBuilder *sb);
 
 /*
- * A schema-qualified type name from pg_type, without any length or
- * precision (format_type_be_qualified would write "character", which SQL
- * reads as character(1)).
- */
-char *
-MxQuoteType(Oid typid)
-{
-	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	Form_pg_type typ;
-	char	   *result;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for type %u", typid);
-	typ = (Form_pg_type) GETSTRUCT(tup);
-	result = quote_qualified_identifier(get_namespace_name(typ->typnamespace),
-										NameStr(typ->typname));
-	ReleaseSysCache(tup);
-	return result;
-}
-
-/* A schema-qualified collation name */
-static char *
-MxQuoteCollation(Oid collid)
-{
-	HeapTuple	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
-	Form_pg_collation coll;
-	char	   *result;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for collation %u", collid);
-	coll = (Form_pg_collation) GETSTRUCT(tup);
-	result = quote_qualified_identifier(get_namespace_name(coll->collnamespace),
-										NameStr(coll->collname));
-	ReleaseSysCache(tup);
-	return result;
-}
-
-/* expr, cast to type "to" when it is of another type */
-static char *
-MxCast(const char *expr, Oid from, Oid to)
-{
-	if (from == to)
-		return pstrdup(expr);
-	return psprintf("CAST(%s AS %s)", expr, MxQuoteType(to));
-}
-
-/*
- * "inner OP outer", or with any "inner OP ANY (outer)" where outer is an
- * array parameter of outer_type elements.  As ri_triggers.c does, operands
- * are cast to the operator's declared input types, so that exactly that
- * operator runs, and the comparison uses collation coll (the key side's),
- * which the inner column may not share.
- */
-char *
-MxQual(const char *inner, Oid inner_type, Oid inner_coll, Oid op,
-	   const char *outer, Oid outer_type, Oid coll, bool any)
-{
-	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(op));
-	Oid			left;
-	Oid			right;
-	char	   *l;
-	char	   *r;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", op);
-	left = ((Form_pg_operator) GETSTRUCT(tup))->oprleft;
-	right = ((Form_pg_operator) GETSTRUCT(tup))->oprright;
-	ReleaseSysCache(tup);
-
-	l = MxCast(inner, inner_type, left);
-	/* a cast keeps its input's collation: only a different one needs COLLATE */
-	if (OidIsValid(coll) && type_is_collatable(left) && coll != inner_coll)
-		l = psprintf("%s COLLATE %s", l, MxQuoteCollation(coll));
-	if (any)
-	{
-		r = MxCast(outer, get_array_type(outer_type), get_array_type(right));
-		return psprintf("%s %s ANY (%s)", l, MxQuoteOp(op), r);
-	}
-	r = MxCast(outer, outer_type, right);
-	return psprintf("%s %s %s", l, MxQuoteOp(op), r);
-}
-
-/*
- * An alias that is no column name of any of rels, so that a bare alias in
- * the select list means the whole row, never a column.
+ * An alias that is no column name of the tables read, so that a bare
+ * alias in the select list means the whole row, never a column.
  */
 static char *
-MxPickAlias(const char *base, Oid *rels, int nrels)
+MxPickAlias(MxStmtBuilder *sb, const char *base)
 {
 	int			n;
 
@@ -173,43 +75,29 @@ MxPickAlias(const char *base, Oid *rels, int nrels)
 		bool		clash = false;
 		int			i;
 
-		for (i = 0; i < nrels && !clash; i++)
-			clash = get_attnum(rels[i], alias) != InvalidAttrNumber;
+		for (i = 0; i < sb->nrels && !clash; i++)
+			clash = get_attnum(sb->rels[i], alias) != InvalidAttrNumber;
 		if (!clash)
 			return alias;
 	}
 }
 
 /*
- * ROWS FROM (pg_catalog.unnest($1), ..., pg_catalog.unnest($n)) AS
- * alias(k1, ..., kn): the arrays zipped.  (The multi-argument unnest($1,
- * $2) is parser syntax for the unqualified name only, so it cannot be
- * schema-qualified.)
+ * "SELECT key, .., extra, .., payload": the extra columns follow the keys
+ * except those that a key column already returns as the same, uncast
+ * column (plain_keys[k] is that column's attnum, or 0): the loader reads
+ * those from the key.
  */
 static void
-MxAppendUnnest(StringInfo from, int n, int first_param, const char *alias)
+MxSelectList(MxStmtBuilder *sb, char **keys, const AttrNumber *plain_keys)
 {
+	MxStmt	   *stmt = sb->stmt;
+	StringInfo	buf = &sb->b.sql;
 	int			i;
 
-	appendStringInfoString(from, "ROWS FROM (");
-	for (i = 0; i < n; i++)
-		appendStringInfo(from, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", first_param + i);
-	appendStringInfo(from, ") AS %s(", alias);
-	for (i = 0; i < n; i++)
-		appendStringInfo(from, "%sk%d", i > 0 ? ", " : "", i + 1);
-	appendStringInfoChar(from, ')');
-}
-
-/*
- * Appends the extra columns to the select list, except those that a key
- * column already returns as the same, uncast column (plain_keys[k] is
- * that column's attnum, or 0): the loader reads those from the key.
- */
-static void
-MxAppendExtras(StringInfo buf, MxStmt *stmt, const char *alias, const AttrNumber *plain_keys)
-{
-	int			i;
-
+	appendStringInfoString(buf, "SELECT ");
+	for (i = 0; i < stmt->nkeys; i++)
+		appendStringInfo(buf, "%s%s", i > 0 ? ", " : "", keys[i]);
 	stmt->extra_key = palloc(sizeof(int) * Max(stmt->nextra, 1));
 	for (i = 0; i < stmt->nextra; i++)
 	{
@@ -220,12 +108,13 @@ MxAppendExtras(StringInfo buf, MxStmt *stmt, const char *alias, const AttrNumber
 			if (plain_keys[k] != 0 && plain_keys[k] == stmt->extra[i])
 				stmt->extra_key[i] = k;
 		if (stmt->extra_key[i] < 0)
-			appendStringInfo(buf, ", %s.%s", alias,
+			appendStringInfo(buf, ", %s.%s", sb->t,
 							 MxQuoteCol(stmt->target->relid, stmt->extra[i]));
 	}
+	appendStringInfo(buf, ", %s", MxPayload(stmt->typed, stmt->opts, stmt->target->relid, sb->t));
+	sb->sel_end = buf->len;
+	sb->part = keys;
 }
-
-static void MxOperTypes(Oid op, Oid *left, Oid *right);
 
 /*
  * True when the inner column's values are themselves key values: the
@@ -234,36 +123,182 @@ static void MxOperTypes(Oid op, Oid *left, Oid *right);
  * value; otherwise the statement returns the key it matched.
  */
 static bool
-MxInnerIsKey(MxHop *hop, int i)
+MxInnerIsKey(const MxHop *hop, int i)
 {
 	Oid			left;
 	Oid			right;
 
-	MxOperTypes(hop->eqops[i], &left, &right);
+	op_input_types(hop->eqops[i], &left, &right);
 	return left == right && IsBinaryCoercible(hop->inner_types[i], left);
 }
 
-/* The declared input types of an operator */
+/*
+ * The key columns: the source's primary key (when the relation's columns
+ * on the source side are not usable as its values), else values of the
+ * matching operators' own input types on the key side, compared (in SQL
+ * and in C) as those operators compare.
+ */
 static void
-MxOperTypes(Oid op, Oid *left, Oid *right)
+MxStmtKeyTypes(MxStmtBuilder *sb)
 {
-	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(op));
+	MxStmt	   *stmt = sb->stmt;
+	const MxHop *hop0 = &stmt->rel->hops[0];
+	Oid			left;
+	Oid			right;
+	int			i;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", op);
-	*left = ((Form_pg_operator) GETSTRUCT(tup))->oprleft;
-	*right = ((Form_pg_operator) GETSTRUCT(tup))->oprright;
-	ReleaseSysCache(tup);
+	sb->via_source = false;
+	if (stmt->keys_are_source_pk)
+	{
+		/* the keys are primary key values: usable directly only as key values */
+		op_input_types(hop0->eqops[0], &left, &right);
+		sb->via_source = !(hop0->nkeys == 1 && stmt->source->pk_nkeys == 1 &&
+						   hop0->outer_cols[0] == stmt->source->pk_cols[0] &&
+						   IsBinaryCoercible(stmt->source->pk_types[0], right));
+	}
+	if (sb->via_source)
+	{
+		stmt->nkeys = 1;
+		stmt->key_types[0] = stmt->source->pk_types[0];
+		stmt->key_collations[0] = stmt->source->pk_collations[0];
+		return;
+	}
+	stmt->nkeys = hop0->nkeys;
+	for (i = 0; i < hop0->nkeys; i++)
+	{
+		op_input_types(hop0->eqops[i], &left, &stmt->key_types[i]);
+		stmt->key_collations[i] = hop0->collations[i];
+	}
 }
 
 /*
- * Builds stmt->sql and the key and parameter types.  Three shapes:
- *
- * - the source rows (rel == NULL): keys are the source's primary key;
- * - one hop (fk, ifk): the target filtered on its key columns;
- * - two hops (m2m): the junction filtered on its source-side columns, made
- *   distinct per (key, target key) unless a unique constraint already
- *   says so, joined to the target.
+ * How the first hop's inner table (the target, or the junction), aliased
+ * ia, is matched to the keys: the source joined in by primary key; the
+ * inner column itself filtered with = ANY ($1) when it holds key values;
+ * else the keys zipped and joined (composite keys, keys of another type).
+ */
+static void
+MxStmtKeyMatch(MxStmtBuilder *sb, const char *ia)
+{
+	MxStmt	   *stmt = sb->stmt;
+	const MxHop *hop0 = &stmt->rel->hops[0];
+	const MxTable *src = stmt->source;
+	int			i;
+
+	if (sb->via_source)
+	{
+		char	   *s = MxPickAlias(sb, "s");
+
+		sb->key_exprs[0] = psprintf("%s.%s", s, MxQuoteCol(src->relid, src->pk_cols[0]));
+		appendStringInfo(&sb->from, "%s %s JOIN %s %s ON ", MxQuoteRel(src->relid), s,
+						 MxQuoteRel(hop0->inner_rel), ia);
+		MxAppendHopMatch(&sb->from, hop0, ia,
+						 MxColumnRefs(s, src->relid, hop0->nkeys, hop0->outer_cols),
+						 hop0->outer_types);
+		appendStringInfoString(&sb->where,
+							   MxQual(sb->key_exprs[0], src->pk_types[0], src->pk_collations[0],
+									  src->pk_eqops[0], "$1", src->pk_types[0],
+									  src->pk_collations[0], true));
+	}
+	else if (hop0->nkeys == 1 && MxInnerIsKey(hop0, 0))
+	{
+		sb->key_exprs[0] = MxColumnRefs(ia, hop0->inner_rel, 1, hop0->inner_cols)[0];
+		appendStringInfo(&sb->from, "%s %s", MxQuoteRel(hop0->inner_rel), ia);
+		appendStringInfoString(&sb->where,
+							   MxQual(sb->key_exprs[0], hop0->inner_types[0],
+									  hop0->inner_collations[0], hop0->eqops[0], "$1",
+									  stmt->key_types[0], hop0->collations[0], true));
+	}
+	else
+	{
+		char	   *k = MxPickAlias(sb, "k");
+		char	  **refs = MxNumberedRefs(k, "k", hop0->nkeys);
+
+		MxAppendKeyJoin(&sb->from, hop0, stmt->key_types, 1, k, false, ia);
+		for (i = 0; i < hop0->nkeys; i++)
+			sb->key_exprs[i] = refs[i];
+	}
+}
+
+/*
+ * The source rows themselves, by primary key:
+ * SELECT t.pk, .., payload FROM source t WHERE t.pk OP ANY ($1)
+ */
+static void
+MxStmtSourceRows(MxStmtBuilder *sb)
+{
+	MxStmt	   *stmt = sb->stmt;
+	MxTable    *src = stmt->target;
+	char	  **pk = MxColumnRefs(sb->t, src->relid, 1, src->pk_cols);
+
+	stmt->nkeys = 1;
+	stmt->key_types[0] = src->pk_types[0];
+	stmt->key_collations[0] = src->pk_collations[0];
+	MxSelectList(sb, pk, src->pk_cols);
+	appendStringInfo(&sb->b.sql, " FROM %s %s WHERE %s", MxQuoteRel(src->relid), sb->t,
+					 MxQual(pk[0], src->pk_types[0], src->pk_collations[0], src->pk_eqops[0],
+							"$1", src->pk_types[0], src->pk_collations[0], true));
+}
+
+/*
+ * One hop (fk, ifk): the target matched to the keys.
+ * SELECT key, .., payload FROM <key match> [WHERE match] [AND quals]
+ */
+static void
+MxStmtOneHop(MxStmtBuilder *sb)
+{
+	MxStmt	   *stmt = sb->stmt;
+	const MxHop *hop0 = &stmt->rel->hops[0];
+	AttrNumber	plain_keys[MX_MAX_KEYS];
+	StringInfo	buf = &sb->b.sql;
+
+	MxStmtKeyMatch(sb, sb->t);
+	/* a key read straight from a target column needs no second copy */
+	memset(plain_keys, 0, sizeof(plain_keys));
+	if (!sb->via_source && hop0->nkeys == 1 && MxInnerIsKey(hop0, 0) &&
+		hop0->inner_types[0] == stmt->key_types[0])
+		plain_keys[0] = hop0->inner_cols[0];
+	MxSelectList(sb, sb->key_exprs, plain_keys);
+	appendStringInfo(buf, " FROM %s", sb->from.data);
+	if (sb->where.len > 0)
+		appendStringInfo(buf, " WHERE %s", sb->where.data);
+	if (sb->quals != NULL)
+		appendStringInfo(buf, " %s %s", sb->where.len > 0 ? "AND" : "WHERE", sb->quals);
+}
+
+/*
+ * Two hops (m2m): the junction matched to the keys, made distinct per
+ * (key, target key) unless a unique constraint already says so, joined to
+ * the target.
+ * SELECT q.k1, .., payload FROM (junction rows) q JOIN target t ON t.c OP q.v1 [WHERE quals]
+ */
+static void
+MxStmtJunctionHop(MxStmtBuilder *sb)
+{
+	MxStmt	   *stmt = sb->stmt;
+	MxRelation *rel = stmt->rel;
+	const MxHop *hop1 = &rel->hops[1];
+	char	   *q = MxPickAlias(sb, "q");
+	AttrNumber	plain_keys[MX_MAX_KEYS];
+	StringInfo	buf = &sb->b.sql;
+
+	MxStmtKeyMatch(sb, "j");
+	memset(plain_keys, 0, sizeof(plain_keys));
+	MxSelectList(sb, MxNumberedRefs(q, "k", stmt->nkeys), plain_keys);
+	appendStringInfoString(buf, " FROM ");
+	MxAppendJunctionRows(buf, rel, !(rel->via_unique && !sb->via_source), stmt->nkeys,
+						 sb->key_exprs, "j", sb->from.data, sb->where.data, q);
+	appendStringInfo(buf, " JOIN %s %s ON ", MxQuoteRel(stmt->target->relid), sb->t);
+	MxAppendHopMatch(buf, hop1, sb->t, MxNumberedRefs(q, "v", hop1->nkeys), hop1->outer_types);
+	if (sb->quals != NULL)
+		appendStringInfo(buf, " WHERE %s", sb->quals);
+}
+
+/*
+ * Builds stmt->sql and the key and parameter types.  Three shapes: the
+ * source rows (rel == NULL), one hop, two hops (MxStmtSourceRows,
+ * MxStmtOneHop, MxStmtJunctionHop); then the spec's per-parent limit or
+ * the order of to-many rows.
  *
  * With keys_are_source_pk, when the relation's source columns are not the
  * source's primary key, the source table is joined in to map one to the
@@ -272,218 +307,54 @@ MxOperTypes(Oid op, Oid *left, Oid *right)
 void
 MxBuildStmt(MxStmt *stmt)
 {
-	StringInfoData sel;
-	StringInfoData from;
-	StringInfoData where;
-	StringInfoData buf;
+	MxStmtBuilder sb;
 	MxRelation *rel = stmt->rel;
-	MxTable    *target = stmt->target;
-	Oid			fromrels[3];
-	int			nfromrels = 0;
-	char	   *t;
-	char	   *payload;
-	bool		via_source;
-	MxHop	   *hop0;
-	AttrNumber	plain_keys[MX_MAX_KEYS];
-	char	   *part[MX_MAX_KEYS];	/* the key expressions, for PARTITION BY */
-	int			sel_end = 0;	/* where the select list ends in buf */
-	char	   *quals;
-	int			i;
 
-	initStringInfo(&sel);
-	initStringInfo(&from);
-	initStringInfo(&where);
-	initStringInfo(&buf);
-
-	fromrels[nfromrels++] = target->relid;
+	memset(&sb, 0, sizeof(sb));
+	sb.stmt = stmt;
+	sb.rels[sb.nrels++] = stmt->target->relid;
 	if (rel != NULL && OidIsValid(rel->via))
-		fromrels[nfromrels++] = rel->via;
+		sb.rels[sb.nrels++] = rel->via;
 	if (stmt->source != NULL)
-		fromrels[nfromrels++] = stmt->source->relid;
-	t = MxPickAlias("t", fromrels, nfromrels);
-	payload = stmt->typed ? t : MxOptsPayload(stmt->opts, target->relid, t);
+		sb.rels[sb.nrels++] = stmt->source->relid;
+	sb.t = MxPickAlias(&sb, "t");
+	initStringInfo(&sb.from);
+	initStringInfo(&sb.where);
 
-	/* the source rows themselves, by primary key */
 	if (rel == NULL)
 	{
-		MxTable    *src = stmt->target;
-
-		stmt->nkeys = 1;
-		stmt->key_types[0] = src->pk_types[0];
-		stmt->key_collations[0] = src->pk_collations[0];
-		appendStringInfo(&buf, "SELECT %s.%s", t, MxQuoteCol(src->relid, src->pk_cols[0]));
-		plain_keys[0] = src->pk_cols[0];
-		MxAppendExtras(&buf, stmt, t, plain_keys);
-		appendStringInfo(&buf, ", %s FROM %s %s WHERE %s",
-						 payload, MxQuoteRel(src->relid), t,
-						 MxQual(psprintf("%s.%s", t, MxQuoteCol(src->relid, src->pk_cols[0])),
-								src->pk_types[0], src->pk_collations[0], src->pk_eqops[0],
-								"$1", src->pk_types[0], src->pk_collations[0], true));
-		goto done;
-	}
-
-	hop0 = &rel->hops[0];
-	via_source = false;
-	if (stmt->keys_are_source_pk)
-	{
-		Oid			left;
-		Oid			right;
-
-		/* the keys are primary key values: usable directly only as key values */
-		MxOperTypes(hop0->eqops[0], &left, &right);
-		via_source = !(hop0->nkeys == 1 && stmt->source->pk_nkeys == 1 &&
-					   hop0->outer_cols[0] == stmt->source->pk_cols[0] &&
-					   IsBinaryCoercible(stmt->source->pk_types[0], right));
-	}
-
-	/* key columns: the source's primary key, or the relation's source columns */
-	if (via_source)
-	{
-		stmt->nkeys = 1;
-		stmt->key_types[0] = stmt->source->pk_types[0];
-		stmt->key_collations[0] = stmt->source->pk_collations[0];
+		MxBuilderInit(&sb.b, 2, 0);
+		MxStmtSourceRows(&sb);
 	}
 	else
 	{
-		/*
-		 * Keys are values of the matching operator's own input type on the
-		 * key side, compared (here and in C) as that operator compares.
-		 */
-		stmt->nkeys = hop0->nkeys;
-		for (i = 0; i < hop0->nkeys; i++)
-		{
-			Oid			left;
-
-			MxOperTypes(hop0->eqops[i], &left, &stmt->key_types[i]);
-			stmt->key_collations[i] = hop0->collations[i];
-		}
-	}
-
-	/* the spec's conditions, their values after the keys' arrays */
-	quals = MxOptsQuals(stmt->opts, target->relid, t, stmt->nkeys + 1);
-
-	/*
-	 * The first hop's inner table (the target, or the junction) and how its
-	 * rows are matched to the keys.
-	 */
-	{
-		Oid			inner = hop0->inner_rel;
-		const char *ia = rel->nhops == 2 ? "j" : t;
-		char	   *s = MxPickAlias("s", fromrels, nfromrels);
-		char	   *k = MxPickAlias("k", fromrels, nfromrels);
-		char	   *key_exprs[MX_MAX_KEYS];
-
-		if (via_source)
-		{
-			MxTable    *src = stmt->source;
-
-			key_exprs[0] = psprintf("%s.%s", s, MxQuoteCol(src->relid, src->pk_cols[0]));
-			appendStringInfo(&from, "%s %s JOIN %s %s ON ", MxQuoteRel(src->relid), s,
-							 MxQuoteRel(inner), ia);
-			for (i = 0; i < hop0->nkeys; i++)
-				appendStringInfo(&from, "%s%s", i > 0 ? " AND " : "",
-								 MxQual(psprintf("%s.%s", ia, MxQuoteCol(inner, hop0->inner_cols[i])),
-										hop0->inner_types[i], hop0->inner_collations[i],
-										hop0->eqops[i],
-										psprintf("%s.%s", s, MxQuoteCol(src->relid, hop0->outer_cols[i])),
-										hop0->outer_types[i], hop0->collations[i], false));
-			appendStringInfoString(&where,
-								   MxQual(key_exprs[0], src->pk_types[0], src->pk_collations[0],
-										  src->pk_eqops[0], "$1", src->pk_types[0],
-										  src->pk_collations[0], true));
-		}
-		else if (hop0->nkeys == 1 && MxInnerIsKey(hop0, 0))
-		{
-			/* the inner column holds key values: filter with ANY, return it */
-			char	   *col = psprintf("%s.%s", ia, MxQuoteCol(inner, hop0->inner_cols[0]));
-
-			key_exprs[0] = col;
-			appendStringInfo(&from, "%s %s", MxQuoteRel(inner), ia);
-			appendStringInfoString(&where,
-								   MxQual(col, hop0->inner_types[0], hop0->inner_collations[0],
-										  hop0->eqops[0], "$1", stmt->key_types[0],
-										  hop0->collations[0], true));
-		}
-		else
-		{
-			/* join the keys themselves, and return the key each row matched */
-			MxAppendUnnest(&from, hop0->nkeys, 1, k);
-			appendStringInfo(&from, " JOIN %s %s ON ", MxQuoteRel(inner), ia);
-			for (i = 0; i < hop0->nkeys; i++)
-			{
-				key_exprs[i] = psprintf("%s.k%d", k, i + 1);
-				appendStringInfo(&from, "%s%s", i > 0 ? " AND " : "",
-								 MxQual(psprintf("%s.%s", ia, MxQuoteCol(inner, hop0->inner_cols[i])),
-										hop0->inner_types[i], hop0->inner_collations[i],
-										hop0->eqops[i], key_exprs[i], stmt->key_types[i],
-										hop0->collations[i], false));
-			}
-		}
-
+		MxStmtKeyTypes(&sb);
+		/* the spec's conditions, their values after the keys' arrays */
+		MxBuilderInit(&sb.b, stmt->nkeys + 1, stmt->opts ? stmt->opts->nparams : 0);
+		sb.quals = MxBuilderQuals(&sb.b, stmt->opts, stmt->target->relid, sb.t);
 		if (rel->nhops == 1)
-		{
-			/* a key read straight from a target column needs no second copy */
-			memset(plain_keys, 0, sizeof(plain_keys));
-			if (!via_source && hop0->nkeys == 1 && MxInnerIsKey(hop0, 0) &&
-				hop0->inner_types[0] == stmt->key_types[0])
-				plain_keys[0] = hop0->inner_cols[0];
-			appendStringInfoString(&buf, "SELECT ");
-			for (i = 0; i < stmt->nkeys; i++)
-				appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", key_exprs[i]);
-			MxAppendExtras(&buf, stmt, t, plain_keys);
-			appendStringInfo(&buf, ", %s", payload);
-			sel_end = buf.len;
-			appendStringInfo(&buf, " FROM %s", from.data);
-			if (where.len > 0)
-				appendStringInfo(&buf, " WHERE %s", where.data);
-			if (quals != NULL)
-				appendStringInfo(&buf, " %s %s", where.len > 0 ? "AND" : "WHERE", quals);
-			for (i = 0; i < stmt->nkeys; i++)
-				part[i] = key_exprs[i];
-		}
+			MxStmtOneHop(&sb);
 		else
-		{
-			MxHop	   *hop1 = &rel->hops[1];
-			char	   *q = MxPickAlias("q", fromrels, nfromrels);
-
-			/* (SELECT [DISTINCT] keys AS k1.., j.vt AS v1.. FROM ...) q JOIN target */
-			appendStringInfo(&buf, "SELECT ");
-			for (i = 0; i < stmt->nkeys; i++)
-				appendStringInfo(&buf, "%s%s.k%d", i > 0 ? ", " : "", q, i + 1);
-			memset(plain_keys, 0, sizeof(plain_keys));
-			MxAppendExtras(&buf, stmt, t, plain_keys);
-			appendStringInfo(&buf, ", %s", payload);
-			sel_end = buf.len;
-			appendStringInfo(&buf, " FROM (SELECT %s",
-							 rel->via_unique && !via_source ? "" : "DISTINCT ");
-			for (i = 0; i < stmt->nkeys; i++)
-				appendStringInfo(&buf, "%s%s AS k%d", i > 0 ? ", " : "", key_exprs[i], i + 1);
-			for (i = 0; i < hop1->nkeys; i++)
-				appendStringInfo(&buf, ", j.%s AS v%d", MxQuoteCol(rel->via, hop1->outer_cols[i]),
-								 i + 1);
-			appendStringInfo(&buf, " FROM %s", from.data);
-			if (where.len > 0)
-				appendStringInfo(&buf, " WHERE %s", where.data);
-			appendStringInfo(&buf, ") %s JOIN %s %s ON ", q, MxQuoteRel(target->relid), t);
-			for (i = 0; i < hop1->nkeys; i++)
-				appendStringInfo(&buf, "%s%s", i > 0 ? " AND " : "",
-								 MxQual(psprintf("%s.%s", t, MxQuoteCol(target->relid, hop1->inner_cols[i])),
-										hop1->inner_types[i], hop1->inner_collations[i],
-										hop1->eqops[i], psprintf("%s.v%d", q, i + 1),
-										hop1->outer_types[i], hop1->collations[i], false));
-			if (quals != NULL)
-				appendStringInfo(&buf, " WHERE %s", quals);
-			for (i = 0; i < stmt->nkeys; i++)
-				part[i] = psprintf("%s.k%d", q, i + 1);
-		}
+			MxStmtJunctionHop(&sb);
+		if (stmt->opts != NULL && stmt->opts->limit >= 0)
+			MxWindowLimit(&sb);
+		else if (rel->kind != MX_KIND_FK)
+			MxOptsOrder(&sb.b.sql, stmt->opts, stmt->target, sb.t);
 	}
+	MxStmtParams(&sb);
+}
 
-	if (stmt->opts != NULL && stmt->opts->limit >= 0)
-		MxWindowLimit(stmt, &buf, sel_end, part, t, MxPickAlias("mx_rn", fromrels, nfromrels));
-	else if (rel->kind != MX_KIND_FK)
-		MxOptsOrder(&buf, stmt->opts, target, t);
+/*
+ * The key arrays' types and the options' parameters, and the name the
+ * relation cache knows the statement by: its text, and the values of its
+ * parameters when it has any (entries are per statement and values).
+ */
+static void
+MxStmtParams(MxStmtBuilder *sb)
+{
+	MxStmt	   *stmt = sb->stmt;
+	int			i;
 
-done:
 	for (i = 0; i < stmt->nkeys; i++)
 	{
 		stmt->param_types[i] = get_array_type(stmt->key_types[i]);
@@ -492,42 +363,43 @@ done:
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("key type %s has no array type", format_type_be(stmt->key_types[i]))));
 	}
-	stmt->sql = buf.data;
-	stmt->all_param_types = palloc(sizeof(Oid) * (stmt->nkeys + (stmt->opts ? stmt->opts->nparams : 0)));
-	stmt->opt_params = palloc(sizeof(Datum) * Max(stmt->opts ? stmt->opts->nparams : 0, 1));
+	stmt->sql = sb->b.sql.data;
+	stmt->nparams = stmt->nkeys + sb->b.nparams;
+	stmt->all_param_types = palloc(sizeof(Oid) * Max(stmt->nparams, 1));
 	memcpy(stmt->all_param_types, stmt->param_types, sizeof(Oid) * stmt->nkeys);
-	stmt->nparams = stmt->nkeys + MxOptsParams(stmt->opts, stmt->opt_params,
-											   stmt->all_param_types + stmt->nkeys);
-	/* the values are parameters: entries are per statement and values */
-	stmt->cache_id = stmt->nparams > stmt->nkeys ?
+	memcpy(stmt->all_param_types + stmt->nkeys, sb->b.param_types, sizeof(Oid) * sb->b.nparams);
+	stmt->opt_params = sb->b.params;
+	stmt->cache_id = sb->b.nparams > 0 ?
 		psprintf("%s\n-- %s", stmt->sql, stmt->opts->sig) : stmt->sql;
 }
 
 /*
- * A per-parent limit as a window: the statement in buf (its select list
- * ending at sel_end) numbers each key's rows in the edge's order, and
- * only the first n of each key are kept, in that order.  (Measured
- * against a LATERAL (... ORDER BY ... LIMIT n) per key on the benchmark's
- * latest 5 orders of 1,000 customers: 30 ms against 40 ms.)
+ * A per-parent limit as a window: the statement (its select list ending
+ * at sel_end) numbers each key's rows in the edge's order, and only the
+ * first n of each key are kept, in that order.  (Measured against a
+ * LATERAL (... ORDER BY ... LIMIT n) per key on the benchmark's latest 5
+ * orders of 1,000 customers: 30 ms against 40 ms.)
  */
 static void
-MxWindowLimit(MxStmt *stmt, StringInfo buf, int sel_end, char **part, const char *t,
-			  const char *rn)
+MxWindowLimit(MxStmtBuilder *sb)
 {
+	MxStmt	   *stmt = sb->stmt;
+	StringInfo	buf = &sb->b.sql;
+	char	   *rn = MxPickAlias(sb, "mx_rn");
 	StringInfoData w;
 	int			i;
 
 	initStringInfo(&w);
 	appendStringInfoString(&w, "SELECT * FROM (");
-	appendBinaryStringInfo(&w, buf->data, sel_end);
+	appendBinaryStringInfo(&w, buf->data, sb->sel_end);
 	appendStringInfoString(&w, ", pg_catalog.row_number() OVER (PARTITION BY ");
 	for (i = 0; i < stmt->nkeys; i++)
-		appendStringInfo(&w, "%s%s", i > 0 ? ", " : "", part[i]);
-	MxOptsOrder(&w, stmt->opts, stmt->target, t);
+		appendStringInfo(&w, "%s%s", i > 0 ? ", " : "", sb->part[i]);
+	MxOptsOrder(&w, stmt->opts, stmt->target, sb->t);
 	/* rn is no column of the tables read: the select list's names are theirs */
 	appendStringInfo(&w, ") AS %s%s) mx_w WHERE mx_w.%s OPERATOR(pg_catalog.<=) "
 					 "CAST(" INT64_FORMAT " AS pg_catalog.int8) ORDER BY mx_w.%s",
-					 rn, buf->data + sel_end, rn, stmt->opts->limit, rn);
+					 rn, buf->data + sb->sel_end, rn, stmt->opts->limit, rn);
 	resetStringInfo(buf);
 	appendBinaryStringInfo(buf, w.data, w.len);
 }
@@ -551,9 +423,6 @@ MxStmtRelids(const MxStmt *stmt, Oid *relids)
 
 /* ---- the SQL of spec options (spec.c parses them) ---- */
 
-/* jsonb_build_object takes at most this many key/value pairs per call */
-#define MX_PAIRS_PER_CALL 40
-
 /* True when two edges' options are the same (both none, or equal text) */
 bool
 MxSameOpts(const MxEdgeOpts *a, const MxEdgeOpts *b)
@@ -575,38 +444,6 @@ MxOptsOutputs(const MxEdgeOpts *opts, AttrNumber attnum)
 		if (opts->columns[i] == attnum)
 			return true;
 	return false;
-}
-
-/*
- * The document of a row of relid under alias: to_jsonb(alias.*), or with
- * "columns" a jsonb_build_object of those (the same values to_jsonb gives).
- */
-char *
-MxOptsPayload(const MxEdgeOpts *opts, Oid relid, const char *alias)
-{
-	StringInfoData buf;
-	int			i;
-
-	if (opts == NULL || opts->ncolumns < 0)
-		return psprintf("pg_catalog.to_jsonb(%s.*)", alias);
-	if (opts->ncolumns == 0)
-		return pstrdup("'{}'::pg_catalog.jsonb");
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '(');
-	for (i = 0; i < opts->ncolumns; i++)
-	{
-		char	   *name = get_attname(relid, opts->columns[i], false);
-
-		if (i % MX_PAIRS_PER_CALL == 0)
-			appendStringInfoString(&buf, i == 0 ? "pg_catalog.jsonb_build_object(" :
-								   ") || pg_catalog.jsonb_build_object(");
-		else
-			appendStringInfoString(&buf, ", ");
-		appendStringInfo(&buf, "%s::pg_catalog.text, %s.%s", quote_literal_cstr(name), alias,
-						 quote_identifier(name));
-	}
-	appendStringInfoString(&buf, "))");
-	return buf.data;
 }
 
 /*

@@ -47,17 +47,50 @@ typedef struct MxStmt
 	char	   *cache_id;		/* the relation cache's name for it: sql and values */
 } MxStmt;
 
+/* jsonb_build_object takes at most this many key/value pairs per call */
+#define MX_PAIRS_PER_CALL 40
+
+/*
+ * A statement being written: its text, and the values and types of the
+ * spec's parameters it takes (numbered from first_param on, after the key
+ * arrays).
+ */
+typedef struct MxSqlBuilder
+{
+	StringInfoData sql;
+	int			first_param;
+	int			nparams;
+	Datum	   *params;
+	Oid		   *param_types;
+	int			naliases;		/* aliases handed out by MxBuilderAlias */
+} MxSqlBuilder;
+
+/* deparse.c: names, operators and the shapes statements are written from */
 extern char *MxQuoteRel(Oid relid);
 extern char *MxQuoteCol(Oid relid, AttrNumber attnum);
 extern char *MxQuoteOp(Oid opno);
 extern char *MxQuoteType(Oid typid);
 extern char *MxQual(const char *inner, Oid inner_type, Oid inner_coll, Oid op,
 					const char *outer, Oid outer_type, Oid coll, bool any);
+extern void MxBuilderInit(MxSqlBuilder *b, int first_param, int maxparams);
+extern char *MxBuilderAlias(MxSqlBuilder *b);
+extern char *MxBuilderQuals(MxSqlBuilder *b, const MxEdgeOpts *opts, Oid relid,
+							const char *alias);
+extern char *MxPayload(bool typed, const MxEdgeOpts *opts, Oid relid, const char *alias);
+extern void MxAppendPairSep(StringInfo buf, int i);
+extern char **MxColumnRefs(const char *alias, Oid relid, int n, const AttrNumber *cols);
+extern char **MxNumberedRefs(const char *alias, const char *name, int n);
+extern void MxAppendHopMatch(StringInfo buf, const MxHop *hop, const char *inner_alias,
+							 char **outer, const Oid *outer_types);
+extern void MxAppendKeyJoin(StringInfo buf, const MxHop *hop, const Oid *key_types,
+							int first_param, const char *k, bool ordinality, const char *ia);
+extern void MxAppendJunctionRows(StringInfo buf, const MxRelation *rel, bool distinct,
+								 int nkeys, char **key_exprs, const char *j,
+								 const char *from, const char *where, const char *q);
+extern void MxPkHop(const MxTable *t, MxHop *hop);
+
+/* sqlgen.c: the batched engine's statements */
 extern void MxBuildStmt(MxStmt *stmt);
 extern int	MxStmtRelids(const MxStmt *stmt, Oid *relids);
-
-/* joined.c */
-extern char *MxBuildJoinedSQL(MxTable *source, void *root, int *nparams, Datum **params,
-							  Oid **types);
 
 #endif							/* MX_SQLGEN_H */

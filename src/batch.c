@@ -1,0 +1,214 @@
+/*-------------------------------------------------------------------------
+ *
+ * batch.c
+ *		The requests of a batch call (prefetch_batch): a jsonb array of
+ *		objects
+ *
+ *			{"source": "regclass text",
+ *			 "keys": [...] | "instances": [...],
+ *			 "relations": ["path", ...] | "spec": {...}}
+ *
+ *		checked for shape first (every request, before any name is looked
+ *		up), then opened into MxRequests with their rows, for any entry
+ *		point that takes this format.  Requests are numbered from 1 in
+ *		messages.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/regproc.h"
+
+#include "assemble.h"
+#include "catalog.h"
+#include "request.h"
+
+static JsonbValue *MxBatchField(Jsonb *obj, const char *key);
+static List *MxBatchShapes(Jsonb *requests);
+static void MxBatchShape(Jsonb *obj, int n);
+static void MxBatchPaths(Jsonb *obj, int n, Datum **paths, bool **nulls, int *npaths);
+static MxRequest *MxBatchOpen(Jsonb *obj, int n);
+static void MxBatchRows(Jsonb *obj, int n, MxRequest *req);
+
+/* The value of key in a request object, or NULL */
+static JsonbValue *
+MxBatchField(Jsonb *obj, const char *key)
+{
+	return getKeyJsonValueFromContainer(&obj->root, key, strlen(key), NULL);
+}
+
+/* Checks the shape of request number n (1-based), names aside */
+static void
+MxBatchShape(Jsonb *obj, int n)
+{
+	JsonbValue *f = MxBatchField(obj, "source");
+	bool		has_keys = MxBatchField(obj, "keys") != NULL;
+	bool		has_instances = MxBatchField(obj, "instances") != NULL;
+
+	if (f == NULL || f->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("request %d has no \"source\" string", n)));
+	if (has_keys == has_instances)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("request %d must have either \"keys\" or \"instances\"", n)));
+	f = MxBatchField(obj, "spec");
+	if (f != NULL && MxBatchField(obj, "relations") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("request %d has both \"relations\" and \"spec\"", n),
+				 errhint("Give the relations either as paths or as a spec.")));
+	if (f != NULL && f->type != jbvNull &&
+		(f->type != jbvBinary || !JsonContainerIsObject(f->val.binary.data)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"spec\" of request %d must be an object", n)));
+	f = MxBatchField(obj, "relations");
+	if (f != NULL && f->type != jbvNull &&
+		(f->type != jbvBinary || !JsonContainerIsArray(f->val.binary.data)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"relations\" of request %d must be an array of strings", n)));
+}
+
+/* The request objects of a batch, each checked for shape */
+static List *
+MxBatchShapes(Jsonb *requests)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	List	   *objs = NIL;
+	int			n = 0;
+
+	if (!JB_ROOT_IS_ARRAY(requests) || JB_ROOT_IS_SCALAR(requests))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("requests must be a jsonb array of objects")));
+	it = JsonbIteratorInit(&requests->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		Jsonb	   *obj;
+
+		CHECK_FOR_INTERRUPTS();
+		if (tok != WJB_ELEM)
+			continue;
+		n++;
+		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("request %d is not an object", n)));
+		obj = MxContainerToJsonb(&v);
+		MxBatchShape(obj, n);
+		objs = lappend(objs, obj);
+	}
+	return objs;
+}
+
+/* The "relations" of request n as text datums (NULL elements kept as NULL) */
+static void
+MxBatchPaths(Jsonb *obj, int n, Datum **paths, bool **nulls, int *npaths)
+{
+	JsonbValue *f = MxBatchField(obj, "relations");
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			size;
+
+	*paths = NULL;
+	*nulls = NULL;
+	*npaths = 0;
+	if (f == NULL || f->type == jbvNull)
+		return;
+	size = Max(JsonContainerSize(f->val.binary.data), 1);
+	*paths = palloc(sizeof(Datum) * size);
+	*nulls = palloc(sizeof(bool) * size);
+	it = JsonbIteratorInit(f->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (v.type != jbvNull && v.type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"relations\" of request %d must be an array of strings", n)));
+		(*nulls)[*npaths] = v.type == jbvNull;
+		(*paths)[(*npaths)++] = v.type == jbvNull ? (Datum) 0 :
+			PointerGetDatum(cstring_to_text_with_len(v.val.string.val, v.val.string.len));
+	}
+}
+
+/* Request n opened: its source looked up, its paths or spec parsed */
+static MxRequest *
+MxBatchOpen(Jsonb *obj, int n)
+{
+	JsonbValue *f = MxBatchField(obj, "source");
+	char	   *name = pnstrdup(f->val.string.val, f->val.string.len);
+	Oid			source = DatumGetObjectId(DirectFunctionCall1(regclassin,
+															  CStringGetDatum(name)));
+	Datum	   *paths;
+	bool	   *nulls;
+	int			npaths;
+
+	MxBatchPaths(obj, n, &paths, &nulls, &npaths);
+	f = MxBatchField(obj, "spec");
+	return MxNewRequest(source, paths, nulls, npaths, f != NULL,
+						f != NULL && f->type != jbvNull ? MxContainerToJsonb(f) : NULL);
+}
+
+/* The rows of request n: its "keys" or its "instances" */
+static void
+MxBatchRows(Jsonb *obj, int n, MxRequest *req)
+{
+	JsonbValue *f = MxBatchField(obj, "keys");
+
+	if (f != NULL)
+	{
+		if (f->type != jbvBinary)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"keys\" of request %d must be an array", n)));
+		MxRequestKeysJson(req, MxContainerToJsonb(f), n);
+		return;
+	}
+	f = MxBatchField(obj, "instances");
+	if (f->type != jbvBinary)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"instances\" of request %d must be an array of objects", n)));
+	MxRequestInstances(req, MxContainerToJsonb(f));
+}
+
+/*
+ * The requests of a batch, in order, with their rows: every request's
+ * shape is checked first, then all are opened (again while invalidations
+ * arrive), then their keys and instances are read.
+ */
+List *
+MxBatchRequests(Jsonb *requests)
+{
+	List	   *objs = MxBatchShapes(requests);
+	List	   *reqs = NIL;
+	ListCell   *lc;
+	ListCell   *lc2;
+	int			attempt = 0;
+	int			n;
+
+	do
+	{
+		MxCatalogBeginCall();
+		list_free(reqs);
+		reqs = NIL;
+		n = 0;
+		foreach(lc, objs)
+			reqs = lappend(reqs, MxBatchOpen((Jsonb *) lfirst(lc), ++n));
+	} while (MxRetryStale(&attempt));
+
+	n = 0;
+	forboth(lc, objs, lc2, reqs)
+		MxBatchRows((Jsonb *) lfirst(lc), ++n, (MxRequest *) lfirst(lc2));
+	return reqs;
+}

@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * request.h
+ *		What a load is asked for: a source, its relation paths (or spec),
+ *		and its rows as primary key values or as the caller's jsonb
+ *		instances; parsed from arguments or from prefetch_batch's requests.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MX_REQUEST_H
+#define MX_REQUEST_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+#include "cache.h"
+#include "path.h"
+
+/* One load: a source, its paths, and its rows by key or as instances */
+typedef struct MxRequest
+{
+	Oid			source;
+	MxPathNode *root;
+	bool		instances;
+	/* keys form: distinct primary key values, in first-occurrence order */
+	int			nkeys;
+	Datum	   *keys;
+	/* ... of which the loader fetches these (the others' documents are cached) */
+	int			nfetch;
+	Datum	   *fetch;
+	MxCacheRows **cached;		/* per key: its cached rows, or NULL */
+	int		   *fetch_row;		/* per fetched key: its row, or -1 */
+	MxCacheSpace *space;		/* the cache of its whole documents, or NULL */
+	/* instances form: the caller's objects */
+	int			ninstances;
+	Jsonb	  **instance_docs;
+	/* result: one document per found key, or per instance ... */
+	int			nresults;
+	Jsonb	  **results;
+	/* ... or, when set, handed to emit one by one (valid during the call) */
+	void		(*emit) (void *arg, Jsonb *doc);
+	void	   *emit_arg;
+} MxRequest;
+
+/* request.c */
+extern MxRequest *MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths,
+							   bool spec_form, Jsonb *spec);
+extern void MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype);
+extern void MxRequestKeysJson(MxRequest *req, Jsonb *keys, int request);
+extern void MxRequestInstances(MxRequest *req, Jsonb *instances);
+extern void MxRequestCache(MxRequest *req, const char *what);
+extern bool MxRequestCached(MxRequest *req, int i, Jsonb **doc);
+extern void MxRequestRemember(MxRequest *req, int i, Jsonb *doc);
+
+
+/* batch.c */
+extern List *MxBatchRequests(Jsonb *requests);
+
+#endif							/* MX_REQUEST_H */
