@@ -18,9 +18,12 @@ CLUSTER_DIR=""
 # test PG_CONFIG=..., make test-matrix) do not wait for each other
 install_lock() {
     command -v flock >/dev/null 2>&1 || return 0
-    local key
-    key=$($PG_CONFIG --pkglibdir | md5sum | cut -c1-12)
-    exec 9>"${TMPDIR:-/tmp}/matrx_relations.install.$key.lock"
+    local lib key=""
+    lib=$($PG_CONFIG --pkglibdir)
+    # the system's server keeps the name older checkouts lock
+    [ "$lib" = "$(command -p pg_config --pkglibdir 2>/dev/null)" ] ||
+        key=.$(echo "$lib" | md5sum | cut -c1-12)
+    exec 9>"${TMPDIR:-/tmp}/matrx_relations.install$key.lock"
     flock 9
 }
 
