@@ -29,6 +29,7 @@ OBJS = \
 	src/cache.o \
 	src/assemble.o \
 	src/joined.o \
+	src/plancache.o \
 	src/execute.o \
 	src/functions.o
 

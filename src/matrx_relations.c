@@ -17,6 +17,7 @@
 #include "cache.h"
 #include "catalog.h"
 #include "matrx_relations.h"
+#include "plancache.h"
 
 PG_MODULE_MAGIC;
 
@@ -39,6 +40,7 @@ _PG_init(void)
 {
 	/* settings first: reserving the prefix drops placeholders not yet defined */
 	MxCacheDefineGucs();
+	MxPlanCacheInit();
 	MarkGUCPrefixReserved("matrx_relations");
 	MxCatalogInit();
 	RegisterXactCallback(MxXactCallback, NULL);

@@ -200,6 +200,7 @@ MxGetTable(Oid relid)
 	{
 		PG_TRY();
 		{
+			mx_counters.metadata_loads++;
 			MxLoadTable(t);
 		}
 		PG_CATCH();
