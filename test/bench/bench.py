@@ -484,7 +484,7 @@ class Churn:
         self.conn.close()
 
 
-def measure_churn(cur, n, count, results, per_second=50, rounds=5):
+def measure_churn(cur, n, count, results, per_second=50, rounds=20):
     """The churn workload: the nested load while another session churns the
     catalogs (Churn), against the same load on a quiet server, in alternating
     rounds; the ratio of the medians, and how many plans and table metadata
@@ -494,7 +494,11 @@ def measure_churn(cur, n, count, results, per_second=50, rounds=5):
     fn = prefetch_keys(NESTED)
     fn(cur, bs[0], None)                # warm up: plans prepared, metadata read
     times = {"quiet": [], "churn": []}
+    cpu = {"quiet": [], "churn": []}
+    ratios, cpu_ratios = [], []
     again = [0, 0]
+    cur.execute("SELECT pg_backend_pid()")
+    pid = cur.fetchone()[0]
     per_round = max(1, count // rounds)
     for r in range(rounds):
         for cond in ("quiet", "churn"):
@@ -503,9 +507,18 @@ def measure_churn(cur, n, count, results, per_second=50, rounds=5):
             before = cur.fetchone()
             if cond == "churn":
                 with Churn(per_second):
-                    times[cond] += timed_runs(fn, cur, part)
+                    c0 = backend_cpu_ms(pid)
+                    ts = timed_runs(fn, cur, part)
+                    c1 = backend_cpu_ms(pid)
             else:
-                times[cond] += timed_runs(fn, cur, part)
+                c0 = backend_cpu_ms(pid)
+                ts = timed_runs(fn, cur, part)
+                c1 = backend_cpu_ms(pid)
+            times[cond] += ts
+            cpu[cond].append((c1 - c0) / len(part))
+            if cond == "churn":
+                ratios.append(statistics.median(ts) / statistics.median(times["quiet"][-len(part):]))
+                cpu_ratios.append(cpu["churn"][-1] / cpu["quiet"][-1])
             cur.execute("SELECT plans_prepared, metadata_loads FROM matrx_relations.stats()")
             after = cur.fetchone()
             if cond == "churn":
@@ -519,8 +532,24 @@ def measure_churn(cur, n, count, results, per_second=50, rounds=5):
         results.append(dict(workload="churn", n=n, competitor=cond, median_ms=round(med, 3),
                             min_ms=round(min(ts), 3), max_ms=round(max(ts), 3), ratio=round(med / q, 3),
                             runs=len(ts)))
-    print(f"  churned / quiet: {c / q:.3f}x; while churned the loading session prepared {again[0]} plans "
+    # each churned round against the quiet round just before it: the other
+    # jobs of a shared machine change its speed between rounds, not within
+    print(f"  churned / quiet: {statistics.median(ratios):.3f}x (median of {len(ratios)} paired rounds' ratios; "
+          f"pooled medians {c / q:.3f}x); while churned the loading session prepared {again[0]} plans "
           f"and read {again[1]} tables' metadata again")
+    print(f"  the loading backend's CPU per call: quiet {statistics.median(cpu['quiet']):.2f} ms, churned "
+          f"{statistics.median(cpu['churn']):.2f} ms, {statistics.median(cpu_ratios):.3f}x (paired rounds): "
+          f"the rest of the wall-clock ratio is the churning session's own CPU on a shared machine")
+    results.append(dict(workload="churn", n=n, competitor="churned / quiet (paired rounds)",
+                        ratio=round(statistics.median(ratios), 3), runs=len(ratios)))
+    results.append(dict(workload="churn", n=n, competitor="backend CPU churned / quiet (paired rounds)",
+                        ratio=round(statistics.median(cpu_ratios), 3), runs=len(cpu_ratios)))
+
+
+def backend_cpu_ms(pid):
+    """CPU time a local backend has run, in ms (/proc/PID/schedstat, ns)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e6
 
 
 def timed_runs(fn, cur, keys_list):
