@@ -389,10 +389,3 @@ MxPlanCacheBytes(void)
 		MxPlanRemeasure(dlist_container(MxPlanEntry, lru, iter.cur));
 	return (int64) mx_plan_bytes;
 }
-
-/* Number of kept plans */
-int64
-MxPlanCacheCount(void)
-{
-	return mx_plan_count;
-}

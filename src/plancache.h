@@ -31,6 +31,5 @@ extern void MxPlanCacheInit(void);
 extern SPIPlanPtr MxGetPlan(const char *sql, int nargs, Oid *argtypes);
 extern SPIPlanPtr MxChoosePlan(const char *sql, int nargs, Oid *argtypes, Size nkeys);
 extern int64 MxPlanCacheBytes(void);
-extern int64 MxPlanCacheCount(void);
 
 #endif							/* MX_PLANCACHE_H */
