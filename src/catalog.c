@@ -6,7 +6,10 @@
  *		its deterministic name, and names are resolved (with the 42704 and
  *		42P09 errors).
  *
- *		What is discovered is kept by the metadata cache (metacache.c).
+ *		What is discovered is kept by the metadata cache (metacache.c),
+ *		with the tables, constraints, operators and types it was read from
+ *		(MxNoteInvolved, MxNoteDependency): DDL on those, and only on those,
+ *		drops it.
  *
  *-------------------------------------------------------------------------
  */
@@ -57,7 +60,8 @@ static List *MxReadFks(Oid relid, bool referenced, List **uniques);
 static bool MxColumnsInUniques(List *uniques, int ncols, const AttrNumber *cols, bool exact);
 static void MxFkHop(MxHop *hop, MxFk *fk, bool forward);
 static void MxDiscover(MxTable *t);
-static List *MxDiscoverM2M(Oid relid, List *ifks, List *rels);
+static List *MxDiscoverM2M(MxTable *t, List *ifks, List *rels);
+static void MxNoteRelationDependencies(MxTable *t, MxRelation *r);
 static int	MxRelationCmp(const void *a, const void *b);
 static char *MxDescribeRelation(MxRelation *rel);
 
@@ -123,7 +127,7 @@ MxLoadTable(MxTable *t)
 	ListCell   *lc;
 	List	   *indexes;
 
-	MxNoteInvolved(relid);
+	MxNoteInvolved(t, relid);
 	rel = relation_open(relid, NoLock);
 	desc = RelationGetDescr(rel);
 	t->relkind = rel->rd_rel->relkind;
@@ -167,6 +171,8 @@ MxLoadTable(MxTable *t)
 													 BTEqualStrategyNumber);
 				if (!OidIsValid(t->pk_eqops[i]))
 					elog(ERROR, "no equality operator in operator family %u", family);
+				MxNoteDependency(t, OPEROID, t->pk_eqops[i]);
+				MxNoteDependency(t, TYPEOID, t->pk_types[i]);
 			}
 		}
 		ReleaseSysCache(itup);
@@ -174,7 +180,7 @@ MxLoadTable(MxTable *t)
 	list_free(indexes);
 
 	/* to-many arrays are ordered by the primary key, else every orderable column */
-	old = MemoryContextSwitchTo(MxCatalogContext());
+	old = MemoryContextSwitchTo(t->cxt);
 	if (OidIsValid(pkindex))
 	{
 		t->order_ncols = t->pk_nkeys;
@@ -397,8 +403,9 @@ MxFkHop(MxHop *hop, MxFk *fk, bool forward)
  * constraints.
  */
 static List *
-MxDiscoverM2M(Oid relid, List *ifks, List *rels)
+MxDiscoverM2M(MxTable *t, List *ifks, List *rels)
 {
+	Oid			relid = t->relid;
 	ListCell   *lc;
 
 	foreach(lc, ifks)
@@ -442,10 +449,12 @@ MxDiscoverM2M(Oid relid, List *ifks, List *rels)
 			r->via_unique = MxColumnsInUniques(juniques, ncols, cols, false);
 			r->name = get_rel_name(fk2->confrelid);
 			rels = lappend(rels, r);
-			MxNoteInvolved(junction);
-			MxNoteInvolved(r->target);
+			MxNoteInvolved(t, junction);
+			MxNoteInvolved(t, r->target);
+			MxNoteDependency(t, CONSTROID, fk1->conoid);
+			MxNoteDependency(t, CONSTROID, fk2->conoid);
 		}
-		MxNoteInvolved(junction);
+		MxNoteInvolved(t, junction);
 	}
 	return rels;
 }
@@ -487,7 +496,7 @@ MxDiscover(MxTable *t)
 		else
 			r->name = fk->conname;
 		rels = lappend(rels, r);
-		MxNoteInvolved(r->target);
+		MxNoteInvolved(t, r->target);
 	}
 
 	/* ifk: named by the child table when it has one FK to us, else the constraint */
@@ -510,10 +519,10 @@ MxDiscover(MxTable *t)
 		MxFkHop(&r->hops[0], fk, false);
 		r->name = same_child == 1 ? get_rel_name(fk->conrelid) : fk->conname;
 		rels = lappend(rels, r);
-		MxNoteInvolved(r->target);
+		MxNoteInvolved(t, r->target);
 	}
 
-	rels = MxDiscoverM2M(relid, ifks, rels);
+	rels = MxDiscoverM2M(t, ifks, rels);
 
 	/* registered relations come last; name resolution lets them win */
 	registered = MxLoadRegistered(relid);
@@ -521,14 +530,14 @@ MxDiscover(MxTable *t)
 	{
 		MxRelation *r = (MxRelation *) lfirst(lc);
 
-		MxNoteInvolved(r->target);
+		MxNoteInvolved(t, r->target);
 		if (OidIsValid(r->via))
-			MxNoteInvolved(r->via);
+			MxNoteInvolved(t, r->via);
 		rels = lappend(rels, r);
 	}
 
-	/* the result goes into the generation's context; the rest was temporary */
-	old = MemoryContextSwitchTo(MxCatalogContext());
+	/* the result goes into the table's context; the rest was temporary */
+	old = MemoryContextSwitchTo(t->cxt);
 	t->nrels = list_length(rels);
 	t->rels = palloc(sizeof(MxRelation) * Max(t->nrels, 1));
 	n = 0;
@@ -543,6 +552,25 @@ MxDiscover(MxTable *t)
 	}
 	qsort(t->rels, t->nrels, sizeof(MxRelation), MxRelationCmp);
 	MemoryContextSwitchTo(old);
+	for (n = 0; n < t->nrels; n++)
+		MxNoteRelationDependencies(t, &t->rels[n]);
+}
+
+/* Records the constraint, operators and types a relation of t was read from */
+static void
+MxNoteRelationDependencies(MxTable *t, MxRelation *r)
+{
+	int			h;
+	int			i;
+
+	MxNoteDependency(t, CONSTROID, r->conoid);
+	for (h = 0; h < r->nhops; h++)
+		for (i = 0; i < r->hops[h].nkeys; i++)
+		{
+			MxNoteDependency(t, OPEROID, r->hops[h].eqops[i]);
+			MxNoteDependency(t, TYPEOID, r->hops[h].inner_types[i]);
+			MxNoteDependency(t, TYPEOID, r->hops[h].outer_types[i]);
+		}
 }
 
 /* Orders relations by name, then kind, then constraint name */

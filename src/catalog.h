@@ -4,8 +4,9 @@
  *		Relation discovery: what matrx_relations knows about tables, their
  *		keys and the named relations (fk, ifk, m2m) between them.
  *
- *		Metadata lives in a backend-local cache, flushed by relcache and
- *		syscache invalidation callbacks, so DDL is seen by the next call.
+ *		Metadata lives in a backend-local cache (metacache.c): a table's
+ *		entry is dropped when an invalidation hits a table, constraint,
+ *		operator or type it was read from, so DDL is seen by the next call.
  *
  *-------------------------------------------------------------------------
  */
@@ -64,10 +65,25 @@ typedef struct MxRelation
 								 * target (one index probe per lookup) */
 } MxRelation;
 
+/* a catalog entry a table's metadata was read from: a syscache and hash value */
+typedef struct MxDependency
+{
+	int			cacheid;
+	uint32		hashvalue;
+} MxDependency;
+
 /* What matrx_relations knows about one table, view or foreign table */
 typedef struct MxTable
 {
-	Oid			relid;			/* hash key */
+	Oid			relid;
+	MemoryContext cxt;			/* holds this struct and all it points to */
+	bool		stale;			/* an invalidation hit what it depends on */
+	int			ninvolved;		/* tables it was read from, relid first */
+	int			maxinvolved;
+	Oid		   *involved;
+	int			ndeps;			/* constraints, operators and types it was read from */
+	int			maxdeps;
+	MxDependency *deps;
 	char		relkind;
 	Oid			rowtype;
 	int			pk_nkeys;		/* 0 when no primary key */
@@ -87,9 +103,8 @@ extern void MxCatalogInit(void);
 extern void MxCatalogBeginCall(void);
 extern bool MxCatalogIsStale(void);
 extern uint64 MxCatalogGeneration(void);
-extern MemoryContext MxCatalogContext(void);
-extern void MxCatalogKeepPlan(void *plan);
-extern void MxNoteInvolved(Oid relid);
+extern void MxNoteInvolved(MxTable *t, Oid relid);
+extern void MxNoteDependency(MxTable *t, int cacheid, Oid oid);
 extern MxTable *MxGetTable(Oid relid);
 
 /* catalog.c */

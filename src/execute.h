@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * execute.h
- *		Running the built statements: SPI plans prepared once and kept per
- *		metadata generation, a cursor loop that hands rows to a callback,
+ *		Running the built statements: a cursor loop over a kept plan
+ *		(plancache.h) that hands rows to a callback,
  *		and the typed loaders (fetch_related, fetch_related_array).
  *
  *-------------------------------------------------------------------------
@@ -17,16 +17,13 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
+#include "plancache.h"
+
 /* rows fetched per cursor round trip: bounds SPI's memory per batch */
 #define MX_FETCH_BATCH 10000
 
-/* keys from which a statement runs its generic plan when that uses an index */
-#define MX_GENERIC_PLAN_KEYS 10000
-
 typedef void (*MxRowCallback) (void *arg, HeapTuple tuple, TupleDesc desc);
 
-extern SPIPlanPtr MxGetPlan(const char *sql, int nargs, Oid *argtypes);
-extern SPIPlanPtr MxChoosePlan(const char *sql, int nargs, Oid *argtypes, Size nkeys);
 extern uint64 MxRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls,
 						MxRowCallback callback, void *arg);
 

@@ -420,8 +420,8 @@ Datum
 stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Datum		values[8];
-	bool		nulls[8];
+	Datum		values[12];
+	bool		nulls[12];
 
 	InitMaterializedSRF(fcinfo, 0);
 	memset(nulls, 0, sizeof(nulls));
@@ -433,6 +433,10 @@ stats(PG_FUNCTION_ARGS)
 	values[5] = Int64GetDatum(MxCacheEntries());
 	values[6] = Int64GetDatum(MxCacheBytes());
 	values[7] = Int64GetDatum(mx_counters.cache_invalidations);
+	values[8] = Int64GetDatum(mx_counters.plans_prepared);
+	values[9] = Int64GetDatum(mx_counters.plans_evicted);
+	values[10] = Int64GetDatum(MxPlanCacheBytes());
+	values[11] = Int64GetDatum(mx_counters.metadata_loads);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
 }

@@ -18,6 +18,7 @@
 #include "cache.h"
 #include "catalog.h"
 #include "matrx_relations.h"
+#include "plancache.h"
 
 PG_MODULE_MAGIC;
 
@@ -41,6 +42,7 @@ _PG_init(void)
 	/* settings first: reserving the prefix drops placeholders not yet defined */
 	MxCacheDefineGucs();
 	MxRetryDefineGucs();
+	MxPlanCacheInit();
 	MarkGUCPrefixReserved("matrx_relations");
 	MxCatalogInit();
 	RegisterXactCallback(MxXactCallback, NULL);

@@ -34,6 +34,9 @@ typedef struct MxCounters
 	int64		cache_hits;		/* keys served by the relation cache */
 	int64		cache_misses;	/* keys looked up there and not found */
 	int64		cache_invalidations;	/* times entries were dropped as no longer exact */
+	int64		plans_prepared; /* statements prepared for the plan cache */
+	int64		plans_evicted;	/* kept plans freed to stay within its bounds */
+	int64		metadata_loads; /* tables whose metadata was read from the catalogs */
 } MxCounters;
 
 extern MxCounters mx_counters;

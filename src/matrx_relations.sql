@@ -168,7 +168,9 @@ COMMENT ON FUNCTION matrx_relations.prefetch_batch(jsonb) IS
 CREATE FUNCTION matrx_relations.stats(
     OUT calls bigint, OUT statements bigint, OUT rows_fetched bigint,
     OUT cache_hits bigint, OUT cache_misses bigint, OUT cache_entries bigint,
-    OUT cache_bytes bigint, OUT cache_invalidations bigint)
+    OUT cache_bytes bigint, OUT cache_invalidations bigint,
+    OUT plans_prepared bigint, OUT plans_evicted bigint, OUT plan_cache_bytes bigint,
+    OUT metadata_loads bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'stats'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 1;

@@ -2,18 +2,26 @@
  *
  * metacache.c
  *		The backend-local metadata cache and its invalidation, together:
- *		discovered tables and relations (catalog.c) and the SPI plans built
- *		from them (execute.c) live in one "generation" with its own memory
- *		context.  Relcache and syscache callbacks only mark the generation
- *		stale; the next call throws it away (or, while a call is still
- *		running in this backend, sets it aside until that call ends), as
- *		ri_triggers.c and postgres_fdw's connection.c do.
+ *		what catalog.c discovers about a table (its keys and relations) is
+ *		kept per table, each in its own memory context, with what it was
+ *		read from: the tables (its own, its relations' targets and
+ *		junctions), constraints, operators and types.
+ *
+ *		Invalidation is per dependency, as in ri_triggers.c: the relcache
+ *		callback marks stale the entries that involve the invalidated
+ *		relid, the syscache callbacks those that hold the invalidated hash
+ *		value; a reset (InvalidOid, hash value 0) marks all.  DDL on any
+ *		other object (another session's temporary tables, ANALYZE of an
+ *		unrelated table) leaves the entries alone.  Callbacks only mark;
+ *		the next call drops the stale entries (or, while a call is still
+ *		running in this backend, sets their memory aside until it ends).
+ *
+ *		Statement plans are not kept here: see plancache.c.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -23,24 +31,26 @@
 #include "catalog.h"
 #include "matrx_relations.h"
 
-/* a superseded generation, freed when no call is running any more */
-typedef struct MxZombie
+/* a table's entry: its metadata lives in the context it points to */
+typedef struct MxTableSlot
 {
-	MemoryContext cxt;
-	List	   *plans;
-} MxZombie;
+	Oid			relid;			/* hash key */
+	MxTable    *table;
+} MxTableSlot;
 
-static MemoryContext mx_cxt = NULL; /* the current generation */
-static HTAB *mx_tables = NULL;	/* relid -> MxTable */
-static HTAB *mx_involved = NULL;	/* relids the generation depends on */
-static List *mx_plans = NIL;	/* SPI plans kept in this generation */
-static uint64 mx_generation = 0;
-static bool mx_stale = false;
-static List *mx_zombies = NIL;	/* in TopMemoryContext */
+static MemoryContext mx_cxt = NULL; /* parent of the tables' contexts */
+static HTAB *mx_tables = NULL;	/* relid -> MxTableSlot */
+static uint64 mx_generation = 1;
+static bool mx_stale = false;	/* some entry is stale */
+static List *mx_zombies = NIL;	/* contexts of dropped entries, in mx_cxt */
 
-static void MxResetGeneration(void);
+static void MxCatalogSetup(void);
+static void MxMarkStale(MxTable *t);
+static void MxMarkAllStale(void);
 static void MxRelcacheCallback(Datum arg, Oid relid);
 static void MxSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue);
+static void MxDropStale(void);
+static void MxFreeZombies(void);
 
 /* Registers the invalidation callbacks, once per backend */
 void
@@ -48,166 +58,247 @@ MxCatalogInit(void)
 {
 	CacheRegisterRelcacheCallback(MxRelcacheCallback, (Datum) 0);
 	CacheRegisterSyscacheCallback(CONSTROID, MxSyscacheCallback, (Datum) 0);
-	CacheRegisterSyscacheCallback(NAMESPACEOID, MxSyscacheCallback, (Datum) 0);
 	CacheRegisterSyscacheCallback(OPEROID, MxSyscacheCallback, (Datum) 0);
-	CacheRegisterSyscacheCallback(RELNAMENSP, MxSyscacheCallback, (Datum) 0);
+	CacheRegisterSyscacheCallback(TYPEOID, MxSyscacheCallback, (Datum) 0);
 }
 
-/* Relcache callback: a table we depend on changed (or all did) */
+/* Creates the cache's context and hash on first use */
 static void
-MxRelcacheCallback(Datum arg, Oid relid)
-{
-	if (mx_cxt == NULL)
-		return;
-	if (!OidIsValid(relid) || mx_involved == NULL ||
-		hash_search(mx_involved, &relid, HASH_FIND, NULL) != NULL)
-		mx_stale = true;
-}
-
-/* Syscache callback: constraints, schemas, operators or names changed */
-static void
-MxSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue)
-{
-	if (mx_cxt != NULL)
-		mx_stale = true;
-}
-
-/* Frees superseded generations once no call of ours is running */
-static void
-MxFreeZombies(void)
-{
-	while (mx_zombies != NIL)
-	{
-		MxZombie   *z = (MxZombie *) linitial(mx_zombies);
-		ListCell   *lc;
-
-		mx_zombies = list_delete_first(mx_zombies);
-		foreach(lc, z->plans)
-			SPI_freeplan((SPIPlanPtr) lfirst(lc));
-		MemoryContextDelete(z->cxt);
-		pfree(z);
-	}
-}
-
-/* Drops the current generation (or sets it aside) and starts a new one */
-static void
-MxResetGeneration(void)
+MxCatalogSetup(void)
 {
 	HASHCTL		ctl;
 
-	if (mx_cxt != NULL)
-	{
-		MxZombie   *z = MemoryContextAlloc(TopMemoryContext, sizeof(MxZombie));
-
-		z->cxt = mx_cxt;
-		z->plans = NIL;
-		/* the plan list lives in mx_cxt: copy it out before moving on */
-		if (mx_plans != NIL)
-		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-			z->plans = list_copy(mx_plans);
-			MemoryContextSwitchTo(old);
-		}
-		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-			mx_zombies = lappend(mx_zombies, z);
-			MemoryContextSwitchTo(old);
-		}
-	}
+	if (mx_tables != NULL)
+		return;
 	mx_cxt = AllocSetContextCreate(CacheMemoryContext,
 								   "matrx_relations metadata",
-								   ALLOCSET_DEFAULT_SIZES);
-	mx_plans = NIL;
-	mx_generation++;
-	mx_stale = false;
-
+								   ALLOCSET_SMALL_SIZES);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(MxTable);
+	ctl.entrysize = sizeof(MxTableSlot);
 	ctl.hcxt = mx_cxt;
 	mx_tables = hash_create("matrx_relations tables", 64, &ctl,
 							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.entrysize = sizeof(Oid);
-	mx_involved = hash_create("matrx_relations involved", 64, &ctl,
-							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-
-	if (MxCallDepth() <= 1)
-		MxFreeZombies();
 }
 
-/* Called at the start of each loader call: a stale generation is replaced */
+/* Marks one entry stale: dropped by the next call */
+static void
+MxMarkStale(MxTable *t)
+{
+	if (t->stale)
+		return;
+	t->stale = true;
+	mx_stale = true;
+	mx_generation++;
+}
+
+/* Marks every entry stale (a cache reset) */
+static void
+MxMarkAllStale(void)
+{
+	HASH_SEQ_STATUS status;
+	MxTableSlot *slot;
+
+	hash_seq_init(&status, mx_tables);
+	while ((slot = (MxTableSlot *) hash_seq_search(&status)) != NULL)
+		MxMarkStale(slot->table);
+}
+
+/* Relcache callback: the entries that involve relid (all, for InvalidOid) */
+static void
+MxRelcacheCallback(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	MxTableSlot *slot;
+
+	if (mx_tables == NULL)
+		return;
+	if (!OidIsValid(relid))
+	{
+		MxMarkAllStale();
+		return;
+	}
+	hash_seq_init(&status, mx_tables);
+	while ((slot = (MxTableSlot *) hash_seq_search(&status)) != NULL)
+	{
+		MxTable    *t = slot->table;
+		int			i;
+
+		if (t->relid == relid)
+			MxMarkStale(t);
+		for (i = 0; i < t->ninvolved && !t->stale; i++)
+			if (t->involved[i] == relid)
+				MxMarkStale(t);
+	}
+}
+
+/* Syscache callback: the entries read from the changed constraint, operator or type */
+static void
+MxSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	HASH_SEQ_STATUS status;
+	MxTableSlot *slot;
+
+	if (mx_tables == NULL)
+		return;
+	if (hashvalue == 0)
+	{
+		MxMarkAllStale();
+		return;
+	}
+	hash_seq_init(&status, mx_tables);
+	while ((slot = (MxTableSlot *) hash_seq_search(&status)) != NULL)
+	{
+		MxTable    *t = slot->table;
+		int			i;
+
+		for (i = 0; i < t->ndeps && !t->stale; i++)
+			if (t->deps[i].cacheid == cacheid && t->deps[i].hashvalue == hashvalue)
+				MxMarkStale(t);
+	}
+}
+
+/* Frees the memory of dropped entries once no call of ours is running */
+static void
+MxFreeZombies(void)
+{
+	ListCell   *lc;
+
+	if (MxCallDepth() > 1)
+		return;
+	foreach(lc, mx_zombies)
+		MemoryContextDelete((MemoryContext) lfirst(lc));
+	list_free(mx_zombies);
+	mx_zombies = NIL;
+}
+
+/* Drops the stale entries; their memory waits for running calls to end */
+static void
+MxDropStale(void)
+{
+	HASH_SEQ_STATUS status;
+	MxTableSlot *slot;
+	List	   *dropped = NIL;
+	ListCell   *lc;
+
+	hash_seq_init(&status, mx_tables);
+	while ((slot = (MxTableSlot *) hash_seq_search(&status)) != NULL)
+		if (slot->table->stale)
+			dropped = lappend(dropped, slot->table);
+	foreach(lc, dropped)
+	{
+		MxTable    *t = (MxTable *) lfirst(lc);
+		MemoryContext old = MemoryContextSwitchTo(mx_cxt);
+
+		hash_search(mx_tables, &t->relid, HASH_REMOVE, NULL);
+		mx_zombies = lappend(mx_zombies, t->cxt);
+		MemoryContextSwitchTo(old);
+	}
+	list_free(dropped);
+	mx_stale = false;
+}
+
+/* Called at the start of each loader call: stale entries are dropped */
 void
 MxCatalogBeginCall(void)
 {
-	if (mx_cxt == NULL || mx_stale)
-		MxResetGeneration();
-	else if (MxCallDepth() <= 1 && mx_zombies != NIL)
+	MxCatalogSetup();
+	if (mx_stale)
+		MxDropStale();
+	if (mx_zombies != NIL)
 		MxFreeZombies();
 }
 
-/* True when an invalidation arrived since the generation began */
+/* True when an invalidation hit an entry since the call began */
 bool
 MxCatalogIsStale(void)
 {
 	return mx_stale;
 }
 
-/* A number that changes whenever the generation does */
+/* A number that changes whenever an entry goes stale */
 uint64
 MxCatalogGeneration(void)
 {
 	return mx_generation;
 }
 
-/* The current generation's memory context */
-MemoryContext
-MxCatalogContext(void)
-{
-	Assert(mx_cxt != NULL);
-	return mx_cxt;
-}
-
-/* Remembers a kept SPI plan so that it dies with the generation */
+/* Records that t was read from relid (a relcache invalidation of it drops t) */
 void
-MxCatalogKeepPlan(void *plan)
+MxNoteInvolved(MxTable *t, Oid relid)
 {
-	MemoryContext old = MemoryContextSwitchTo(mx_cxt);
+	int			i;
 
-	mx_plans = lappend(mx_plans, plan);
-	MemoryContextSwitchTo(old);
+	for (i = 0; i < t->ninvolved; i++)
+		if (t->involved[i] == relid)
+			return;
+	if (t->ninvolved == t->maxinvolved)
+	{
+		t->maxinvolved = Max(8, t->maxinvolved * 2);
+		t->involved = t->involved == NULL ?
+			MemoryContextAlloc(t->cxt, sizeof(Oid) * t->maxinvolved) :
+			repalloc(t->involved, sizeof(Oid) * t->maxinvolved);
+	}
+	t->involved[t->ninvolved++] = relid;
 }
 
-/* Records that the generation depends on relid */
+/* Records that t was read from the syscache entry of oid (CONSTROID, OPEROID, TYPEOID) */
 void
-MxNoteInvolved(Oid relid)
+MxNoteDependency(MxTable *t, int cacheid, Oid oid)
 {
-	hash_search(mx_involved, &relid, HASH_ENTER, NULL);
+	uint32		hashvalue;
+	int			i;
+
+	if (!OidIsValid(oid))
+		return;
+	hashvalue = GetSysCacheHashValue1(cacheid, ObjectIdGetDatum(oid));
+	for (i = 0; i < t->ndeps; i++)
+		if (t->deps[i].cacheid == cacheid && t->deps[i].hashvalue == hashvalue)
+			return;
+	if (t->ndeps == t->maxdeps)
+	{
+		t->maxdeps = Max(8, t->maxdeps * 2);
+		t->deps = t->deps == NULL ?
+			MemoryContextAlloc(t->cxt, sizeof(MxDependency) * t->maxdeps) :
+			repalloc(t->deps, sizeof(MxDependency) * t->maxdeps);
+	}
+	t->deps[t->ndeps].cacheid = cacheid;
+	t->deps[t->ndeps].hashvalue = hashvalue;
+	t->ndeps++;
 }
 
-/* The cached metadata of relid (which the caller has locked) */
+/* The cached metadata of relid (which the caller has locked), read on first use */
 MxTable *
 MxGetTable(Oid relid)
 {
+	MxTableSlot *slot;
+	MemoryContext cxt;
 	MxTable    *t;
 	bool		found;
 
-	if (mx_cxt == NULL)
-		MxResetGeneration();
-	t = (MxTable *) hash_search(mx_tables, &relid, HASH_ENTER, &found);
-	if (!found)
+	MxCatalogSetup();
+	slot = (MxTableSlot *) hash_search(mx_tables, &relid, HASH_FIND, NULL);
+	if (slot != NULL)
+		return slot->table;
+
+	cxt = AllocSetContextCreate(mx_cxt, "matrx_relations table", ALLOCSET_SMALL_SIZES);
+	t = MemoryContextAllocZero(cxt, sizeof(MxTable));
+	t->relid = relid;
+	t->cxt = cxt;
+	slot = (MxTableSlot *) hash_search(mx_tables, &relid, HASH_ENTER, &found);
+	slot->table = t;
+	mx_counters.metadata_loads++;
+	PG_TRY();
 	{
-		PG_TRY();
-		{
-			MxLoadTable(t);
-		}
-		PG_CATCH();
-		{
-			hash_search(mx_tables, &relid, HASH_REMOVE, NULL);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		MxNoteInvolved(t, relid);
+		MxLoadTable(t);
 	}
+	PG_CATCH();
+	{
+		hash_search(mx_tables, &relid, HASH_REMOVE, NULL);
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	return t;
 }

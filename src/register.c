@@ -37,16 +37,56 @@
 
 #define MX_CONFIG_SCHEMA "matrx_relations"
 #define MX_CONFIG_TABLE "registered_relations"
-#define MX_CONFIG_NATTS 8
 
-/* one row of the config table, deformed and copied */
+/* the config table's columns, by attribute number */
+#define Anum_mx_registered_source				1
+#define Anum_mx_registered_name					2
+#define Anum_mx_registered_target				3
+#define Anum_mx_registered_source_columns		4
+#define Anum_mx_registered_target_columns		5
+#define Anum_mx_registered_via					6
+#define Anum_mx_registered_via_source_columns	7
+#define Anum_mx_registered_via_target_columns	8
+#define Natts_mx_registered						8
+
+/* register_relation's arguments, all passed on to the config table's INSERT */
+#define MX_REGISTER_NARGS 8
+
+/* the shape this module reads the config table in: name and type per column */
+typedef struct MxConfigColumn
+{
+	AttrNumber	attnum;
+	const char *name;
+	Oid			type;
+} MxConfigColumn;
+
+static const MxConfigColumn mx_config_columns[] = {
+	{Anum_mx_registered_source, "source", REGCLASSOID},
+	{Anum_mx_registered_name, "name", TEXTOID},
+	{Anum_mx_registered_target, "target", REGCLASSOID},
+	{Anum_mx_registered_source_columns, "source_columns", NAMEARRAYOID},
+	{Anum_mx_registered_target_columns, "target_columns", NAMEARRAYOID},
+	{Anum_mx_registered_via, "via", REGCLASSOID},
+	{Anum_mx_registered_via_source_columns, "via_source_columns", NAMEARRAYOID},
+	{Anum_mx_registered_via_target_columns, "via_target_columns", NAMEARRAYOID},
+};
+
+/* one row of the config table, read by attribute number */
 typedef struct MxConfigRow
 {
-	Datum		values[MX_CONFIG_NATTS];
-	bool		nulls[MX_CONFIG_NATTS];
+	Oid			source;
+	char	   *name;
+	Oid			target;
+	List	   *source_columns;
+	List	   *target_columns;
+	Oid			via;			/* InvalidOid when NULL */
+	List	   *via_source_columns;	/* NIL when NULL */
+	List	   *via_target_columns;
 } MxConfigRow;
 
 static Oid	MxConfigTable(void);
+static void MxCheckConfigShape(Relation rel);
+static MxConfigRow *MxReadConfigRow(HeapTuple tup, TupleDesc desc);
 static List *MxConfigRows(void);
 static List *MxNameArray(Datum array);
 static List *MxTextArrayArg(ArrayType *arr, const char *what);
@@ -69,7 +109,71 @@ MxConfigTable(void)
 	return get_relname_relid(MX_CONFIG_TABLE, nsp);
 }
 
-/* Every row of the config table (a small table), copied out of the scan */
+/*
+ * Raises 55000 unless the config table has the columns this module reads,
+ * by number, name and type (an upgrade script that changed it without this
+ * module, or this module loaded for another version of the extension).
+ */
+static void
+MxCheckConfigShape(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < lengthof(mx_config_columns); i++)
+	{
+		const MxConfigColumn *c = &mx_config_columns[i];
+		Form_pg_attribute a = c->attnum <= desc->natts ? TupleDescAttr(desc, c->attnum - 1) : NULL;
+
+		if (a == NULL || a->attisdropped || a->atttypid != c->type ||
+			strcmp(NameStr(a->attname), c->name) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table %s.%s does not have the columns this module expects",
+							MX_CONFIG_SCHEMA, MX_CONFIG_TABLE),
+					 errdetail("Column %d should be \"%s\" of type %s.",
+							   c->attnum, c->name, format_type_be(c->type)),
+					 errhint("Update the extension with ALTER EXTENSION matrx_relations UPDATE, or install the module of the extension's version.")));
+	}
+	for (i = Natts_mx_registered; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table %s.%s does not have the columns this module expects",
+							MX_CONFIG_SCHEMA, MX_CONFIG_TABLE),
+					 errdetail("It has %d columns; this module reads %d.",
+							   desc->natts, Natts_mx_registered),
+					 errhint("Update the extension with ALTER EXTENSION matrx_relations UPDATE, or install the module of the extension's version.")));
+}
+
+/* One row of the config table, its columns read by attribute number */
+static MxConfigRow *
+MxReadConfigRow(HeapTuple tup, TupleDesc desc)
+{
+	MxConfigRow *row = palloc0(sizeof(MxConfigRow));
+	bool		isnull;
+	Datum		d;
+
+	d = heap_getattr(tup, Anum_mx_registered_source, desc, &isnull);
+	row->source = isnull ? InvalidOid : DatumGetObjectId(d);
+	d = heap_getattr(tup, Anum_mx_registered_name, desc, &isnull);
+	row->name = isnull ? pstrdup("") : TextDatumGetCString(d);
+	d = heap_getattr(tup, Anum_mx_registered_target, desc, &isnull);
+	row->target = isnull ? InvalidOid : DatumGetObjectId(d);
+	d = heap_getattr(tup, Anum_mx_registered_source_columns, desc, &isnull);
+	row->source_columns = isnull ? NIL : MxNameArray(d);
+	d = heap_getattr(tup, Anum_mx_registered_target_columns, desc, &isnull);
+	row->target_columns = isnull ? NIL : MxNameArray(d);
+	d = heap_getattr(tup, Anum_mx_registered_via, desc, &isnull);
+	row->via = isnull ? InvalidOid : DatumGetObjectId(d);
+	d = heap_getattr(tup, Anum_mx_registered_via_source_columns, desc, &isnull);
+	row->via_source_columns = isnull ? NIL : MxNameArray(d);
+	d = heap_getattr(tup, Anum_mx_registered_via_target_columns, desc, &isnull);
+	row->via_target_columns = isnull ? NIL : MxNameArray(d);
+	return row;
+}
+
+/* Every row of the config table (a small table), read out of the scan */
 static List *
 MxConfigRows(void)
 {
@@ -82,14 +186,12 @@ MxConfigRows(void)
 	if (!OidIsValid(cfg))
 		return NIL;
 	rel = table_open(cfg, AccessShareLock);
+	MxCheckConfigShape(rel);
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		MxConfigRow *row = palloc(sizeof(MxConfigRow));
-
 		CHECK_FOR_INTERRUPTS();
-		heap_deform_tuple(heap_copytuple(tup), RelationGetDescr(rel), row->values, row->nulls);
-		rows = lappend(rows, row);
+		rows = lappend(rows, MxReadConfigRow(tup, RelationGetDescr(rel)));
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -131,19 +233,18 @@ MxLoadRegistered(Oid source)
 		Oid			target;
 		Oid			via;
 
-		if (row->nulls[0] || DatumGetObjectId(row->values[0]) != source)
+		if (row->source != source)
 			continue;
-		target = DatumGetObjectId(row->values[2]);
-		via = row->nulls[5] ? InvalidOid : DatumGetObjectId(row->values[5]);
+		target = row->target;
+		via = row->via;
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(target)) ||
 			(OidIsValid(via) && !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(via))))
 			continue;
 		r = palloc0(sizeof(MxRelation));
-		r->name = TextDatumGetCString(row->values[1]);
+		r->name = row->name;
 		if (MxBuildRegistered(r, source, target, via,
-							  MxNameArray(row->values[3]), MxNameArray(row->values[4]),
-							  row->nulls[6] ? NIL : MxNameArray(row->values[6]),
-							  row->nulls[7] ? NIL : MxNameArray(row->values[7]), false))
+							  row->source_columns, row->target_columns,
+							  row->via_source_columns, row->via_target_columns, false))
 			result = lappend(result, r);
 	}
 	return result;
@@ -159,10 +260,9 @@ MxRegisteredSources(void)
 	foreach(lc, MxConfigRows())
 	{
 		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
-		Oid			source = DatumGetObjectId(row->values[0]);
-
-		if (!row->nulls[0] && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source)))
-			result = list_append_unique_oid(result, source);
+		if (OidIsValid(row->source) &&
+			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(row->source)))
+			result = list_append_unique_oid(result, row->source);
 	}
 	return result;
 }
@@ -315,8 +415,7 @@ MxRegisteredExists(Oid source, const char *name)
 	{
 		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
 
-		if (DatumGetObjectId(row->values[0]) == source &&
-			strcmp(TextDatumGetCString(row->values[1]), name) == 0)
+		if (row->source == source && strcmp(row->name, name) == 0)
 			return true;
 	}
 	return false;
@@ -409,10 +508,10 @@ register_relation(PG_FUNCTION_ARGS)
 	List	   *vscols = NIL;
 	List	   *vtcols = NIL;
 	MxRelation	rel;
-	Oid			types[MX_CONFIG_NATTS] = {REGCLASSOID, TEXTOID, REGCLASSOID, TEXTARRAYOID,
+	Oid			types[MX_REGISTER_NARGS] = {REGCLASSOID, TEXTOID, REGCLASSOID, TEXTARRAYOID,
 	TEXTARRAYOID, REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID};
-	Datum		values[MX_CONFIG_NATTS];
-	char		nulls[MX_CONFIG_NATTS];
+	Datum		values[MX_REGISTER_NARGS];
+	char		nulls[MX_REGISTER_NARGS];
 	int			i;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -457,7 +556,8 @@ register_relation(PG_FUNCTION_ARGS)
 						format_type_be_qualified(get_rel_type_id(source))),
 				 errhint("Unregister it first with matrx_relations.unregister_relation.")));
 
-	for (i = 0; i < MX_CONFIG_NATTS; i++)
+	/* the arguments in order, $1 .. $8 of the INSERT, which names its columns */
+	for (i = 0; i < MX_REGISTER_NARGS; i++)
 	{
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
@@ -467,7 +567,7 @@ register_relation(PG_FUNCTION_ARGS)
 				 " via_source_columns, via_target_columns)"
 				 " VALUES ($1, $2, $3, $4::pg_catalog.name[], $5::pg_catalog.name[], $6,"
 				 " $7::pg_catalog.name[], $8::pg_catalog.name[])",
-				 MX_CONFIG_NATTS, types, values, nulls);
+				 MX_REGISTER_NARGS, types, values, nulls);
 	CacheInvalidateRelcacheByRelid(source);
 	MxLeaveCall();
 	PG_RETURN_VOID();

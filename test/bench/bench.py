@@ -7,8 +7,8 @@ and writes out/results.csv and out/scale.png.
 Environment: PGHOST (127.0.0.1), PGPORT, PGUSER, PGDATABASE; BENCH_SCALE
 (data scale, default 1.0); BENCH_BATCHES (batches per competitor, default
 200); BENCH_NPLUS1_BATCHES (default 10: N+1 is slow by design);
-BENCH_WORKLOADS (comma-separated: fk, nested, grouped, cache, scale, limit;
-default all).
+BENCH_WORKLOADS (comma-separated: fk, nested, grouped, cache, scale, limit,
+churn; default all).
 Statements are reported as "client+inner": sent by the client, and run
 inside the server by the call (pg_stat_statements, track = all).
 """
@@ -35,7 +35,7 @@ BATCHES = int(os.environ.get("BENCH_BATCHES", "200"))
 NPLUS1_BATCHES = int(os.environ.get("BENCH_NPLUS1_BATCHES", "10"))
 N_ORDERS = int(1000000 * SCALE)
 N_CUSTOMERS = int(100000 * SCALE)
-WORKLOADS = set(os.environ.get("BENCH_WORKLOADS", "fk,nested,grouped,cache,scale,limit").split(","))
+WORKLOADS = set(os.environ.get("BENCH_WORKLOADS", "fk,nested,grouped,cache,scale,limit,churn").split(","))
 
 # jsonb -> Python with exact numbers, the same way for every competitor
 psycopg2.extras.register_default_jsonb(loads=lambda s: json.loads(s, parse_float=Decimal), globally=True)
@@ -433,6 +433,140 @@ def measure_cache(cur, n, count, results):
                             ratio=round(s2 / f, 4), runs=len(second), statements=label))
 
 
+CHURN_SETUP = """
+CREATE TABLE IF NOT EXISTS bench_churn_unrelated (id int PRIMARY KEY, v int);
+INSERT INTO bench_churn_unrelated SELECT g, g FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING;
+CREATE OR REPLACE PROCEDURE bench_churn(per_second int) LANGUAGE plpgsql AS $$
+DECLARE
+    t timestamptz;
+BEGIN
+    LOOP
+        t := clock_timestamp();
+        CREATE TEMP TABLE bench_churn_tmp (id int PRIMARY KEY, v text);
+        DROP TABLE bench_churn_tmp;
+        ANALYZE bench_churn_unrelated;
+        COMMIT;
+        PERFORM pg_sleep(greatest(0, 1.0 / per_second - extract(epoch FROM clock_timestamp() - t)));
+    END LOOP;
+END $$"""
+
+
+class Churn:
+    """Another session creating and dropping a temporary table and analyzing
+    an unrelated table, each committed, per_second times a second (in the
+    server: a procedure, stopped by a cancel)."""
+
+    def __init__(self, per_second):
+        self.conn = connect()
+        self.cur = self.conn.cursor()
+        self.cur.execute("SELECT pg_backend_pid()")
+        self.pid = self.cur.fetchone()[0]
+        self.per_second = per_second
+        self.rounds = 0
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+        time.sleep(0.2)
+        return self
+
+    def run(self):
+        try:
+            self.cur.execute("CALL bench_churn(%s)", (self.per_second,))
+        except psycopg2.extensions.QueryCanceledError:
+            pass
+
+    def __exit__(self, *exc):
+        c = connect()
+        c.cursor().execute("SELECT pg_cancel_backend(%s)", (self.pid,))
+        c.close()
+        self.thread.join()
+        self.conn.close()
+
+
+def measure_churn(cur, n, count, results, per_second=50, rounds=20):
+    """The churn workload: the nested load while another session churns the
+    catalogs (Churn), against the same load on a quiet server, in alternating
+    rounds; the ratio of the medians, and how many plans and table metadata
+    the loading session prepared and read again while churned."""
+    cur.execute(CHURN_SETUP)
+    bs = batches(n, count, seed=zlib.crc32(f"churn/{n}".encode()))
+    fn = prefetch_keys(NESTED)
+    fn(cur, bs[0], None)                # warm up: plans prepared, metadata read
+    times = {"quiet": [], "churn": []}
+    cpu = {"quiet": [], "churn": []}
+    ratios, cpu_ratios = [], []
+    again = [0, 0]
+    cur.execute("SELECT pg_backend_pid()")
+    pid = cur.fetchone()[0]
+    per_round = max(1, count // rounds)
+    for r in range(rounds):
+        for cond in ("quiet", "churn"):
+            part = bs[r * per_round:(r + 1) * per_round] or bs[:per_round]
+            cur.execute("SELECT plans_prepared, metadata_loads FROM matrx_relations.stats()")
+            before = cur.fetchone()
+            if cond == "churn":
+                with Churn(per_second):
+                    c0 = backend_cpu_ms(pid)
+                    ts = timed_runs(fn, cur, part)
+                    c1 = backend_cpu_ms(pid)
+            else:
+                c0 = backend_cpu_ms(pid)
+                ts = timed_runs(fn, cur, part)
+                c1 = backend_cpu_ms(pid)
+            times[cond] += ts
+            cpu[cond].append((c1 - c0) / len(part))
+            if cond == "churn":
+                ratios.append(statistics.median(ts) / statistics.median(times["quiet"][-len(part):]))
+                cpu_ratios.append(cpu["churn"][-1] / cpu["quiet"][-1])
+            cur.execute("SELECT plans_prepared, metadata_loads FROM matrx_relations.stats()")
+            after = cur.fetchone()
+            if cond == "churn":
+                again = [again[0] + after[0] - before[0], again[1] + after[1] - before[1]]
+    q, c = statistics.median(times["quiet"]), statistics.median(times["churn"])
+    print(f"\nchurn, N = {n} (nested; another session: temp table + ANALYZE of an unrelated table, {per_second}/s)")
+    print(f"  {'server':<34} {'median ms':>10} {'min-max ms':>19} {'ratio':>7} {'runs':>5}")
+    for cond, med in (("quiet", q), ("churned", c)):
+        ts = times["quiet" if cond == "quiet" else "churn"]
+        print(f"  {cond:<34} {med:10.2f} {min(ts):9.2f}-{max(ts):<9.2f} {med / q:7.3f} {len(ts):5d}")
+        results.append(dict(workload="churn", n=n, competitor=cond, median_ms=round(med, 3),
+                            min_ms=round(min(ts), 3), max_ms=round(max(ts), 3), ratio=round(med / q, 3),
+                            runs=len(ts)))
+    # each churned round against the quiet round just before it: the other
+    # jobs of a shared machine change its speed between rounds, not within
+    print(f"  churned / quiet: {statistics.median(ratios):.3f}x (median of {len(ratios)} paired rounds' ratios; "
+          f"pooled medians {c / q:.3f}x); while churned the loading session prepared {again[0]} plans "
+          f"and read {again[1]} tables' metadata again")
+    print(f"  the loading backend's CPU per call: quiet {statistics.median(cpu['quiet']):.2f} ms, churned "
+          f"{statistics.median(cpu['churn']):.2f} ms, {statistics.median(cpu_ratios):.3f}x (paired rounds): "
+          f"the rest of the wall-clock ratio is the churning session's own CPU on a shared machine")
+    results.append(dict(workload="churn", n=n, competitor="churned / quiet (paired rounds)",
+                        ratio=round(statistics.median(ratios), 3), runs=len(ratios)))
+    results.append(dict(workload="churn", n=n, competitor="backend CPU churned / quiet (paired rounds)",
+                        ratio=round(statistics.median(cpu_ratios), 3), runs=len(cpu_ratios)))
+
+
+def backend_cpu_ms(pid):
+    """CPU time a local backend has run, in ms (/proc/PID/schedstat, ns)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e6
+
+
+def timed_runs(fn, cur, keys_list):
+    """Milliseconds per call of fn over keys_list, garbage collector off."""
+    times = []
+    gc.collect()
+    gc.disable()
+    try:
+        for keys in keys_list:
+            t0 = time.perf_counter()
+            fn(cur, keys, None)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        gc.enable()
+    return times
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     conn = connect()
@@ -475,6 +609,8 @@ def main():
                  ("select_related", spec_loader("select_related", LIMIT_SPEC), BATCHES, True)]
         measure(cur, "limit", 1000, limit, spec_loader("prefetch_related", LIMIT_SPEC), BATCHES, results,
                 source="customers")
+    if "churn" in WORKLOADS:
+        measure_churn(cur, 100, max(10, BATCHES), results)
     for n in (100, 1000, 10000, 100000) if "scale" in WORKLOADS else ():
         if n > N_ORDERS:
             continue

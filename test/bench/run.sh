@@ -14,6 +14,12 @@ if ! /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || ! command -v gnuplot >
         exit 1
     fi
 fi
+# the module is installed into the server's shared directories: hold make
+# test's lock throughout, so another checkout's install cannot replace it
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"${TMPDIR:-/tmp}/matrx_relations.install.lock"
+    flock 9
+fi
 make -s >/dev/null
 make -s install >/dev/null
 CLUSTER_LISTEN=127.0.0.1 cluster_start "shared_buffers = '1GB'" "work_mem = '64MB'" "max_wal_size = '4GB'" \
