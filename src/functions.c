@@ -394,6 +394,61 @@ MxRequestField(Jsonb *obj, const char *key)
 	return getKeyJsonValueFromContainer(&obj->root, key, strlen(key), NULL);
 }
 
+/* requests of one shape (source and relations or spec, byte for byte) parsed once per batch */
+#define MX_BATCH_SHAPES 16
+
+typedef struct MxBatchShape
+{
+	JsonbValue *source;
+	JsonbValue *rels;			/* "relations" or "spec", or NULL */
+	bool		spec;
+	MxRequest  *req;			/* the request parsed from it */
+} MxBatchShape;
+
+/* Whether two request fields are the same JSON (both absent or null, or the same bytes) */
+static bool
+MxSameField(JsonbValue *a, JsonbValue *b)
+{
+	bool		anull = a == NULL || a->type == jbvNull;
+	bool		bnull = b == NULL || b->type == jbvNull;
+
+	if (anull || bnull)
+		return anull == bnull;
+	if (a->type == jbvString && b->type == jbvString)
+		return a->val.string.len == b->val.string.len &&
+			memcmp(a->val.string.val, b->val.string.val, a->val.string.len) == 0;
+	return a->type == jbvBinary && b->type == jbvBinary &&
+		a->val.binary.len == b->val.binary.len &&
+		memcmp(a->val.binary.data, b->val.binary.data, a->val.binary.len) == 0;
+}
+
+/*
+ * A request of the batch object obj: a copy of one of the recent shapes'
+ * (a DataLoader sends many requests of one shape: each is parsed, its
+ * names resolved and locked, once), or NULL
+ */
+static MxRequest *
+MxShapeRequest(MxBatchShape *shapes, int nshapes, Jsonb *obj, JsonbValue **rels, bool *spec)
+{
+	JsonbValue *source = MxRequestField(obj, "source");
+	int			i;
+
+	*spec = (*rels = MxRequestField(obj, "spec")) != NULL;
+	if (!*spec)
+		*rels = MxRequestField(obj, "relations");
+	for (i = 0; i < nshapes; i++)
+		if (shapes[i].spec == *spec && MxSameField(shapes[i].source, source) &&
+			MxSameField(shapes[i].rels, *rels))
+		{
+			MxRequest  *req = palloc0(sizeof(MxRequest));
+
+			req->source = shapes[i].req->source;
+			req->root = MxCopyPaths(shapes[i].req->root, NULL);
+			return req;
+		}
+	return NULL;
+}
+
 /*
  * The requests of a prefetch_batch (or load_batch) argument: shape checks
  * first, then names resolved (retried while invalidations arrive), then
@@ -463,19 +518,34 @@ MxBatchRequests(Jsonb *requests)
 
 	for (attempt = 0; attempt < 5; attempt++)
 	{
+		MxBatchShape shapes[MX_BATCH_SHAPES];
+		int			nshapes = 0;
+
 		MxCatalogBeginCall();
 		reqs = NIL;
 		n = 0;
 		foreach(lc, objs)
 		{
 			Jsonb	   *obj = (Jsonb *) lfirst(lc);
-			JsonbValue *f = MxRequestField(obj, "source");
-			Oid			source = DatumGetObjectId(DirectFunctionCall1(regclassin,
-																	  CStringGetDatum(pnstrdup(f->val.string.val, f->val.string.len))));
+			JsonbValue *f;
+			Oid			source;
 			int			npaths = 0;
 			Datum	   *paths = NULL;
 			bool	   *pnulls = NULL;
+			JsonbValue *rels;
+			bool		spec;
+			MxRequest  *req = MxShapeRequest(shapes, nshapes, obj, &rels, &spec);
+			MxBatchShape *shape;
 
+			if (req != NULL)
+			{
+				reqs = lappend(reqs, req);
+				n++;
+				continue;
+			}
+			f = MxRequestField(obj, "source");
+			source = DatumGetObjectId(DirectFunctionCall1(regclassin,
+														  CStringGetDatum(pnstrdup(f->val.string.val, f->val.string.len))));
 			f = MxRequestField(obj, "relations");
 			if (f != NULL && f->type != jbvNull)
 			{
@@ -504,9 +574,15 @@ MxBatchRequests(Jsonb *requests)
 				}
 			}
 			f = MxRequestField(obj, "spec");
-			reqs = lappend(reqs, MxNewRequest(source, paths, pnulls, npaths, f != NULL,
-											  f != NULL && f->type != jbvNull ?
-											  MxContainerToJsonb(f) : NULL));
+			req = MxNewRequest(source, paths, pnulls, npaths, f != NULL,
+							   f != NULL && f->type != jbvNull ? MxContainerToJsonb(f) : NULL);
+			reqs = lappend(reqs, req);
+			/* the oldest shape makes room for it */
+			shape = &shapes[nshapes < MX_BATCH_SHAPES ? nshapes++ : n % MX_BATCH_SHAPES];
+			shape->source = MxRequestField(obj, "source");
+			shape->rels = rels;
+			shape->spec = spec;
+			shape->req = req;
 			n++;
 		}
 		if (!MxCatalogIsStale())

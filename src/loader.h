@@ -76,8 +76,8 @@ typedef struct MxNodeState
 	int			nreach;
 	int		   *reach;			/* row numbers, in order of first reach */
 	int		   *parent_key;		/* per parent row: key number, or -1 */
-	int			keypos[MX_MAX_KEYS];	/* hop columns within parent's extras */
-	MxCoercion	co[MX_MAX_KEYS];	/* parent's column type -> key type */
+	int		   *keypos;			/* hop columns within parent's extras */
+	MxCoercion *co;				/* parent's column type -> key type */
 	Jsonb	  **final;			/* per row: document with children */
 } MxNodeState;
 

@@ -190,6 +190,27 @@ MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths)
 	return root;
 }
 
+/*
+ * A copy of a parsed tree (under parent) for another request of the same
+ * shape: its own nodes, sharing the resolved relations, names and options
+ */
+MxPathNode *
+MxCopyPaths(MxPathNode *node, MxPathNode *parent)
+{
+	MxPathNode *copy = palloc(sizeof(MxPathNode));
+	ListCell   *lc;
+
+	check_stack_depth();
+	memcpy(copy, node, sizeof(MxPathNode));
+	copy->parent = parent;
+	copy->children = NIL;
+	copy->group = NULL;
+	copy->exec = NULL;
+	foreach(lc, node->children)
+		copy->children = lappend(copy->children, MxCopyPaths((MxPathNode *) lfirst(lc), copy));
+	return copy;
+}
+
 /* True when two edges read the same rows the same way (one statement) */
 static bool
 MxSameEdge(MxRelation *a, MxRelation *b)

@@ -50,6 +50,7 @@ typedef struct MxEdgeGroup
 extern MxPathNode *MxAddChild(MxPathNode *parent, const char *key, const char *relname,
 							  const char *path);
 extern MxPathNode *MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths);
+extern MxPathNode *MxCopyPaths(MxPathNode *node, MxPathNode *parent);
 extern List *MxPlanLoad(List *roots);
 extern void MxNeededColumns(MxPathNode *node, int *ncols, AttrNumber **cols);
 
