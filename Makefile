@@ -40,6 +40,7 @@ OBJS = \
 	src/plancache.o \
 	src/execute.o \
 	src/fetch.o \
+	src/typed.o \
 	src/functions.o
 
 # The one editable install script; the versioned copy is generated from it.
@@ -50,7 +51,7 @@ DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(wildcard sql/upgrades/$(EXTENSION)--*.sql)
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql $(DISTNAME).tar.gz
 
-REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache spec spec_statements
+REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache spec spec_statements typed
 REGRESS_OPTS =
 # isolation specs live in test/specs, their expected output in test/expected
 ISOLATION    = cache_visibility faults invalidation

@@ -23,13 +23,36 @@
 
 #include "assemble.h"
 #include "catalog.h"
+#include "path.h"
 #include "request.h"
+
+/*
+ * Requests of one shape (source and relations or spec, byte for byte) are
+ * opened once per batch: a DataLoader sends many requests of one shape,
+ * and each would otherwise be parsed, its names resolved and locked, again.
+ * The last MX_BATCH_SHAPES shapes are remembered.
+ */
+#define MX_BATCH_SHAPES 16
+
+typedef struct MxBatchShapeCache
+{
+	int			nshapes;
+	int			next;			/* the slot the next new shape takes */
+	JsonbValue *source[MX_BATCH_SHAPES];
+	JsonbValue *rels[MX_BATCH_SHAPES];	/* "relations" or "spec", or NULL */
+	bool		spec[MX_BATCH_SHAPES];
+	MxRequest  *req[MX_BATCH_SHAPES];	/* the request opened from it */
+} MxBatchShapeCache;
 
 static JsonbValue *MxBatchField(Jsonb *obj, const char *key);
 static List *MxBatchShapes(Jsonb *requests);
 static void MxBatchShape(Jsonb *obj, int n);
 static void MxBatchPaths(Jsonb *obj, int n, Datum **paths, bool **nulls, int *npaths);
 static MxRequest *MxBatchOpen(Jsonb *obj, int n);
+static bool MxSameField(JsonbValue *a, JsonbValue *b);
+static JsonbValue *MxShapeRels(Jsonb *obj, bool *spec);
+static MxRequest *MxShapeRequest(MxBatchShapeCache *cache, Jsonb *obj);
+static void MxShapeRemember(MxBatchShapeCache *cache, Jsonb *obj, MxRequest *req);
 static void MxBatchRows(Jsonb *obj, int n, MxRequest *req);
 
 /* The value of key in a request object, or NULL */
@@ -182,6 +205,68 @@ MxBatchRows(Jsonb *obj, int n, MxRequest *req)
 	MxRequestInstances(req, MxContainerToJsonb(f));
 }
 
+/* Whether two request fields are the same JSON (both absent or null, or the same bytes) */
+static bool
+MxSameField(JsonbValue *a, JsonbValue *b)
+{
+	bool		anull = a == NULL || a->type == jbvNull;
+	bool		bnull = b == NULL || b->type == jbvNull;
+
+	if (anull || bnull)
+		return anull == bnull;
+	if (a->type == jbvString && b->type == jbvString)
+		return a->val.string.len == b->val.string.len &&
+			memcmp(a->val.string.val, b->val.string.val, a->val.string.len) == 0;
+	return a->type == jbvBinary && b->type == jbvBinary &&
+		a->val.binary.len == b->val.binary.len &&
+		memcmp(a->val.binary.data, b->val.binary.data, a->val.binary.len) == 0;
+}
+
+/* The "spec" of a request, else its "relations" (NULL when neither) */
+static JsonbValue *
+MxShapeRels(Jsonb *obj, bool *spec)
+{
+	JsonbValue *rels = MxBatchField(obj, "spec");
+
+	*spec = rels != NULL;
+	return rels != NULL ? rels : MxBatchField(obj, "relations");
+}
+
+/* A copy of the request opened for a remembered shape equal to obj's, or NULL */
+static MxRequest *
+MxShapeRequest(MxBatchShapeCache *cache, Jsonb *obj)
+{
+	JsonbValue *source = MxBatchField(obj, "source");
+	bool		spec;
+	JsonbValue *rels = MxShapeRels(obj, &spec);
+	int			i;
+
+	for (i = 0; i < cache->nshapes; i++)
+		if (cache->spec[i] == spec && MxSameField(cache->source[i], source) &&
+			MxSameField(cache->rels[i], rels))
+		{
+			MxRequest  *req = palloc0(sizeof(MxRequest));
+
+			req->source = cache->req[i]->source;
+			req->root = MxCopyPaths(cache->req[i]->root, NULL);
+			return req;
+		}
+	return NULL;
+}
+
+/* Remembers obj's shape and the request opened from it (the oldest makes room) */
+static void
+MxShapeRemember(MxBatchShapeCache *cache, Jsonb *obj, MxRequest *req)
+{
+	int			i = cache->next;
+
+	cache->source[i] = MxBatchField(obj, "source");
+	cache->rels[i] = MxShapeRels(obj, &cache->spec[i]);
+	cache->req[i] = req;
+	cache->next = (i + 1) % MX_BATCH_SHAPES;
+	cache->nshapes = Max(cache->nshapes, i + 1);
+}
+
 /*
  * The requests of a batch, in order, with their rows: every request's
  * shape is checked first, then all are opened (again while invalidations
@@ -199,12 +284,26 @@ MxBatchRequests(Jsonb *requests)
 
 	do
 	{
+		MxBatchShapeCache cache;
+
 		MxCatalogBeginCall();
+		memset(&cache, 0, sizeof(cache));
 		list_free(reqs);
 		reqs = NIL;
 		n = 0;
 		foreach(lc, objs)
-			reqs = lappend(reqs, MxBatchOpen((Jsonb *) lfirst(lc), ++n));
+		{
+			Jsonb	   *obj = (Jsonb *) lfirst(lc);
+			MxRequest  *req = MxShapeRequest(&cache, obj);
+
+			n++;
+			if (req == NULL)
+			{
+				req = MxBatchOpen(obj, n);
+				MxShapeRemember(&cache, obj, req);
+			}
+			reqs = lappend(reqs, req);
+		}
 	} while (MxRetryStale(&attempt));
 
 	n = 0;

@@ -190,9 +190,10 @@ MxBuilderQuals(MxSqlBuilder *b, const MxEdgeOpts *opts, Oid relid, const char *a
 }
 
 /*
- * The value a statement returns for a row of relid under alias: the row
- * itself (typed), else its document: to_jsonb(alias.*), or with "columns"
- * a jsonb_build_object of those (the same values to_jsonb gives).
+ * The value a statement returns for a row of relid under alias.  Typed: the
+ * row itself (the table's row type), or with "columns" ROW(those columns),
+ * an anonymous record.  Else its document: to_jsonb(alias.*), or with
+ * "columns" a jsonb_build_object of those (the same values to_jsonb gives).
  */
 char *
 MxPayload(bool typed, const MxEdgeOpts *opts, Oid relid, const char *alias)
@@ -200,8 +201,18 @@ MxPayload(bool typed, const MxEdgeOpts *opts, Oid relid, const char *alias)
 	StringInfoData buf;
 	int			i;
 
-	if (typed)
+	if (typed && (opts == NULL || opts->ncolumns < 0))
 		return pstrdup(alias);
+	if (typed)
+	{
+		initStringInfo(&buf);
+		appendStringInfoString(&buf, "ROW(");
+		for (i = 0; i < opts->ncolumns; i++)
+			appendStringInfo(&buf, "%s%s.%s", i > 0 ? ", " : "", alias,
+							 MxQuoteCol(relid, opts->columns[i]));
+		appendStringInfoChar(&buf, ')');
+		return buf.data;
+	}
 	if (opts == NULL || opts->ncolumns < 0)
 		return psprintf("pg_catalog.to_jsonb(%s.*)", alias);
 	if (opts->ncolumns == 0)

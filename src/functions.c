@@ -244,7 +244,7 @@ MxKeysArg(FunctionCallInfo fcinfo, int argno, MxRequest *req)
  * text[] paths, or with spec_form a spec jsonb), retried while
  * invalidations arrive
  */
-static MxRequest *
+MxRequest *
 MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form)
 {
 	MxRequest  *req = NULL;
@@ -271,7 +271,7 @@ MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form)
  * relations text[] or spec jsonb): argument checks, a materialize-mode
  * SRF, call bookkeeping, and the request with its distinct keys.
  */
-static MxRequest *
+MxRequest *
 MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form)
 {
 	MxRequest  *req;

@@ -42,39 +42,7 @@
 #include "keys.h"
 #include "loader.h"
 #include "matrx_relations.h"
-
-/* rows a group's statement returned (or a request's instances) */
-typedef struct MxRowSet
-{
-	int			nrows;
-	int			cap;
-	Jsonb	  **docs;
-	int			nextra;
-	AttrNumber *extra_cols;
-	int		   *extra_key;		/* NULL, or per extra: key column holding it */
-	int16	   *extra_len;
-	bool	   *extra_byval;
-	Datum	   *extras;			/* nrows * nextra */
-	bool	   *extra_nulls;
-	/* by key (depth >= 1 and source groups) */
-	MxKeySet   *keys;
-	int			nkeycols;
-	int		   *row_key;
-	int		   *key_first;
-	int		   *row_next;
-} MxRowSet;
-
-/* what a node holds: rows of a row set, and per parent row its key */
-typedef struct MxNodeState
-{
-	MxRowSet   *rows;
-	int			nreach;
-	int		   *reach;			/* row numbers, in order of first reach */
-	int		   *parent_key;		/* per parent row: key number, or -1 */
-	int			keypos[MX_MAX_KEYS];	/* hop columns within parent's extras */
-	MxCoercion	co[MX_MAX_KEYS];	/* parent's column type -> key type */
-	Jsonb	  **final;			/* per row: document with children */
-} MxNodeState;
+#include "typed.h"
 
 /*
  * A node whose rows each belong to one parent row (an ifk edge: rows are
@@ -86,8 +54,34 @@ typedef struct MxNodeState
  */
 #define MX_LAZY(node) ((node)->rel != NULL && (node)->rel->kind == MX_KIND_IFK)
 
+/*
+ * The key numbers of a parent row set's rows in a group, shared by the
+ * group's nodes that read the same parent rows on the same columns (in a
+ * batch of R one-key requests, R nodes share one): each parent row's key
+ * is computed once, and no node holds an array of all parent rows.
+ */
+typedef struct MxKeyMap
+{
+	MxRowSet   *parents;
+	int			nkeys;
+	int			keypos[MX_MAX_KEYS];	/* hop columns within the parents' extras */
+	MxCoercion	co[MX_MAX_KEYS];
+	int		   *keys;			/* per parent row: key number, -1 none, -2 not asked */
+} MxKeyMap;
+
+/*
+ * Documents of one group's rows, shared by its nodes whose subtrees are
+ * alike (same children under the same keys, recursively): each built once
+ */
+typedef struct MxDocClass
+{
+	MxPathNode *node;			/* the first node of the class */
+	Jsonb	  **final;			/* per row of the group: its document, or NULL */
+} MxDocClass;
+
 static MemoryContext mx_load_cxt;
 static MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row */
+static List *mx_doc_classes;	/* MxDocClass of the running load */
 
 static MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
 static void MxRowSetGrow(MxRowSet *rs);
@@ -97,8 +91,10 @@ static void MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows);
 static void MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k);
 static void MxInstanceRows(MxRequest *req);
 static void MxRunGroup(MxEdgeGroup *g, List *requests);
-static void MxNodeKeys(MxPathNode *node, const MxStmt *stmt, MxKeySet *keys);
-static void MxReach(MxPathNode *node);
+static void MxNodeKeys(MxPathNode *node, List **maps, MxKeySet *keys);
+static MxKeyMap *MxNodeKeyMap(MxPathNode *node, List **maps);
+static void MxReach(MxPathNode *node, int *seen, int stamp);
+static bool MxSameSubtree(MxPathNode *a, MxPathNode *b);
 static bool MxParentKey(MxPathNode *node, int pr, Datum *key);
 static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static void MxAssembleNode(MxPathNode *node);
@@ -309,49 +305,32 @@ MxInstanceRows(MxRequest *req)
 
 /*
  * Adds the keys of node's parent rows (converted to the statement's key
- * types) to its group's key set, remembering each parent row's key number
+ * types) to its group's key set, remembering each reached parent row's key
+ * number in the key map it shares with nodes that read those rows alike
  */
 static void
-MxNodeKeys(MxPathNode *node, const MxStmt *stmt, MxKeySet *keys)
+MxNodeKeys(MxPathNode *node, List **maps, MxKeySet *keys)
 {
-	MxNodeState *ps = node->parent->exec;
-	MxHop	   *hop = &node->rel->hops[0];
+	MxNodeState *ps = (MxNodeState *) node->parent->exec;
 	MxNodeState *st = palloc0(sizeof(MxNodeState));
-	int			i;
+	MxKeyMap   *map;
 	int			r;
 
 	node->exec = st;
-	for (i = 0; i < hop->nkeys; i++)
-	{
-		int			e;
-
-		st->keypos[i] = -1;
-		for (e = 0; e < ps->rows->nextra; e++)
-			if (ps->rows->extra_cols[e] == hop->outer_cols[i])
-				st->keypos[i] = e;
-		if (st->keypos[i] < 0)
-			elog(ERROR, "key column %d missing from the parent's statement",
-				 hop->outer_cols[i]);
-		if (!MxCoercionInit(&st->co[i], hop->outer_types[i], stmt->key_types[i], true))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("cannot convert %s to %s to match relation \"%s\" of %s",
-							format_type_be(hop->outer_types[i]),
-							format_type_be(stmt->key_types[i]), node->rel->name,
-							format_type_be_qualified(get_rel_type_id(node->rel->source)))));
-	}
-	/* each parent row's key number, kept for MxReach and assembly */
-	st->parent_key = MxAllocArray(ps->rows->nrows, sizeof(int), false);
-	for (r = 0; r < ps->rows->nrows; r++)
-		st->parent_key[r] = -1;
+	map = MxNodeKeyMap(node, maps);
+	st->parent_key = map->keys;
+	st->keypos = map->keypos;
+	st->co = map->co;
 	for (r = 0; r < ps->nreach; r++)
 	{
 		Datum		key[MX_MAX_KEYS];
 		bool		isnew;
+		int			pr = ps->reach[r];
 
 		CHECK_FOR_INTERRUPTS();
-		if (MxParentKey(node, ps->reach[r], key))
-			st->parent_key[ps->reach[r]] = MxKeySetAdd(keys, key, &isnew);
+		if (map->keys[pr] == -2)
+			map->keys[pr] = MxParentKey(node, pr, key) ?
+				MxKeySetAdd(keys, key, &isnew) : -1;
 	}
 }
 
@@ -369,7 +348,9 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	Datum	   *params = palloc(sizeof(Datum) * Max(stmt->nparams, 1));
 	MxCacheSpace *space = NULL;
 	MxCacheRows **cached;
+	List	   *maps = NIL;
 	int		   *missing;
+	int		   *seen;
 	int			nmissing;
 	int			i;
 	int			k;
@@ -379,32 +360,26 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	rs->keys = MxKeySetCreate(mx_load_cxt, stmt->nkeys, stmt->key_types, stmt->key_collations);
 	g->exec = rs;
 
-	foreach(lc, g->nodes)
+	if (g->depth == 0)
 	{
-		MxPathNode *node = (MxPathNode *) lfirst(lc);
-
-		if (node->depth == 0)
+		/* a source group: the keys of the requests it serves, in one pass */
+		foreach(lc, requests)
 		{
-			/* a source group: the requests' keys */
-			ListCell   *lc2;
+			MxRequest  *req = (MxRequest *) lfirst(lc);
+			bool		isnew;
 
-			foreach(lc2, requests)
+			if (req->root->group != g)
+				continue;
+			for (i = 0; i < req->nfetch; i++)
 			{
-				MxRequest  *req = (MxRequest *) lfirst(lc2);
-				bool		isnew;
-
-				if (req->root != node)
-					continue;
-				for (i = 0; i < req->nfetch; i++)
-				{
-					CHECK_FOR_INTERRUPTS();
-					(void) MxKeySetAdd(rs->keys, &req->fetch[i], &isnew);
-				}
+				CHECK_FOR_INTERRUPTS();
+				(void) MxKeySetAdd(rs->keys, &req->fetch[i], &isnew);
 			}
 		}
-		else
-			MxNodeKeys(node, stmt, rs->keys);
 	}
+	else
+		foreach(lc, g->nodes)
+			MxNodeKeys((MxPathNode *) lfirst(lc), &maps, rs->keys);
 
 	/* the keys the cache holds are served from it; the others go in the statement */
 	nkeys = MxKeySetCount(rs->keys);
@@ -439,8 +414,67 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 			MxCacheKeyRows(space, rs, missing[k]);
 		}
 
-	foreach(lc, g->nodes)
-		MxReach((MxPathNode *) lfirst(lc));
+	/* (a source group's roots are reached in MxLoadInner) */
+	seen = MxAllocArray(rs->nrows, sizeof(int), true);
+	if (g->depth > 0)
+		foreach(lc, g->nodes)
+			MxReach((MxPathNode *) lfirst(lc), seen, foreach_current_index(lc) + 1);
+	pfree(seen);
+}
+
+/*
+ * The key map node reads its parent rows with (one of maps, or a new one
+ * added there): its hop's columns located in the parent's extras, and
+ * their conversion to the group's key types
+ */
+static MxKeyMap *
+MxNodeKeyMap(MxPathNode *node, List **maps)
+{
+	MxNodeState *ps = (MxNodeState *) node->parent->exec;
+	MxStmt	   *stmt = &node->group->stmt;
+	MxHop	   *hop = &node->rel->hops[0];
+	int			keypos[MX_MAX_KEYS];
+	MxKeyMap   *map;
+	ListCell   *lc;
+	int			i;
+	int			r;
+
+	for (i = 0; i < hop->nkeys; i++)
+	{
+		int			e;
+
+		keypos[i] = -1;
+		for (e = 0; e < ps->rows->nextra; e++)
+			if (ps->rows->extra_cols[e] == hop->outer_cols[i])
+				keypos[i] = e;
+		if (keypos[i] < 0)
+			elog(ERROR, "key column %d missing from the parent's statement", hop->outer_cols[i]);
+	}
+	/* the same columns of the same rows: the same types, the same keys */
+	foreach(lc, *maps)
+	{
+		map = (MxKeyMap *) lfirst(lc);
+		if (map->parents == ps->rows && map->nkeys == hop->nkeys &&
+			memcmp(map->keypos, keypos, sizeof(int) * hop->nkeys) == 0)
+			return map;
+	}
+	map = palloc0(sizeof(MxKeyMap));
+	map->parents = ps->rows;
+	map->nkeys = hop->nkeys;
+	memcpy(map->keypos, keypos, sizeof(int) * hop->nkeys);
+	for (i = 0; i < hop->nkeys; i++)
+		if (!MxCoercionInit(&map->co[i], hop->outer_types[i], stmt->key_types[i], true))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("cannot convert %s to %s to match relation \"%s\" of %s",
+							format_type_be(hop->outer_types[i]),
+							format_type_be(stmt->key_types[i]), node->rel->name,
+							format_type_be_qualified(get_rel_type_id(node->rel->source)))));
+	map->keys = MxAllocArray(ps->rows->nrows, sizeof(int), false);
+	for (r = 0; r < ps->rows->nrows; r++)
+		map->keys[r] = -2;
+	*maps = lappend(*maps, map);
+	return map;
 }
 
 /*
@@ -465,43 +499,42 @@ MxParentKey(MxPathNode *node, int pr, Datum *key)
 	return true;
 }
 
-/* Marks the rows of its group that node's parents reach (by their key numbers) */
+/*
+ * Marks the rows of its group that node's parents reach (by their key
+ * numbers), in order of first reach.  seen is the group's, one int per
+ * row, holding the stamp of the last node that reached the row: no node
+ * clears or allocates an array of all the group's rows.
+ */
 static void
-MxReach(MxPathNode *node)
+MxReach(MxPathNode *node, int *seen, int stamp)
 {
 	MxRowSet   *rs = (MxRowSet *) node->group->exec;
-	bool	   *seen = MxAllocArray(rs->nrows, sizeof(bool), true);
+	MxNodeState *st = (MxNodeState *) node->exec;
+	MxNodeState *ps = (MxNodeState *) node->parent->exec;
+	int			cap = 16;
 	int			r;
 
-	if (node->depth == 0)
+	st->rows = rs;
+	st->reach = palloc(sizeof(int) * cap);
+	for (r = 0; r < ps->nreach; r++)
 	{
-		/* a root: rows in the order of its request's keys; set by MxLoad */
-		pfree(seen);
-		return;
-	}
-	{
-		MxNodeState *st = (MxNodeState *) node->exec;
-		MxNodeState *ps = (MxNodeState *) node->parent->exec;
+		int			ki = st->parent_key[ps->reach[r]];
+		int			row;
 
-		st->rows = rs;
-		st->reach = MxAllocArray(rs->nrows, sizeof(int), false);
-		for (r = 0; r < ps->nreach; r++)
+		CHECK_FOR_INTERRUPTS();
+		for (row = ki < 0 ? -1 : rs->key_first[ki]; row >= 0; row = rs->row_next[row])
 		{
-			int			ki = st->parent_key[ps->reach[r]];
-			int			row;
-
-			CHECK_FOR_INTERRUPTS();
-			for (row = ki < 0 ? -1 : rs->key_first[ki]; row >= 0; row = rs->row_next[row])
+			if (seen[row] == stamp)
+				continue;
+			seen[row] = stamp;
+			if (st->nreach >= cap)
 			{
-				if (!seen[row])
-				{
-					seen[row] = true;
-					st->reach[st->nreach++] = row;
-				}
+				cap *= 2;
+				st->reach = repalloc_huge(st->reach, sizeof(int) * cap);
 			}
+			st->reach[st->nreach++] = row;
 		}
 	}
-	pfree(seen);
 }
 
 /*
@@ -553,18 +586,59 @@ MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt)
 	return MxDocWithChildren(st->rows->docs[row], nchildren, children, result_cxt);
 }
 
-/* Builds the documents of every row node reaches */
+/* Whether two nodes' rows get the same documents: same group, same children under the same keys */
+static bool
+MxSameSubtree(MxPathNode *a, MxPathNode *b)
+{
+	ListCell   *la;
+	ListCell   *lb;
+
+	check_stack_depth();
+	if (a->group != b->group || list_length(a->children) != list_length(b->children))
+		return false;
+	forboth(la, a->children, lb, b->children)
+	{
+		MxPathNode *ca = (MxPathNode *) lfirst(la);
+		MxPathNode *cb = (MxPathNode *) lfirst(lb);
+
+		if (strcmp(ca->key, cb->key) != 0 || !MxSameSubtree(ca, cb))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Builds the documents of every row node reaches, into the array of its
+ * class (nodes alike share it: a row's document is built once for all)
+ */
 static void
 MxAssembleNode(MxPathNode *node)
 {
 	MxNodeState *st = (MxNodeState *) node->exec;
+	MxDocClass *class = NULL;
+	ListCell   *lc;
 	int			r;
 
-	st->final = MxAllocArray(st->rows->nrows, sizeof(Jsonb *), true);
+	foreach(lc, mx_doc_classes)
+		if (MxSameSubtree(((MxDocClass *) lfirst(lc))->node, node))
+		{
+			class = (MxDocClass *) lfirst(lc);
+			break;
+		}
+	if (class == NULL)
+	{
+		class = palloc(sizeof(MxDocClass));
+		class->node = node;
+		class->final = MxAllocArray(st->rows->nrows, sizeof(Jsonb *), true);
+		mx_doc_classes = lappend(mx_doc_classes, class);
+	}
+	st->final = class->final;
 	MemoryContextSwitchTo(mx_scratch_cxt);
 	for (r = 0; r < st->nreach; r++)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (st->final[st->reach[r]] != NULL)
+			continue;
 		st->final[st->reach[r]] = MxAssemble(node, st->reach[r], mx_load_cxt);
 		MemoryContextReset(mx_scratch_cxt);
 	}
@@ -611,6 +685,7 @@ MxLoad(List *requests)
 {
 	MemoryContext saved_load = mx_load_cxt;
 	MemoryContext saved_scratch = mx_scratch_cxt;
+	List	   *saved_classes = mx_doc_classes;
 
 	PG_TRY();
 	{
@@ -620,6 +695,7 @@ MxLoad(List *requests)
 	{
 		mx_load_cxt = saved_load;
 		mx_scratch_cxt = saved_scratch;
+		mx_doc_classes = saved_classes;
 	}
 	PG_END_TRY();
 }
@@ -710,6 +786,7 @@ MxLoadInner(List *requests)
 	mx_scratch_cxt = AllocSetContextCreate(mx_load_cxt, "matrx_relations document",
 										   ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(mx_load_cxt);
+	mx_doc_classes = NIL;
 	memset(bydepth, 0, sizeof(bydepth));
 
 	foreach(lc, requests)
@@ -717,8 +794,15 @@ MxLoadInner(List *requests)
 		MxRequest  *req = (MxRequest *) lfirst(lc);
 
 		roots = lappend(roots, req->root);
+		req->root->typed = req->typed;
 		if (req->instances)
 			MxInstanceRows(req);
+		else if (req->typed)
+		{
+			/* no whole documents to cache: the statements' rows are */
+			req->fetch = req->keys;
+			req->nfetch = req->nkeys;
+		}
 		else
 			MxRequestCache(req, "prefetch_related");
 		MxNodesByDepth(req->root, bydepth);
@@ -738,6 +822,16 @@ MxLoadInner(List *requests)
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(mx_load_cxt);
+
+	/* the typed form: rows and links instead of documents */
+	if (requests != NIL && ((MxRequest *) linitial(requests))->typed)
+	{
+		MxTypedResults(requests);
+		MemoryContextSwitchTo(caller);
+		MemoryContextDelete(mx_load_cxt);
+		mx_load_cxt = NULL;
+		return;
+	}
 
 	/* documents bottom-up, then each request's results */
 	for (d = MX_MAX_PATH_DEPTH; d >= 1; d--)

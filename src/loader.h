@@ -13,14 +13,54 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "nodes/pg_list.h"
 
 #include "request.h"
+#include "keys.h"
+#include "path.h"
+
+/* rows a group's statement returned (or a request's instances); typed.c reads them too */
+typedef struct MxRowSet
+{
+	int			nrows;
+	int			cap;
+	Jsonb	  **docs;			/* per row: to_jsonb, or (typed) the row composite */
+	int			nextra;
+	AttrNumber *extra_cols;
+	int		   *extra_key;		/* NULL, or per extra: key column holding it */
+	int16	   *extra_len;
+	bool	   *extra_byval;
+	Datum	   *extras;			/* nrows * nextra */
+	bool	   *extra_nulls;
+	/* by key (depth >= 1 and source groups) */
+	MxKeySet   *keys;
+	int			nkeycols;
+	int		   *row_key;
+	int		   *key_first;
+	int		   *row_next;
+} MxRowSet;
+
+/* what a node holds: rows of a row set, and per parent row its key */
+typedef struct MxNodeState
+{
+	MxRowSet   *rows;
+	int			nreach;
+	int		   *reach;			/* row numbers, in order of first reach */
+	int		   *parent_key;		/* per parent row: key number, or -1 */
+	int		   *keypos;			/* hop columns within parent's extras */
+	MxCoercion *co;				/* parent's column type -> key type */
+	Jsonb	  **final;			/* per row: document with children */
+} MxNodeState;
 
 /* loader.c */
 extern void MxLoad(List *requests);
 
 /* joined.c: select_related's one statement */
 extern void MxJoinedLoad(MxRequest *req);
+
+/* functions.c: requests from a call's arguments */
+extern MxRequest *MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form);
+extern MxRequest *MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form);
 
 #endif							/* MX_LOADER_H */

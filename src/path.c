@@ -32,7 +32,7 @@ static List *MxSplitPath(const char *path, int index);
 static void MxAddPath(MxPathNode *root, List *segments);
 static bool MxSameEdge(MxRelation *a, MxRelation *b);
 static void MxAddExtra(List **extra, MxPathNode *node);
-static void MxFinishGroup(MxEdgeGroup *g, MxTable *target);
+static void MxFinishGroup(MxEdgeGroup *g, MxTable *target, bool typed);
 
 /* A child of parent under key, its relation resolved and locked */
 MxPathNode *
@@ -190,6 +190,27 @@ MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths)
 	return root;
 }
 
+/*
+ * A copy of a parsed tree (under parent) for another request of the same
+ * shape: its own nodes, sharing the resolved relations, names and options
+ */
+MxPathNode *
+MxCopyPaths(MxPathNode *node, MxPathNode *parent)
+{
+	MxPathNode *copy = palloc(sizeof(MxPathNode));
+	ListCell   *lc;
+
+	check_stack_depth();
+	memcpy(copy, node, sizeof(MxPathNode));
+	copy->parent = parent;
+	copy->children = NIL;
+	copy->group = NULL;
+	copy->exec = NULL;
+	foreach(lc, node->children)
+		copy->children = lappend(copy->children, MxCopyPaths((MxPathNode *) lfirst(lc), copy));
+	return copy;
+}
+
 /* True when two edges read the same rows the same way (one statement) */
 static bool
 MxSameEdge(MxRelation *a, MxRelation *b)
@@ -255,16 +276,23 @@ MxNeededColumns(MxPathNode *node, int *ncols, AttrNumber **cols)
 	*ncols = n;
 }
 
-/* Builds a group's statement: its key columns, then the extra columns */
+/*
+ * Builds a group's statement: its key columns, then the extra columns
+ * (typed: the target's primary key among them, the rows' identity), then
+ * the row
+ */
 static void
-MxFinishGroup(MxEdgeGroup *g, MxTable *target)
+MxFinishGroup(MxEdgeGroup *g, MxTable *target, bool typed)
 {
 	List	   *extra = NIL;
 	ListCell   *lc;
 	int			n = 0;
+	int			i;
 
 	foreach(lc, g->nodes)
 		MxAddExtra(&extra, (MxPathNode *) lfirst(lc));
+	for (i = 0; typed && i < target->pk_nkeys; i++)
+		extra = list_append_unique_int(extra, target->pk_cols[i]);
 	memset(&g->stmt, 0, sizeof(MxStmt));
 	if (g->depth > 0)
 	{
@@ -272,6 +300,7 @@ MxFinishGroup(MxEdgeGroup *g, MxTable *target)
 		g->stmt.opts = ((MxPathNode *) linitial(g->nodes))->opts;
 	}
 	g->stmt.target = target;
+	g->stmt.typed = typed;
 	g->stmt.nextra = list_length(extra);
 	g->stmt.extra = palloc(sizeof(AttrNumber) * Max(g->stmt.nextra, 1));
 	foreach(lc, extra)
@@ -291,6 +320,7 @@ MxPlanLoad(List *roots)
 	List	   *groups = NIL;
 	List	   *level = NIL;
 	ListCell   *lc;
+	bool		typed = roots != NIL && ((MxPathNode *) linitial(roots))->typed;
 
 	foreach(lc, roots)
 	{
@@ -316,7 +346,7 @@ MxPlanLoad(List *roots)
 	{
 		MxEdgeGroup *g = (MxEdgeGroup *) lfirst(lc);
 
-		MxFinishGroup(g, MxGetTable(((MxPathNode *) linitial(g->nodes))->table));
+		MxFinishGroup(g, MxGetTable(((MxPathNode *) linitial(g->nodes))->table), typed);
 	}
 
 	while (level != NIL)
@@ -359,7 +389,7 @@ MxPlanLoad(List *roots)
 		{
 			MxEdgeGroup *g = (MxEdgeGroup *) lfirst(lc);
 
-			MxFinishGroup(g, MxGetTable(((MxPathNode *) linitial(g->nodes))->table));
+			MxFinishGroup(g, MxGetTable(((MxPathNode *) linitial(g->nodes))->table), typed);
 		}
 		groups = list_concat(groups, depth_groups);
 		level = next;

@@ -36,6 +36,7 @@ typedef struct MxPathNode
 	List	   *children;
 	struct MxEdgeGroup *group;	/* the group whose statement loads it */
 	bool		instances;		/* root: rows come from the caller's jsonb */
+	bool		typed;			/* root: a typed load (rows, not documents) */
 	MxEdgeOpts *opts;			/* spec options of its edge, or NULL */
 	struct MxNodeState *exec;	/* the loader's state for this node */
 } MxPathNode;
@@ -52,6 +53,7 @@ typedef struct MxEdgeGroup
 extern MxPathNode *MxAddChild(MxPathNode *parent, const char *key, const char *relname,
 							  const char *path);
 extern MxPathNode *MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths);
+extern MxPathNode *MxCopyPaths(MxPathNode *node, MxPathNode *parent);
 extern List *MxPlanLoad(List *roots);
 extern void MxNeededColumns(MxPathNode *node, int *ncols, AttrNumber **cols);
 

@@ -44,12 +44,22 @@ MxNewRequest(Oid source, Datum *paths, bool *path_nulls, int npaths, bool spec_f
 	return req;
 }
 
-/* Adds one key (already of the key type) unless NULL or seen */
+/*
+ * Adds one key (already of the key type) unless seen; set is NULL when
+ * the request has at most one key (a DataLoader's many one-key requests
+ * then pay for no hash table each)
+ */
 static void
 MxAddRequestKey(MxRequest *req, MxKeySet *set, Datum k)
 {
 	bool		isnew;
 
+	if (set == NULL)
+	{
+		Assert(req->nkeys == 0);
+		req->keys[req->nkeys++] = k;
+		return;
+	}
 	(void) MxKeySetAdd(set, &k, &isnew);
 	if (isnew)
 		req->keys[req->nkeys++] = MxKeySetKey(set, MxKeySetCount(set) - 1)[0];
@@ -70,7 +80,8 @@ MxRequestKeys(MxRequest *req, Datum *values, bool *nulls, int n, Oid elemtype)
 
 	MxRequireSinglePrimaryKey(src);
 	MxKeyCoercion(&co, src, elemtype);
-	set = MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
+	set = n <= 1 ? NULL :
+		MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
 	req->keys = MxAllocArray(n, sizeof(Datum), false);
 	for (i = 0; i < n; i++)
 	{
@@ -99,7 +110,8 @@ MxRequestKeysJson(MxRequest *req, Jsonb *keys, int request)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"keys\" of request %d must be an array", request)));
-	set = MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
+	set = JB_ROOT_COUNT(keys) <= 1 ? NULL :
+		MxKeySetCreate(CurrentMemoryContext, 1, &src->pk_types[0], &src->pk_collations[0]);
 	req->keys = palloc(sizeof(Datum) * Max(JB_ROOT_COUNT(keys), 1));
 	it = JsonbIteratorInit(&keys->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)

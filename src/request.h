@@ -42,6 +42,8 @@ typedef struct MxRequest
 	/* ... or, when set, handed to emit one by one (valid during the call) */
 	void		(*emit) (void *arg, Jsonb *doc);
 	void	   *emit_arg;
+	/* typed form (typed.c): rows and links handed to MxTypedResults, no documents */
+	bool		typed;
 } MxRequest;
 
 /* request.c */
