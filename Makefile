@@ -30,6 +30,7 @@ OBJS = \
 	src/assemble.o \
 	src/joined.o \
 	src/execute.o \
+	src/typed.o \
 	src/functions.o
 
 # The one editable install script; the versioned copy is generated from it.

@@ -246,7 +246,7 @@ MxKeysArg(FunctionCallInfo fcinfo, int argno, MxRequest *req)
  * text[] paths, or with spec_form a spec jsonb), retried while
  * invalidations arrive
  */
-static MxRequest *
+MxRequest *
 MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form)
 {
 	MxRequest  *req = NULL;
@@ -275,7 +275,7 @@ MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form)
  * relations text[] or spec jsonb): argument checks, a materialize-mode
  * SRF, call bookkeeping, and the request with its distinct keys.
  */
-static MxRequest *
+MxRequest *
 MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form)
 {
 	MxRequest  *req;
@@ -395,32 +395,22 @@ MxRequestField(Jsonb *obj, const char *key)
 }
 
 /*
- * prefetch_batch(requests jsonb): many loads gathered by a caller answered
- * in one call, grouped across requests at every depth.
+ * The requests of a prefetch_batch (or load_batch) argument: shape checks
+ * first, then names resolved (retried while invalidations arrive), then
+ * each request's keys or instances.  requests is a jsonb array.
  */
-PG_FUNCTION_INFO_V1(prefetch_batch);
-Datum
-prefetch_batch(PG_FUNCTION_ARGS)
+List *
+MxBatchRequests(Jsonb *requests)
 {
-	Jsonb	   *requests = PG_GETARG_JSONB_P(0);
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 	List	   *objs = NIL;
 	List	   *reqs = NIL;
-	Jsonb	  **arrays;
 	ListCell   *lc;
 	ListCell   *lc2;
 	int			attempt;
 	int			n;
-	Jsonb	   *result;
-
-	if (!JB_ROOT_IS_ARRAY(requests) || JB_ROOT_IS_SCALAR(requests))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("requests must be a jsonb array of objects")));
-	MxEnterCall();
-	mx_counters.calls++;
 
 	/* shape checks first, names after */
 	it = JsonbIteratorInit(&requests->root);
@@ -550,6 +540,31 @@ prefetch_batch(PG_FUNCTION_ARGS)
 		}
 	}
 
+	return reqs;
+}
+
+/*
+ * prefetch_batch(requests jsonb): many loads gathered by a caller answered
+ * in one call, grouped across requests at every depth.
+ */
+PG_FUNCTION_INFO_V1(prefetch_batch);
+Datum
+prefetch_batch(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *requests = PG_GETARG_JSONB_P(0);
+	List	   *reqs;
+	Jsonb	  **arrays;
+	ListCell   *lc;
+	int			n;
+	Jsonb	   *result;
+
+	if (!JB_ROOT_IS_ARRAY(requests) || JB_ROOT_IS_SCALAR(requests))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("requests must be a jsonb array of objects")));
+	MxEnterCall();
+	mx_counters.calls++;
+	reqs = MxBatchRequests(requests);
 	MxLoad(reqs);
 	arrays = palloc(sizeof(Jsonb *) * Max(list_length(reqs), 1));
 	n = 0;

@@ -42,39 +42,7 @@
 #include "keys.h"
 #include "loader.h"
 #include "matrx_relations.h"
-
-/* rows a group's statement returned (or a request's instances) */
-typedef struct MxRowSet
-{
-	int			nrows;
-	int			cap;
-	Jsonb	  **docs;
-	int			nextra;
-	AttrNumber *extra_cols;
-	int		   *extra_key;		/* NULL, or per extra: key column holding it */
-	int16	   *extra_len;
-	bool	   *extra_byval;
-	Datum	   *extras;			/* nrows * nextra */
-	bool	   *extra_nulls;
-	/* by key (depth >= 1 and source groups) */
-	MxKeySet   *keys;
-	int			nkeycols;
-	int		   *row_key;
-	int		   *key_first;
-	int		   *row_next;
-} MxRowSet;
-
-/* what a node holds: rows of a row set, and per parent row its key */
-typedef struct MxNodeState
-{
-	MxRowSet   *rows;
-	int			nreach;
-	int		   *reach;			/* row numbers, in order of first reach */
-	int		   *parent_key;		/* per parent row: key number, or -1 */
-	int			keypos[MX_MAX_KEYS];	/* hop columns within parent's extras */
-	MxCoercion	co[MX_MAX_KEYS];	/* parent's column type -> key type */
-	Jsonb	  **final;			/* per row: document with children */
-} MxNodeState;
+#include "typed.h"
 
 /*
  * A node whose rows each belong to one parent row (an ifk edge: rows are
@@ -695,8 +663,15 @@ MxLoadInner(List *requests)
 		MxRequest  *req = (MxRequest *) lfirst(lc);
 
 		roots = lappend(roots, req->root);
+		req->root->typed = req->typed;
 		if (req->instances)
 			MxInstanceRows(req);
+		else if (req->typed)
+		{
+			/* no whole documents to cache: the statements' rows are */
+			req->fetch = req->keys;
+			req->nfetch = req->nkeys;
+		}
 		else
 			MxRequestCache(req, "prefetch_related");
 		MxNodesByDepth(req->root, bydepth);
@@ -743,6 +718,16 @@ MxLoadInner(List *requests)
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(mx_load_cxt);
+
+	/* the typed form: rows and links instead of documents */
+	if (requests != NIL && ((MxRequest *) linitial(requests))->typed)
+	{
+		MxTypedResults(requests);
+		MemoryContextSwitchTo(caller);
+		MemoryContextDelete(mx_load_cxt);
+		mx_load_cxt = NULL;
+		return;
+	}
 
 	/* documents bottom-up, then each request's results */
 	for (d = MX_MAX_PATH_DEPTH; d >= 1; d--)

@@ -13,9 +13,11 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 
+#include "keys.h"
 #include "path.h"
 
 /* One load: a source, its paths, and its rows by key or as instances */
@@ -42,7 +44,42 @@ typedef struct MxRequest
 	/* ... or, when set, handed to emit one by one (valid during the call) */
 	void		(*emit) (void *arg, Jsonb *doc);
 	void	   *emit_arg;
+	/* typed form (typed.c): rows and links handed to MxTypedResults, no documents */
+	bool		typed;
 } MxRequest;
+
+/* rows a group's statement returned (or a request's instances); typed.c reads them too */
+typedef struct MxRowSet
+{
+	int			nrows;
+	int			cap;
+	Jsonb	  **docs;			/* per row: to_jsonb, or (typed) the row composite */
+	int			nextra;
+	AttrNumber *extra_cols;
+	int		   *extra_key;		/* NULL, or per extra: key column holding it */
+	int16	   *extra_len;
+	bool	   *extra_byval;
+	Datum	   *extras;			/* nrows * nextra */
+	bool	   *extra_nulls;
+	/* by key (depth >= 1 and source groups) */
+	MxKeySet   *keys;
+	int			nkeycols;
+	int		   *row_key;
+	int		   *key_first;
+	int		   *row_next;
+} MxRowSet;
+
+/* what a node holds: rows of a row set, and per parent row its key */
+typedef struct MxNodeState
+{
+	MxRowSet   *rows;
+	int			nreach;
+	int		   *reach;			/* row numbers, in order of first reach */
+	int		   *parent_key;		/* per parent row: key number, or -1 */
+	int			keypos[MX_MAX_KEYS];	/* hop columns within parent's extras */
+	MxCoercion	co[MX_MAX_KEYS];	/* parent's column type -> key type */
+	Jsonb	  **final;			/* per row: document with children */
+} MxNodeState;
 
 /* loader.c */
 extern void *MxAllocArray(Size n, Size size, bool zero);
@@ -57,5 +94,10 @@ extern void MxRequestInstances(MxRequest *req, Jsonb *instances);
 extern void MxRequestCache(MxRequest *req, const char *what);
 extern bool MxRequestCached(MxRequest *req, int i, Jsonb **doc);
 extern void MxRequestRemember(MxRequest *req, int i, Jsonb *doc);
+
+/* functions.c: requests from a call's arguments */
+extern MxRequest *MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form);
+extern MxRequest *MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form);
+extern List *MxBatchRequests(Jsonb *requests);
 
 #endif							/* MX_LOADER_H */

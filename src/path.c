@@ -32,7 +32,7 @@ static List *MxSplitPath(const char *path, int index);
 static void MxAddPath(MxPathNode *root, List *segments);
 static bool MxSameEdge(MxRelation *a, MxRelation *b);
 static void MxAddExtra(List **extra, MxPathNode *node);
-static void MxFinishGroup(MxEdgeGroup *g, MxTable *target);
+static void MxFinishGroup(MxEdgeGroup *g, MxTable *target, bool typed);
 
 /* A child of parent under key, its relation resolved and locked */
 MxPathNode *
@@ -255,16 +255,23 @@ MxNeededColumns(MxPathNode *node, int *ncols, AttrNumber **cols)
 	*ncols = n;
 }
 
-/* Builds a group's statement: its key columns, then the extra columns */
+/*
+ * Builds a group's statement: its key columns, then the extra columns
+ * (typed: the target's primary key among them, the rows' identity), then
+ * the row
+ */
 static void
-MxFinishGroup(MxEdgeGroup *g, MxTable *target)
+MxFinishGroup(MxEdgeGroup *g, MxTable *target, bool typed)
 {
 	List	   *extra = NIL;
 	ListCell   *lc;
 	int			n = 0;
+	int			i;
 
 	foreach(lc, g->nodes)
 		MxAddExtra(&extra, (MxPathNode *) lfirst(lc));
+	for (i = 0; typed && i < target->pk_nkeys; i++)
+		extra = list_append_unique_int(extra, target->pk_cols[i]);
 	memset(&g->stmt, 0, sizeof(MxStmt));
 	if (g->depth > 0)
 	{
@@ -272,6 +279,7 @@ MxFinishGroup(MxEdgeGroup *g, MxTable *target)
 		g->stmt.opts = ((MxPathNode *) linitial(g->nodes))->opts;
 	}
 	g->stmt.target = target;
+	g->stmt.typed = typed;
 	g->stmt.nextra = list_length(extra);
 	g->stmt.extra = palloc(sizeof(AttrNumber) * Max(g->stmt.nextra, 1));
 	foreach(lc, extra)
@@ -291,6 +299,7 @@ MxPlanLoad(List *roots)
 	List	   *groups = NIL;
 	List	   *level = NIL;
 	ListCell   *lc;
+	bool		typed = roots != NIL && ((MxPathNode *) linitial(roots))->typed;
 
 	foreach(lc, roots)
 	{
@@ -316,7 +325,7 @@ MxPlanLoad(List *roots)
 	{
 		MxEdgeGroup *g = (MxEdgeGroup *) lfirst(lc);
 
-		MxFinishGroup(g, MxGetTable(((MxPathNode *) linitial(g->nodes))->table));
+		MxFinishGroup(g, MxGetTable(((MxPathNode *) linitial(g->nodes))->table), typed);
 	}
 
 	while (level != NIL)
@@ -359,7 +368,7 @@ MxPlanLoad(List *roots)
 		{
 			MxEdgeGroup *g = (MxEdgeGroup *) lfirst(lc);
 
-			MxFinishGroup(g, MxGetTable(((MxPathNode *) linitial(g->nodes))->table));
+			MxFinishGroup(g, MxGetTable(((MxPathNode *) linitial(g->nodes))->table), typed);
 		}
 		groups = list_concat(groups, depth_groups);
 		level = next;

@@ -33,6 +33,7 @@ typedef struct MxPathNode
 	List	   *children;
 	struct MxEdgeGroup *group;	/* the group whose statement loads it */
 	bool		instances;		/* root: rows come from the caller's jsonb */
+	bool		typed;			/* root: a typed load (rows, not documents) */
 	MxEdgeOpts *opts;			/* spec options of its edge, or NULL */
 	void	   *exec;			/* the loader's state for this node */
 } MxPathNode;

@@ -70,6 +70,7 @@ extern struct MxPathNode *MxParseSpec(Oid source, Jsonb *spec);
 extern bool MxSameOpts(const MxEdgeOpts *a, const MxEdgeOpts *b);
 extern bool MxOptsOutputs(const MxEdgeOpts *opts, AttrNumber attnum);
 extern char *MxOptsPayload(const MxEdgeOpts *opts, Oid relid, const char *alias);
+extern char *MxOptsRowPayload(const MxEdgeOpts *opts, Oid relid, const char *alias);
 extern char *MxOptsQuals(const MxEdgeOpts *opts, Oid relid, const char *alias, int first_param);
 extern void MxOptsOrder(StringInfo buf, const MxEdgeOpts *opts, MxTable *target,
 						const char *alias);

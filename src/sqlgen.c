@@ -301,7 +301,8 @@ MxBuildStmt(MxStmt *stmt)
 	if (stmt->source != NULL)
 		fromrels[nfromrels++] = stmt->source->relid;
 	t = MxPickAlias("t", fromrels, nfromrels);
-	payload = stmt->typed ? t : MxOptsPayload(stmt->opts, target->relid, t);
+	payload = stmt->typed ? MxOptsRowPayload(stmt->opts, target->relid, t) :
+		MxOptsPayload(stmt->opts, target->relid, t);
 
 	/* the source rows themselves, by primary key */
 	if (rel == NULL)
@@ -606,6 +607,27 @@ MxOptsPayload(const MxEdgeOpts *opts, Oid relid, const char *alias)
 						 quote_identifier(name));
 	}
 	appendStringInfoString(&buf, "))");
+	return buf.data;
+}
+
+/*
+ * The typed form's row of relid under alias: the whole row (the table's
+ * row type), or with "columns" ROW(those columns), an anonymous record
+ */
+char *
+MxOptsRowPayload(const MxEdgeOpts *opts, Oid relid, const char *alias)
+{
+	StringInfoData buf;
+	int			i;
+
+	if (opts == NULL || opts->ncolumns < 0)
+		return pstrdup(alias);
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "ROW(");
+	for (i = 0; i < opts->ncolumns; i++)
+		appendStringInfo(&buf, "%s%s.%s", i > 0 ? ", " : "", alias,
+						 MxQuoteCol(relid, opts->columns[i]));
+	appendStringInfoChar(&buf, ')');
 	return buf.data;
 }
 

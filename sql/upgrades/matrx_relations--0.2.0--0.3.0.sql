@@ -5,3 +5,69 @@
 -- is object for object a fresh 0.3.0).
 
 \echo Use "ALTER EXTENSION matrx_relations UPDATE" to load this file. \quit
+-- The typed, normalized form: each distinct row once, as a composite value
+-- (the table's row type, or a record of a spec's "columns"), with the links
+-- (node, id, parent) a client attaches it by.  load_nodes describes the
+-- nodes; see the README, "Typed, normalized loads".
+CREATE FUNCTION matrx_relations.load(
+    source regclass, keys anyarray, VARIADIC relations text[] DEFAULT '{}')
+RETURNS TABLE(node int, id int, parent int, r record)
+AS 'MODULE_PATHNAME', 'load_keys'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.load(regclass, anyarray, text[]) IS
+'source rows by primary key and their related rows, each distinct row once as a typed row value, with its links (node, id, parent): one statement for the rows, one per edge group';
+
+CREATE FUNCTION matrx_relations.load(
+    source regclass, keys anyarray, spec jsonb)
+RETURNS TABLE(node int, id int, parent int, r record)
+AS 'MODULE_PATHNAME', 'load_keys_spec'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.load(regclass, anyarray, jsonb) IS
+'load with per-relation options (a spec): one statement for the rows, one per edge group';
+
+CREATE FUNCTION matrx_relations.load(
+    source regclass, instances jsonb, VARIADIC relations text[] DEFAULT '{}')
+RETURNS TABLE(node int, id int, parent int, r record)
+AS 'MODULE_PATHNAME', 'load_instances'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.load(regclass, jsonb, text[]) IS
+'the related rows of the caller''s rows (a jsonb array of objects), each distinct row once, first-level links to -i for the i-th instance: one statement per edge group';
+
+CREATE FUNCTION matrx_relations.load(
+    source regclass, instances jsonb, spec jsonb)
+RETURNS TABLE(node int, id int, parent int, r record)
+AS 'MODULE_PATHNAME', 'load_instances_spec'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.load(regclass, jsonb, jsonb) IS
+'the instances form of load with per-relation options (a spec): one statement per edge group';
+
+CREATE FUNCTION matrx_relations.load_batch(requests jsonb)
+RETURNS TABLE(request int, node int, id int, parent int, r record)
+AS 'MODULE_PATHNAME', 'load_batch'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.load_batch(jsonb) IS
+'prefetch_batch''s requests as load''s rows and links (request numbered from 1), grouped across requests at every depth, each distinct row once in the call';
+
+CREATE FUNCTION matrx_relations.load_nodes(
+    source regclass, VARIADIC relations text[] DEFAULT '{}')
+RETURNS TABLE(node int, parent_node int, name text, relation text, kind text,
+              to_many boolean, target regclass, columns name[], types regtype[])
+AS 'MODULE_PATHNAME', 'load_nodes'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
+
+COMMENT ON FUNCTION matrx_relations.load_nodes(regclass, text[]) IS
+'the nodes of load''s output for these paths: number, parent, output name, relation, kind, target and output columns';
+
+CREATE FUNCTION matrx_relations.load_nodes(source regclass, spec jsonb)
+RETURNS TABLE(node int, parent_node int, name text, relation text, kind text,
+              to_many boolean, target regclass, columns name[], types regtype[])
+AS 'MODULE_PATHNAME', 'load_nodes_spec'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
+
+COMMENT ON FUNCTION matrx_relations.load_nodes(regclass, jsonb) IS
+'the nodes of load''s output for a spec: number, parent, output name, relation, kind, target and output columns';

@@ -1,0 +1,610 @@
+/*-------------------------------------------------------------------------
+ *
+ * typed.c
+ *		The typed, normalized form of the batched engine: load (keys or
+ *		instances, paths or a spec), load_batch and load_nodes.
+ *
+ *		The loads run on the engine of prefetch_related and prefetch_batch
+ *		(same plan, edge groups, statements, relation cache), with the
+ *		statements selecting the whole row as a composite (the table's row
+ *		type, or ROW(columns) for a spec's "columns") and the target's
+ *		primary key among the extra columns.  Instead of documents, the
+ *		rows and their links are written out, one result row per link:
+ *
+ *		node	the path node: 0 the source, then breadth-first, as
+ *				load_nodes lists them
+ *		id		the row's identity within the call: one per distinct row of
+ *				a table (same primary key; whole row for a keyless one)
+ *				and output columns, across nodes and requests
+ *		parent	the parent row's id; -i for the caller's i-th instance;
+ *				NULL for the keys form's source rows
+ *		r		the row, in the first result row with its id; NULL after
+ *
+ *		so that a row shared by many parents is sent once, and the client
+ *		decodes it in binary with its driver's codecs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+#include "utils/typcache.h"
+
+#include "catalog.h"
+#include "keys.h"
+#include "loader.h"
+#include "matrx_relations.h"
+#include "path.h"
+#include "spec.h"
+#include "typed.h"
+
+#define LOAD_NODES_COLS 9
+
+/* where a call's result rows go */
+typedef struct MxTypedSink
+{
+	ReturnSetInfo *rsinfo;
+	bool		batch;			/* load_batch: a leading request column */
+} MxTypedSink;
+
+/* rows of one table with one set of output columns: their ids by identity */
+typedef struct MxIdSpace
+{
+	Oid			table;
+	const MxEdgeOpts *opts;		/* its output columns: NULL (or -1) for all */
+	bool		keyless;		/* no primary key: the identity is the whole row */
+	MxKeySet   *set;
+	int			cap;
+	int		   *ids;			/* per entry of set: its id */
+} MxIdSpace;
+
+/* the ids of a row set's rows */
+typedef struct MxRowIds
+{
+	MxRowSet   *rows;
+	MxIdSpace  *space;
+	int			npk;
+	int			pkpos[MX_MAX_KEYS]; /* the primary key among the extra columns */
+	int		   *ids;			/* per row: its id, 0 until asked */
+} MxRowIds;
+
+/* per id: whether its row was sent, and the last node that linked to it as parent */
+typedef struct MxIdState
+{
+	bool		sent;
+	int			stamp;
+} MxIdState;
+
+/* one call's output */
+typedef struct MxTypedOut
+{
+	MxTypedSink *sink;
+	List	   *spaces;			/* MxIdSpace */
+	List	   *rowids;			/* MxRowIds */
+	MxRowIds   *last;
+	int			nids;
+	int			cap;
+	MxIdState  *state;			/* index: id */
+	int			stamp;
+} MxTypedOut;
+
+static bool MxSameColumns(const MxEdgeOpts *a, const MxEdgeOpts *b);
+static MxRowIds *MxRowIdsFor(MxTypedOut *out, MxPathNode *node);
+static Datum MxRowImage(Jsonb *row);
+static int	MxRowId(MxTypedOut *out, MxRowIds *ri, int row);
+static void MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent,
+						int parent, MxRowSet *rs, int row);
+static List *MxNodesInOrder(MxPathNode *root);
+static int	MxNodeNumber(List *nodes, MxPathNode *node);
+static int	MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
+						 MxRowIds *pi, int np, const int *prows, int **linked);
+static void MxTypedRequest(MxTypedOut *out, MxRequest *req, int request);
+static void MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch);
+
+/* Whether two edges output the same columns */
+static bool
+MxSameColumns(const MxEdgeOpts *a, const MxEdgeOpts *b)
+{
+	int			na = a == NULL ? -1 : a->ncolumns;
+	int			nb = b == NULL ? -1 : b->ncolumns;
+
+	return na == nb && (na <= 0 || memcmp(a->columns, b->columns, sizeof(AttrNumber) * na) == 0);
+}
+
+/*
+ * The ids of the rows node holds (its row set's, shared by the nodes of
+ * its group), made on first use
+ */
+static MxRowIds *
+MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
+{
+	MxRowSet   *rs = ((MxNodeState *) node->exec)->rows;
+	MxTable    *t;
+	MxRowIds   *ri;
+	MxIdSpace  *space = NULL;
+	ListCell   *lc;
+	int			i;
+
+	if (out->last != NULL && out->last->rows == rs)
+		return out->last;
+	foreach(lc, out->rowids)
+		if (((MxRowIds *) lfirst(lc))->rows == rs)
+			return out->last = (MxRowIds *) lfirst(lc);
+
+	t = MxGetTable(node->table);
+	foreach(lc, out->spaces)
+	{
+		MxIdSpace  *s = (MxIdSpace *) lfirst(lc);
+
+		if (s->table == node->table && MxSameColumns(s->opts, node->opts))
+			space = s;
+	}
+	if (space == NULL)
+	{
+		Oid			bytea_type = BYTEAOID;
+		Oid			no_coll = InvalidOid;
+
+		space = palloc0(sizeof(MxIdSpace));
+		space->table = node->table;
+		space->opts = node->opts;
+		space->keyless = t->pk_nkeys == 0;
+		space->set = space->keyless ?
+			MxKeySetCreate(CurrentMemoryContext, 1, &bytea_type, &no_coll) :
+			MxKeySetCreate(CurrentMemoryContext, t->pk_nkeys, t->pk_types, t->pk_collations);
+		space->cap = 64;
+		space->ids = palloc(sizeof(int) * space->cap);
+		out->spaces = lappend(out->spaces, space);
+	}
+
+	ri = palloc0(sizeof(MxRowIds));
+	ri->rows = rs;
+	ri->space = space;
+	ri->npk = t->pk_nkeys;
+	for (i = 0; i < t->pk_nkeys; i++)
+	{
+		int			e;
+
+		ri->pkpos[i] = -1;
+		for (e = 0; e < rs->nextra; e++)
+			if (rs->extra_cols[e] == t->pk_cols[i])
+				ri->pkpos[i] = e;
+		if (ri->pkpos[i] < 0)
+			elog(ERROR, "primary key column %d missing from the statement of %u",
+				 t->pk_cols[i], node->table);
+	}
+	ri->ids = MxAllocArray(rs->nrows, sizeof(int), true);
+	out->rowids = lappend(out->rowids, ri);
+	return out->last = ri;
+}
+
+/*
+ * A keyless row's identity: its attribute count, null bitmap and data as
+ * a bytea (the tuple header's other fields, hint bits among them, vary
+ * between reads of one row)
+ */
+static Datum
+MxRowImage(Jsonb *row)
+{
+	HeapTupleHeader th = (HeapTupleHeader) row;
+	uint16		natts = HeapTupleHeaderGetNatts(th);
+	Size		bitmap = (th->t_infomask & HEAP_HASNULL) ? BITMAPLEN(natts) : 0;
+	Size		datalen = HeapTupleHeaderGetDatumLength(th) - th->t_hoff;
+	bytea	   *image = palloc(VARHDRSZ + sizeof(uint16) + bitmap + datalen);
+	char	   *p = VARDATA(image);
+
+	SET_VARSIZE(image, VARHDRSZ + sizeof(uint16) + bitmap + datalen);
+	memcpy(p, &natts, sizeof(uint16));
+	memcpy(p + sizeof(uint16), th->t_bits, bitmap);
+	memcpy(p + sizeof(uint16) + bitmap, (char *) th + th->t_hoff, datalen);
+	return PointerGetDatum(image);
+}
+
+/* The id of row number row of a row set, given on first use */
+static int
+MxRowId(MxTypedOut *out, MxRowIds *ri, int row)
+{
+	MxRowSet   *rs = ri->rows;
+	MxIdSpace  *space = ri->space;
+	Datum		key[MX_MAX_KEYS];
+	bool		isnew;
+	int			k;
+	int			i;
+
+	if (ri->ids[row] != 0)
+		return ri->ids[row];
+	if (space->keyless)
+		key[0] = MxRowImage(rs->docs[row]);
+	else
+		for (i = 0; i < ri->npk; i++)
+			key[i] = rs->extras[(Size) row * rs->nextra + ri->pkpos[i]];
+	k = MxKeySetAdd(space->set, key, &isnew);
+	if (isnew)
+	{
+		if (out->nids >= PG_INT32_MAX - 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many related rows")));
+		if (k >= space->cap)
+		{
+			space->cap *= 2;
+			space->ids = repalloc_huge(space->ids, sizeof(int) * space->cap);
+		}
+		space->ids[k] = ++out->nids;
+		if (out->nids >= out->cap)
+		{
+			out->cap *= 2;
+			out->state = repalloc_huge(out->state, sizeof(MxIdState) * out->cap);
+		}
+		out->state[out->nids].sent = false;
+		out->state[out->nids].stamp = 0;
+	}
+	return ri->ids[row] = space->ids[k];
+}
+
+/* Writes one result row: a link, with the row itself when its id is new to the output */
+static void
+MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent, int parent,
+			MxRowSet *rs, int row)
+{
+	ReturnSetInfo *rsinfo = out->sink->rsinfo;
+	Datum		values[5];
+	bool		nulls[5];
+	int			c = 0;
+
+	memset(nulls, 0, sizeof(nulls));
+	if (out->sink->batch)
+		values[c++] = Int32GetDatum(request);
+	values[c++] = Int32GetDatum(node);
+	values[c++] = Int32GetDatum(id);
+	nulls[c] = !has_parent;
+	values[c++] = Int32GetDatum(parent);
+	if (out->state[id].sent)
+		nulls[c] = true;
+	else
+	{
+		out->state[id].sent = true;
+		values[c] = PointerGetDatum(rs->docs[row]);
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* The nodes of a path tree in their numbering: the root, then breadth-first */
+static List *
+MxNodesInOrder(MxPathNode *root)
+{
+	List	   *nodes = list_make1(root);
+	int			i;
+
+	for (i = 0; i < list_length(nodes); i++)
+		nodes = list_concat(nodes, ((MxPathNode *) list_nth(nodes, i))->children);
+	return nodes;
+}
+
+/* The number of node in nodes (MxNodesInOrder's) */
+static int
+MxNodeNumber(List *nodes, MxPathNode *node)
+{
+	ListCell   *lc;
+
+	foreach(lc, nodes)
+		if (lfirst(lc) == node)
+			return foreach_current_index(lc);
+	elog(ERROR, "path node not in its tree");
+	return -1;					/* keep compiler quiet */
+}
+
+/*
+ * Writes the links of one node: for each distinct parent row among the
+ * np rows its parent node linked (prows, in their order), its children in
+ * the statement's order (an fk: the first).  pi is NULL when the parents
+ * are the caller's instances (parent -i).  The rows linked go to *linked,
+ * in order, for the node's own children; returns how many.
+ */
+static int
+MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
+			 MxRowIds *pi, int np, const int *prows, int **linked)
+{
+	MxNodeState *st = (MxNodeState *) node->exec;
+	MxRowSet   *rs = st->rows;
+	MxRowIds   *ci = MxRowIdsFor(out, node);
+	bool		to_one = node->rel->kind == MX_KIND_FK;
+	int			stamp = ++out->stamp;
+	int			cap = 16;
+	int			n = 0;
+	int			p;
+
+	*linked = palloc(sizeof(int) * cap);
+	for (p = 0; p < np; p++)
+	{
+		int			ki = st->parent_key[prows[p]];
+		int			parent;
+		int			row;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ki < 0)
+			continue;
+		if (pi == NULL)
+			parent = -(prows[p] + 1);
+		else
+		{
+			/* one parent row reached twice (a tag of two products): linked once */
+			parent = MxRowId(out, pi, prows[p]);
+			if (out->state[parent].stamp == stamp)
+				continue;
+			out->state[parent].stamp = stamp;
+		}
+		for (row = rs->key_first[ki]; row >= 0; row = rs->row_next[row])
+		{
+			if (n >= cap)
+			{
+				cap *= 2;
+				*linked = repalloc_huge(*linked, sizeof(int) * cap);
+			}
+			(*linked)[n++] = row;
+			MxTypedEmit(out, request, number, MxRowId(out, ci, row), true, parent, rs, row);
+			if (to_one)
+				break;
+		}
+	}
+	return n;
+}
+
+/* Writes one request's rows and links, node by node */
+static void
+MxTypedRequest(MxTypedOut *out, MxRequest *req, int request)
+{
+	List	   *nodes = MxNodesInOrder(req->root);
+	int			nnodes = list_length(nodes);
+	int		  **linked = palloc(sizeof(int *) * nnodes);
+	int		   *nlinked = palloc(sizeof(int) * nnodes);
+	MxRowIds  **ids = palloc0(sizeof(MxRowIds *) * nnodes);
+	MxNodeState *rst = (MxNodeState *) req->root->exec;
+	int			i;
+
+	/* the source rows: the keys form's, in key order (instances are the caller's) */
+	linked[0] = rst->reach;
+	nlinked[0] = rst->nreach;
+	if (!req->instances)
+	{
+		ids[0] = MxRowIdsFor(out, req->root);
+		for (i = 0; i < rst->nreach; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			MxTypedEmit(out, request, 0, MxRowId(out, ids[0], rst->reach[i]), false, 0,
+						rst->rows, rst->reach[i]);
+		}
+	}
+	for (i = 1; i < nnodes; i++)
+	{
+		MxPathNode *node = (MxPathNode *) list_nth(nodes, i);
+		int			p = MxNodeNumber(nodes, node->parent);
+
+		nlinked[i] = MxTypedLinks(out, request, i, node, ids[p], nlinked[p], linked[p],
+								  &linked[i]);
+		ids[i] = MxRowIdsFor(out, node);
+	}
+}
+
+/*
+ * Writes the typed output of a finished load (from MxLoad, connected to
+ * no SPI): every request's rows and links, into the call's tuplestore
+ */
+void
+MxTypedResults(List *requests)
+{
+	MxTypedOut	out;
+	ListCell   *lc;
+	int			request = 0;
+
+	memset(&out, 0, sizeof(out));
+	out.sink = (MxTypedSink *) ((MxRequest *) linitial(requests))->emit_arg;
+	out.cap = 1024;
+	out.state = palloc(sizeof(MxIdState) * out.cap);
+	foreach(lc, requests)
+		MxTypedRequest(&out, (MxRequest *) lfirst(lc), ++request);
+}
+
+/* Runs a typed load of reqs into the SRF's tuplestore */
+static void
+MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
+{
+	MxTypedSink sink;
+	ListCell   *lc;
+
+	sink.rsinfo = rsinfo;
+	sink.batch = batch;
+	foreach(lc, reqs)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+
+		req->typed = true;
+		req->emit_arg = &sink;
+	}
+	MxLoad(reqs);
+}
+
+/* The keys form of load, with paths or a spec */
+static Datum
+MxLoadKeys(FunctionCallInfo fcinfo, bool spec_form)
+{
+	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form);
+
+	MxTypedLoad(list_make1(req), (ReturnSetInfo *) fcinfo->resultinfo, false);
+	MxLeaveCall();
+	return (Datum) 0;
+}
+
+/* load(source regclass, keys anyarray, VARIADIC relations text[]) */
+PG_FUNCTION_INFO_V1(load_keys);
+Datum
+load_keys(PG_FUNCTION_ARGS)
+{
+	return MxLoadKeys(fcinfo, false);
+}
+
+/* load(source regclass, keys anyarray, spec jsonb) */
+PG_FUNCTION_INFO_V1(load_keys_spec);
+Datum
+load_keys_spec(PG_FUNCTION_ARGS)
+{
+	return MxLoadKeys(fcinfo, true);
+}
+
+/* The instances form of load, with paths or a spec */
+static Datum
+MxLoadInstances(FunctionCallInfo fcinfo, bool spec_form)
+{
+	MxRequest  *req;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	MxEnterCall();
+	mx_counters.calls++;
+	req = MxOpenRequest(fcinfo, 2, spec_form);
+	if (!PG_ARGISNULL(1))
+	{
+		MxRequestInstances(req, PG_GETARG_JSONB_P(1));
+		MxTypedLoad(list_make1(req), (ReturnSetInfo *) fcinfo->resultinfo, false);
+	}
+	MxLeaveCall();
+	return (Datum) 0;
+}
+
+/* load(source regclass, instances jsonb, VARIADIC relations text[]) */
+PG_FUNCTION_INFO_V1(load_instances);
+Datum
+load_instances(PG_FUNCTION_ARGS)
+{
+	return MxLoadInstances(fcinfo, false);
+}
+
+/* load(source regclass, instances jsonb, spec jsonb) */
+PG_FUNCTION_INFO_V1(load_instances_spec);
+Datum
+load_instances_spec(PG_FUNCTION_ARGS)
+{
+	return MxLoadInstances(fcinfo, true);
+}
+
+/* load_batch(requests jsonb): prefetch_batch's requests, typed and normalized */
+PG_FUNCTION_INFO_V1(load_batch);
+Datum
+load_batch(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *requests = PG_GETARG_JSONB_P(0);
+
+	if (!JB_ROOT_IS_ARRAY(requests) || JB_ROOT_IS_SCALAR(requests))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("requests must be a jsonb array of objects")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	MxEnterCall();
+	mx_counters.calls++;
+	MxTypedLoad(MxBatchRequests(requests), (ReturnSetInfo *) fcinfo->resultinfo, true);
+	MxLeaveCall();
+	return (Datum) 0;
+}
+
+/* The output columns of a node's rows and their types, as arrays */
+static void
+MxNodeColumns(MxPathNode *node, Datum *names, Datum *types)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc(get_rel_type_id(node->table), -1);
+	bool		all = node->opts == NULL || node->opts->ncolumns < 0;
+	int			ncols = all ? desc->natts : node->opts->ncolumns;
+	Datum	   *nv = palloc(sizeof(Datum) * Max(ncols, 1));
+	Datum	   *tv = palloc(sizeof(Datum) * Max(ncols, 1));
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < ncols; i++)
+	{
+		AttrNumber	attnum = all ? i + 1 : node->opts->columns[i];
+		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+		Name		name;
+
+		if (att->attisdropped)
+			continue;
+		name = palloc0(NAMEDATALEN);
+		namestrcpy(name, NameStr(att->attname));
+		nv[n] = NameGetDatum(name);
+		tv[n] = ObjectIdGetDatum(att->atttypid);
+		n++;
+	}
+	ReleaseTupleDesc(desc);
+	*names = PointerGetDatum(construct_array(nv, n, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
+	*types = PointerGetDatum(construct_array(tv, n, REGTYPEOID, sizeof(Oid), true, TYPALIGN_INT));
+}
+
+/*
+ * load_nodes(source regclass, VARIADIC relations text[] or spec jsonb):
+ * the nodes of load's output, node 0 the source, in their numbering
+ */
+static Datum
+MxLoadNodes(FunctionCallInfo fcinfo, bool spec_form)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MxRequest  *req;
+	List	   *nodes;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	MxEnterCall();
+	req = MxOpenRequest(fcinfo, 1, spec_form);
+	nodes = MxNodesInOrder(req->root);
+	foreach(lc, nodes)
+	{
+		MxPathNode *node = (MxPathNode *) lfirst(lc);
+		Datum		values[LOAD_NODES_COLS];
+		bool		nulls[LOAD_NODES_COLS];
+		bool		root = node->rel == NULL;
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = Int32GetDatum(foreach_current_index(lc));
+		nulls[1] = nulls[2] = nulls[3] = nulls[4] = nulls[5] = root;
+		if (!root)
+		{
+			values[1] = Int32GetDatum(MxNodeNumber(nodes, node->parent));
+			values[2] = CStringGetTextDatum(node->key);
+			values[3] = CStringGetTextDatum(node->rel->name);
+			values[4] = CStringGetTextDatum(MxKindName(node->rel->kind));
+			values[5] = BoolGetDatum(node->rel->kind != MX_KIND_FK);
+		}
+		values[6] = ObjectIdGetDatum(node->table);
+		MxNodeColumns(node, &values[7], &values[8]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	MxLeaveCall();
+	return (Datum) 0;
+}
+
+/* load_nodes(source regclass, VARIADIC relations text[]) */
+PG_FUNCTION_INFO_V1(load_nodes);
+Datum
+load_nodes(PG_FUNCTION_ARGS)
+{
+	return MxLoadNodes(fcinfo, false);
+}
+
+/* load_nodes(source regclass, spec jsonb) */
+PG_FUNCTION_INFO_V1(load_nodes_spec);
+Datum
+load_nodes_spec(PG_FUNCTION_ARGS)
+{
+	return MxLoadNodes(fcinfo, true);
+}
