@@ -90,6 +90,8 @@ class _Meta:
         self.plans = {}
         self.sources = {}
         self.types = {}
+        self.tables = {}
+        self.force_text = set()
 
 
 _META = weakref.WeakKeyDictionary()
@@ -128,12 +130,12 @@ def _spec_text(spec):
 async def _plan(driver, source, paths, spec, text_types=()):
     """The cached nodes of (source, paths/spec), with the decoding of each decided."""
     meta = _meta(driver.conn)
-    key = (source, paths, _spec_text(spec) if spec is not None else None)
+    key = _plan_key(source, paths, spec)
     plan = meta.plans.get(key)
     if plan is not None:
         return plan
     if spec is not None:
-        rows = await driver.fetch(NODES_SQL.format("$2::jsonb"), (source, _spec_text(spec)))
+        rows = await driver.fetch(NODES_SQL.format("$2::text::jsonb"), (source, _spec_text(spec)))
     else:
         rows = await driver.fetch(NODES_SQL.format("VARIADIC $2::text[]"), (source, list(paths)))
     nodes = [Node(tuple(r)) for r in rows]
@@ -144,8 +146,9 @@ async def _plan(driver, source, paths, spec, text_types=()):
         for oid, typtype, name, is_array, deps in await driver.fetch(TYPES_SQL, (missing,)):
             meta.types[oid] = {"typtype": typtype, "name": name, "is_array": is_array, "deps": list(deps)}
     await driver.prepare_types(sorted(meta.types), meta.types)
+    force = key in meta.force_text
     for n in nodes:
-        n.text_path = any(not driver.binary_ok(o, meta.types) or meta.types[o]["name"] in text_types
+        n.text_path = force or any(not driver.binary_ok(o, meta.types) or meta.types[o]["name"] in text_types
                           for o in n.type_oids)
     plan = meta.plans[key] = _Plan(nodes)
     return plan
@@ -356,27 +359,94 @@ class _Stale(Exception):
 
 async def _text_values(driver, plan_of, rows, ri, ni, ii, ti):
     """Values of the rows that took the text path, decoded by the driver as columns:
-    one statement per node (the server reads each field with its type's input function)."""
+    one statement per node. A whole-row node casts the row's text to the
+    table's row type (each field read by its type's input function); a node
+    of a spec's columns casts each field from text."""
     groups = {}
     for row in rows:
         t = row[ti]
         if t is None:
             continue
         req = row[ri] if ri is not None else 0
-        key = (id(plan_of(req)), row[ni])
-        groups.setdefault(key, (plan_of(req).nodes[row[ni]], []))[1].append((req, row[ni], row[ii], t))
+        node = plan_of(req).nodes[row[ni]]
+        groups.setdefault(id(node), (node, []))[1].append((req, row[ni], row[ii], t))
     out = {}
+    meta = _meta(driver.conn)
     for node, items in groups.values():
-        fields = [split_record(t, len(node.columns)) for _, _, _, t in items]
-        if any(len(f) != len(node.columns) for f in fields):
-            raise _Stale()
-        cols = ", ".join(f"(e->>{i})::{name}" for i, name in enumerate(node.type_names))
-        sql = (f"SELECT {cols or 'NULL'} FROM pg_catalog.jsonb_array_elements($1::jsonb) "
-               "WITH ORDINALITY AS a(e, n) ORDER BY n")
-        decoded = await driver.fetch(sql, (json.dumps(fields),))
+        table = meta.tables.get(node.target)
+        if table is None:
+            rows_ = await driver.fetch(
+                "SELECT attname::text, pg_catalog.format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
+                "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (node.target,))
+            table = meta.tables[node.target] = (tuple(r[0] for r in rows_), {r[0]: r[1] for r in rows_})
+        whole, declared = table
+        if whole == node.columns:
+            cols = ", ".join(f"(s.t).{_ident(c)}" for c in node.columns)
+            sql = (f"SELECT {cols} FROM (SELECT x::{node.target} AS t, n FROM pg_catalog.unnest($1::text[]) "
+                   "WITH ORDINALITY AS u(x, n)) s ORDER BY s.n")
+            arg = [t for *_, t in items]
+        else:
+            fields = [split_record(t, len(node.columns)) for *_, t in items]
+            if any(len(f) != len(node.columns) for f in fields):
+                raise _Stale()
+            # each field as its column is declared (char(4), not character)
+            cols = ", ".join(f"(e->>{i})::{declared.get(c, name)}"
+                             for i, (c, name) in enumerate(zip(node.columns, node.type_names)))
+            sql = (f"SELECT {cols or 'NULL'} FROM pg_catalog.jsonb_array_elements($1::text::jsonb) "
+                   "WITH ORDINALITY AS a(e, n) ORDER BY n")
+            arg = json.dumps(fields)
+        decoded = await driver.fetch(sql, (arg,))
         for (req, node_no, ident, _), values in zip(items, decoded):
             out[(req, node_no, ident)] = tuple(values)[:len(node.columns)]
     return out
+
+
+LOSSLESS = {"DateStyle": "ISO, MDY", "IntervalStyle": "postgres", "extra_float_digits": "3"}
+
+
+class _LosslessText:
+    """Around a load with text-path nodes: the session settings under which a
+    row's text reads back as the same values (ISO dates, postgres intervals,
+    shortest exact floats), the caller's restored afterwards. Outside that
+    case no statement is sent."""
+
+    def __init__(self, driver, needed):
+        """needed: whether the load has text-path nodes."""
+        self.driver, self.needed, self.saved = driver, needed, None
+
+    async def __aenter__(self):
+        """Reads the settings; changes those that differ."""
+        if not self.needed:
+            return self
+        (cur,), = await self.driver.fetch(
+            "SELECT ARRAY[pg_catalog.current_setting('DateStyle'), pg_catalog.current_setting('IntervalStyle'), "
+            "pg_catalog.current_setting('extra_float_digits')]", ())
+        old = dict(zip(LOSSLESS, cur))
+        change = {k: v for k, v in LOSSLESS.items() if old[k] != v}
+        if change:
+            await self._set(change)
+            self.saved = {k: old[k] for k in change}
+        return self
+
+    async def _set(self, values):
+        """set_config for each."""
+        names, vals = list(values), list(values.values())
+        await self.driver.fetch("SELECT pg_catalog.set_config(n, v, false) FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS u(n, v)",
+                                (names, vals))
+
+    async def __aexit__(self, *exc):
+        """Restores what was changed (an aborted transaction's rollback restores it anyway)."""
+        if self.saved:
+            try:
+                await self._set(self.saved)
+            except errors.MatrxError:
+                pass
+        return False
+
+
+def _ident(name):
+    """A column name quoted for SQL."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _select(fn_args, text_nodes, nparams, batch=False):
@@ -421,21 +491,32 @@ async def load(conn, source, keys_or_rows, *paths_or_spec, spec=None, factory=No
             if attempt:
                 raise
             forget(conn)
-        except errors.MatrxError:
-            raise
         except Exception as exc:
-            # a decode failure (a type with a custom text codec, say): the text path for every node
-            if attempt or getattr(exc, "sqlstate", None) or not text_types == ():
+            if attempt or not _decode_failure(exc):
                 raise
-            text_types = _All()
+            # a record field the driver could not decode (a type with a custom
+            # text codec, say): this load's nodes take the text path from now on
+            _force_text(conn, [_plan_key(source, paths, spec)])
 
 
-class _All:
-    """A text_types that holds every type: every node takes the text path."""
+def _force_text(conn, keys):
+    """Every node of these plans takes the text path on this connection from now on."""
+    meta = _meta(conn)
+    for key in keys:
+        meta.force_text.add(key)
+        meta.plans.pop(key, None)
 
-    def __contains__(self, item):
-        """Always."""
-        return True
+
+def _decode_failure(exc):
+    """An exception the client raised while decoding rows, not an error from the server."""
+    if isinstance(exc, (errors.MatrxError, asyncio.CancelledError, ConnectionError, OSError, TypeError)):
+        return False
+    return errors.sqlstate_of(exc) is None
+
+
+def _plan_key(source, paths, spec):
+    """The cache key of a plan."""
+    return (source, paths, _spec_text(spec) if spec is not None else None)
 
 
 async def _load_once(driver, source, items, paths, spec, factory, text_types):
@@ -443,27 +524,26 @@ async def _load_once(driver, source, items, paths, spec, factory, text_types):
     if not items:
         return []
     plan = await _plan(driver, source, paths, spec, text_types)
-    if isinstance(text_types, _All):
-        meta = _meta(driver.conn)
-        meta.plans.pop((source, paths, _spec_text(spec) if spec is not None else None), None)
-    rel = ("$3::jsonb" if spec is not None else "VARIADIC $3::text[]")
+    rel = ("$3::text::jsonb" if spec is not None else "VARIADIC $3::text[]")
     relarg = _spec_text(spec) if spec is not None else list(paths)
     instances = None
     if _is_instance(items[0]):
         instances = items
         cols = await _instance_columns(driver, source, paths, spec)
         arg = json.dumps(_instance_keys(items, cols), default=_json_default)
-        fn_args = f"$1::regclass, $2::jsonb, {rel}"
+        fn_args = f"$1::regclass, $2::text::jsonb, {rel}"
     else:
         keytype, _, _ = await _source(driver, source)
-        arg = items
+        # no single-column primary key: text keys, the server says 0A000
+        arg = items if keytype else [None if k is None else str(k) for k in items]
         fn_args = f"$1::regclass, $2::{keytype or 'text'}[], {rel}"
     args = [source, arg, relarg]
     if plan.text_nodes:
         args.append(plan.text_nodes)
-    rows = await driver.fetch(_select(fn_args, plan.text_nodes, 3), args)
+    async with _LosslessText(driver, bool(plan.text_nodes)):
+        rows = await driver.fetch(_select(fn_args, plan.text_nodes, 3), args, binary=True)
+        tv = await _text_values(driver, lambda req: plan, rows, None, 0, 1, 4) if plan.text_nodes else {}
     asm = _Assembler(lambda req: plan, _maker(factory))
-    tv = await _text_values(driver, lambda req: plan, rows, None, 0, 1, 4) if plan.text_nodes else {}
     asm.create(rows, None, 0, 1, 3, tv)
     return asm.link(plan, rows, 0, 1, 2, instances)
 
@@ -531,6 +611,10 @@ class DataLoader:
                 if attempt:
                     raise
                 forget(self.conn)
+            except Exception as exc:
+                if attempt or not _decode_failure(exc):
+                    raise
+                _force_text(self.conn, {_plan_key(s, p, sp) for s, p, sp, _, _ in pending})
 
     async def _answer_once(self, driver, pending):
         """One attempt of _answer."""
@@ -565,7 +649,9 @@ class DataLoader:
         if text_nodes:
             args.append(text_nodes)
         self.calls += 1
-        rows = await driver.fetch(_select("$1::jsonb", text_nodes, 1, batch=True), args)
+        async with _LosslessText(driver, bool(text_nodes)):
+            rows = await driver.fetch(_select("$1::text::jsonb", text_nodes, 1, batch=True), args, binary=True)
+            tv = await _text_values(driver, lambda req: plans[req - 1], rows, 0, 1, 2, 5) if text_nodes else {}
 
         def plan_of(req):
             return plans[req - 1]
@@ -574,11 +660,6 @@ class DataLoader:
         for row in rows:
             per[row[0] - 1].append(row)
         asm = _Assembler(plan_of, _maker(self.factory))
-        tv = {}
-        if text_nodes:
-            # only the nodes of a request's own plan take the text path
-            sel = [r for r in rows if r[5] is not None and plan_of(r[0]).nodes[r[1]].text_path]
-            tv = await _text_values(driver, plan_of, sel, 0, 1, 2, 5)
         asm.create(rows, 0, 1, 2, 4, tv)
         for (source, paths, spec, inst, loads), plan, prow in zip(group_list, plans, per):
             if inst:

@@ -33,8 +33,9 @@ class Driver:
         """Wraps an open connection."""
         self.conn = conn
 
-    async def fetch(self, sql, args):
-        """Rows (tuples) of sql with $1.. bound to args."""
+    async def fetch(self, sql, args, binary=False):
+        """Rows (tuples) of sql with $1.. bound to args; binary: the load's record column
+        (drivers that choose a format per statement use binary for it)."""
         raise NotImplementedError
 
     def binary_ok(self, oid, info):
@@ -59,8 +60,8 @@ class AsyncpgDriver(Driver):
         super().__init__(conn)
         self._domains_ok = True
 
-    async def fetch(self, sql, args):
-        """asyncpg's fetch; Records index like tuples."""
+    async def fetch(self, sql, args, binary=False):
+        """asyncpg's fetch (it picks binary where it has a codec); Records index like tuples."""
         try:
             return await self.conn.fetch(sql, *args)
         except Exception as exc:
@@ -125,13 +126,14 @@ class PsycopgDriver(Driver):
 
     name = "psycopg"
 
-    async def fetch(self, sql, args):
-        """A binary cursor's fetchall, $n rewritten to %s."""
+    async def fetch(self, sql, args, binary=False):
+        """fetchall of a cursor (binary for the load, the driver's default otherwise), $n rewritten."""
         import re
-        sql = re.sub(r"\$\d+", "%s", sql.replace("%", "%%"))
+        sql = re.sub(r"\$(\d+)", r"%(p\1)s", sql.replace("%", "%%"))
+        params = {f"p{i + 1}": a for i, a in enumerate(args)}
         try:
-            async with self.conn.cursor(binary=True) as cur:
-                await cur.execute(sql, args)
+            async with self.conn.cursor(binary=binary) as cur:
+                await cur.execute(sql, params)
                 return await cur.fetchall()
         except Exception as exc:
             typed = errors.translate(exc)
