@@ -133,6 +133,8 @@ class PsycopgDriver(Driver):
         params = {f"p{i + 1}": a for i, a in enumerate(args)}
         try:
             async with self.conn.cursor(binary=binary) as cur:
+                if binary:
+                    cur.adapters.register_loader("record", _record_loader())
                 await cur.execute(sql, params)
                 return await cur.fetchall()
         except Exception as exc:
@@ -150,6 +152,59 @@ class PsycopgDriver(Driver):
         if self.conn.adapters.get_loader(oid, pq.Format.BINARY) is None:
             return False         # unregistered enums, composites and extension types
         return all(self.binary_ok(d, info) for d in t["deps"])
+
+
+_RECORD_LOADER = None
+
+
+def _record_loader():
+    """A binary loader of anonymous records whose rows may differ in shape.
+
+    psycopg's own fixes the field loaders from the first row it sees; load's r
+    column holds customers in some rows and tags in others. This one reads
+    each field with the loader of the OID the field carries (the cursor's
+    adapters: the same loaders its columns use)."""
+    global _RECORD_LOADER
+    if _RECORD_LOADER is None:
+        import struct
+
+        from psycopg import pq
+        from psycopg.adapt import Loader, Transformer
+
+        head = struct.Struct("!Ii").unpack_from
+        count = struct.Struct("!i").unpack_from
+
+        class HeterogeneousRecordLoader(Loader):
+            """record (2249), binary, field by field."""
+
+            format = pq.Format.BINARY
+
+            def __init__(self, oid, context=None):
+                """A transformer on the cursor's adapters."""
+                super().__init__(oid, context)
+                self._tx = Transformer(context)
+                self._loaders = {}
+
+            def load(self, data):
+                """The fields as a tuple."""
+                data = bytes(data)
+                n, = count(data, 0)
+                pos, out, loaders = 4, [], self._loaders
+                for _ in range(n):
+                    oid, length = head(data, pos)
+                    pos += 8
+                    if length < 0:
+                        out.append(None)
+                        continue
+                    loader = loaders.get(oid)
+                    if loader is None:
+                        loader = loaders[oid] = self._tx.get_loader(oid, pq.Format.BINARY)
+                    out.append(loader.load(data[pos:pos + length]))
+                    pos += length
+                return tuple(out)
+
+        _RECORD_LOADER = HeterogeneousRecordLoader
+    return _RECORD_LOADER
 
 
 def driver_for(conn):

@@ -7,14 +7,10 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+if not os.environ.get("MATRX_CLIENT_INSTALLED"):       # clients/run.sh tests the installed package
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 asyncpg = pytest.importorskip("asyncpg")
-
-
-def _connect_kwargs():
-    """PGHOST/PGPORT/PGUSER/PGDATABASE (asyncpg reads them too; this keeps psycopg in step)."""
-    return {}
 
 
 @pytest.fixture
