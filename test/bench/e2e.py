@@ -352,10 +352,10 @@ async def measure_point(admin, ctx, workload, n, rtt, rows, checks, key_pool):
     table = []
     for name in COMPETITORS:
         fn = fns[name]
-        # warm-up (also the check, and the statement count at rtt 0)
+        # warm-up: metadata, statement caches; then a counted, checked call
+        if name != "N+1":
+            await fn(ctx, batches[0])
         ctx.statements = ctx.round_trips = 0
-        if name == "N+1":
-            est = None
         await admin.execute("SELECT pg_stat_statements_reset()")
         if name == "N+1":
             t0 = time.perf_counter()

@@ -543,9 +543,73 @@ async def _load_once(driver, source, items, paths, spec, factory, text_types):
     async with _LosslessText(driver, bool(plan.text_nodes)):
         rows = await driver.fetch(_select(fn_args, plan.text_nodes, 3), args, binary=True)
         tv = await _text_values(driver, lambda req: plan, rows, None, 0, 1, 4) if plan.text_nodes else {}
+    if factory is None and not tv:
+        return _assemble_dicts(plan.nodes, rows, instances)
     asm = _Assembler(lambda req: plan, _maker(factory))
     asm.create(rows, None, 0, 1, 3, tv)
     return asm.link(plan, rows, 0, 1, 2, instances)
+
+
+def _assemble_dicts(nodes, rows, instances):
+    """The common case in one pass: plain dicts, every record decoded by the
+    driver, rows in the server's order (a row's record comes with the first
+    row of its id, node by node). Same result as _Assembler."""
+    objs = {}
+    columns = [n.columns for n in nodes]
+    widths = [len(c) for c in columns]
+    members = [dict() for _ in nodes]
+    roots = []
+    inst_at = None
+    if instances is not None:
+        firsts = {}
+        inst_at = []
+        for i, inst in enumerate(instances):
+            first = firsts.setdefault(id(inst), i)
+            inst_at.append(inst if first == i else None)
+            if first == i:
+                members[0][-(i + 1)] = inst
+    done = 0
+    cur = -1
+    m_cur = name = to_many = None
+    for n, ident, parent, r in rows:
+        if r is not None:
+            if len(r) != widths[n]:
+                raise _Stale()
+            obj = objs[ident] = dict(zip(columns[n], r))
+        else:
+            obj = objs[ident]
+        if n != cur:
+            if n > done:
+                for m in range(done + 1, n + 1):
+                    _defaults(nodes[m], members[nodes[m].parent_node])
+                done = n
+            cur = n
+            m_cur = members[n]
+            name, to_many = nodes[n].name, nodes[n].to_many
+        if n == 0:
+            if ident not in m_cur:
+                m_cur[ident] = obj
+                roots.append(obj)
+            continue
+        m_cur[ident] = obj
+        if parent > 0:
+            pobj = objs[parent]
+        else:
+            pobj = inst_at[-parent - 1]
+            if pobj is None:
+                continue
+        if type(pobj) is dict:
+            if to_many:
+                pobj[name].append(obj)
+            else:
+                pobj[name] = obj
+        elif to_many:
+            _getter(pobj, name).append(obj)
+        else:
+            setattr(pobj, name, obj)
+    for m in range(done + 1, len(nodes)):
+        _defaults(nodes[m], members[nodes[m].parent_node])
+    return roots if instances is None else instances
 
 
 # ---- DataLoader ------------------------------------------------------------
