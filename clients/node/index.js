@@ -20,7 +20,13 @@
 // column). A field thus gets the value pg gives the same column, custom
 // parsers (setTypeParser) included, under any session settings.
 
-const pg = require('pg');
+// pg itself is needed only for the default type parsers of a connection
+// that carries none of its own (see typesOf): a Client brings its pg's
+let pgModule = null;
+function pgTypes() {
+  if (!pgModule) pgModule = require('pg');
+  return pgModule.types;
+}
 
 // ---- errors ---------------------------------------------------------------
 
@@ -193,7 +199,7 @@ async function plan(conn, source, paths, spec) {
 function typesOf(conn) {
   if (conn._types && typeof conn._types.getTypeParser === 'function') return conn._types;
   if (conn.options && conn.options.types && typeof conn.options.types.getTypeParser === 'function') return conn.options.types;
-  return pg.types;
+  return pgTypes();
 }
 
 // (key type, key column, {relation: source columns}) of a source; cached.
