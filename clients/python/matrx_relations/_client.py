@@ -550,7 +550,7 @@ async def _load_once(driver, source, items, paths, spec, factory, text_types):
     return asm.link(plan, rows, 0, 1, 2, instances)
 
 
-def _assemble_dicts(nodes, rows, instances):
+def _assemble_dicts(nodes, rows, instances, batch=False):
     """The common case in one pass: plain dicts, every record decoded by the
     driver, rows in the server's order (a row's record comes with the first
     row of its id, node by node). Same result as _Assembler."""
@@ -571,6 +571,8 @@ def _assemble_dicts(nodes, rows, instances):
     done = 0
     cur = -1
     m_cur = name = to_many = None
+    if batch:
+        rows = (row[1:] for row in rows)
     for n, ident, parent, r in rows:
         if r is not None:
             if len(r) != widths[n]:
@@ -717,6 +719,14 @@ class DataLoader:
             rows = await driver.fetch(_select("$1::text::jsonb", text_nodes, 1, batch=True), args, binary=True)
             tv = await _text_values(driver, lambda req: plans[req - 1], rows, 0, 1, 2, 5) if text_nodes else {}
 
+        if len(group_list) == 1 and self.factory is None and not tv:
+            # one request: the one-pass assembly
+            source, paths, spec, inst, loads = group_list[0]
+            roots = _assemble_dicts(plans[0].nodes, rows, [i for i, _ in loads] if inst else None, batch=True)
+            _, keycol, _ = await _source(driver, source)
+            _settle(inst, loads, roots, keycol)
+            return
+
         def plan_of(req):
             return plans[req - 1]
         # rows per request, in result order
@@ -726,19 +736,23 @@ class DataLoader:
         asm = _Assembler(plan_of, _maker(self.factory))
         asm.create(rows, 0, 1, 2, 4, tv)
         for (source, paths, spec, inst, loads), plan, prow in zip(group_list, plans, per):
-            if inst:
-                asm.link(plan, prow, 1, 2, 3, [i for i, _ in loads])
-                for item, future in loads:
-                    if not future.done():
-                        future.set_result(item)
-            else:
-                roots = asm.link(plan, prow, 1, 2, 3, None)
-                _, keycol, _ = await _source(driver, source)
-                by_key = {}
-                for obj in roots:
-                    k = _get(obj, keycol) if keycol else None
-                    by_key[k] = obj
-                    by_key.setdefault(str(k), obj)
-                for k, future in loads:
-                    if not future.done():
-                        future.set_result(by_key.get(k, by_key.get(str(k))) if k is not None else None)
+            roots = asm.link(plan, prow, 1, 2, 3, [i for i, _ in loads] if inst else None)
+            _, keycol, _ = await _source(driver, source)
+            _settle(inst, loads, roots, keycol)
+
+
+def _settle(inst, loads, roots, keycol):
+    """Each load's answer: its row (instances), or the object of its key (None when absent)."""
+    if inst:
+        for item, future in loads:
+            if not future.done():
+                future.set_result(item)
+        return
+    by_key = {}
+    for obj in roots:
+        k = _get(obj, keycol) if keycol else None
+        by_key[k] = obj
+        by_key.setdefault(str(k), obj)
+    for k, future in loads:
+        if not future.done():
+            future.set_result(by_key.get(k, by_key.get(str(k))) if k is not None else None)
