@@ -164,10 +164,44 @@ async def any_batching(ctx, source, t, keys):
     return out
 
 
+class Pool:
+    """A fixed set of connections, handed out in turn. asyncpg's own pool
+    sends a reset query (RESET ALL, UNLISTEN *, ...) on every release: a
+    round trip per statement that no ORM's pool pays."""
+
+    def __init__(self, conns):
+        """Wraps open connections."""
+        self.conns = conns
+        self.seen = {}
+        self.free = asyncio.Queue()
+        for c in conns:
+            self.free.put_nowait(c)
+
+    async def fetch(self, sql, arg):
+        """One statement on a free connection."""
+        self.seen.setdefault(sql, arg)
+        c = await self.free.get()
+        try:
+            return await c.fetch(sql, arg)
+        finally:
+            self.free.put_nowait(c)
+
+    async def warm(self):
+        """Every statement seen so far prepared on every connection (asyncpg
+        prepares per connection: a cold one costs a round trip more)."""
+        for c in self.conns:
+            for sql, arg in self.seen.items():
+                await c.fetch(sql, arg)
+
+    async def close(self):
+        """Closes every connection."""
+        for c in self.conns:
+            await c.close()
+
+
 async def any_fetch(ctx, sql, arg):
     """One statement on a pooled connection."""
-    async with ctx.pool.acquire() as c:
-        return await c.fetch(sql, arg)
+    return await ctx.pool.fetch(sql, arg)
 
 
 async def any_level(ctx, groups):
@@ -355,6 +389,7 @@ async def measure_point(admin, ctx, workload, n, rtt, rows, checks, key_pool):
         # warm-up: metadata, statement caches; then a counted, checked call
         if name != "N+1":
             await fn(ctx, batches[0])
+            await ctx.pool.warm()
         ctx.statements = ctx.round_trips = 0
         await admin.execute("SELECT pg_stat_statements_reset()")
         if name == "N+1":
@@ -551,7 +586,7 @@ async def main():
                 pport = port
             conn = await asyncpg.connect(host="127.0.0.1", port=pport, **kw)
             lconn = await asyncpg.connect(host="127.0.0.1", port=pport, **kw)
-            pool = await asyncpg.create_pool(host="127.0.0.1", port=pport, min_size=POOL, max_size=POOL, **kw)
+            pool = Pool([await asyncpg.connect(host="127.0.0.1", port=pport, **kw) for _ in range(POOL)])
             try:
                 probe = []
                 for _ in range(20):
