@@ -249,13 +249,6 @@ def _maker(factory):
     return lambda node, values: factory(node.target, dict(zip(node.columns, values)))
 
 
-def _setter(obj):
-    """obj's attach: an item for mappings, an attribute otherwise."""
-    if isinstance(obj, dict):
-        return obj.__setitem__
-    return lambda k, v: setattr(obj, k, v)
-
-
 def _getter(obj, k):
     """obj's relation k (a list for to-many)."""
     if isinstance(obj, dict):
@@ -471,6 +464,12 @@ def _is_instance(x):
     return hasattr(x, "__dict__") or hasattr(x, "__getitem__") and hasattr(x, "keys")
 
 
+def _check_attachable(row):
+    """Relations are set on the caller's rows: a dict or an object with attributes."""
+    if not isinstance(row, dict) and not hasattr(row, "__dict__"):
+        raise TypeError(f"cannot attach relations to a {type(row).__name__}: pass dicts (dict(record)) or objects")
+
+
 async def load(conn, source, keys_or_rows, *paths_or_spec, spec=None, factory=None, text_types=()):
     """Loads source rows (by key) or the caller's rows, with relation paths (or one spec).
 
@@ -529,6 +528,7 @@ async def _load_once(driver, source, items, paths, spec, factory, text_types):
     instances = None
     if _is_instance(items[0]):
         instances = items
+        _check_attachable(items[0])
         cols = await _instance_columns(driver, source, paths, spec)
         arg = json.dumps(_instance_keys(items, cols), default=_json_default)
         fn_args = f"$1::regclass, $2::text::jsonb, {rel}"
@@ -698,6 +698,7 @@ class DataLoader:
             else:
                 req["relations"] = list(paths)
             if inst:
+                _check_attachable(loads[0][0])
                 cols = await _instance_columns(driver, source, paths, spec)
                 req["instances"] = _instance_keys([i for i, _ in loads], cols)
             else:

@@ -172,6 +172,8 @@ async def test_errors(conn):
                     await mx.load(conn, "orders", [101], "customer")
     finally:
         await other.close()
+    with pytest.raises(TypeError):
+        await mx.load(conn, "orders", await conn.fetch("SELECT * FROM orders LIMIT 1"), "customer")
     assert issubclass(mx.UnknownRelation, LookupError) and issubclass(mx.InvalidArgument, ValueError)
 
 
