@@ -21,6 +21,8 @@ has fewer rows), each at round-trip times 0 (loopback, direct), 1 ms and
 Plus "batch": R one-key requests against one request of R keys, server side,
 for prefetch_batch and load_batch.
 
+The timed runs are interleaved (run i of every competitor, in an order
+rotating with i), so that the shared machine's drifting load falls on all.
 Prints medians, ratios to client = ANY, server ms (pg_stat_statements),
 statements and round trips; the targets of issue 15 as
 `target NAME measured goal ok|short`; writes out/e2e.csv and out/e2e.png.
@@ -383,7 +385,8 @@ async def measure_point(admin, ctx, workload, n, rtt, rows, checks, key_pool):
            "prefetch_related (jsonb)": lambda c, k: prefetch(c, source, t, k, paths),
            "typed (client)": lambda c, k: typed(c, source, t, k, paths),
            "DataLoader (client)": lambda c, k: dataloader(c, source, t, k, paths)}
-    table = []
+    table = {}
+    active = {}
     for name in COMPETITORS:
         fn = fns[name]
         # warm-up: metadata, statement caches; then a counted, checked call
@@ -399,34 +402,46 @@ async def measure_point(admin, ctx, workload, n, rtt, rows, checks, key_pool):
             per_key = (time.perf_counter() - t0) / len(small)
             est = per_key * n
             if est > NPLUS1_BUDGET:
-                table.append((name, None, None, None, None, None, None, f"skipped (about {est:.0f} s a run)"))
+                table[name] = (name, None, None, None, None, None, None, f"skipped (about {est:.0f} s a run)")
                 continue
             ctx.statements = ctx.round_trips = 0
             await admin.execute("SELECT pg_stat_statements_reset()")
         docs = await fn(ctx, batches[0])
         stmts = await counted(admin)
-        sent, trips = ctx.statements, ctx.round_trips
+        trips = ctx.round_trips
         if rtt == 0:
             c = canonical(docs)
             ref = checks.setdefault((workload, n), c)
             if c != ref:
                 print(f"  !! {name}: result differs from N+1/the first competitor", file=sys.stderr)
-                table.append((name, None, None, None, None, None, None, "result differs"))
+                table[name] = (name, None, None, None, None, None, None, "result differs")
                 continue
         runs = RUNS if name != "N+1" else max(1, min(RUNS, int(NPLUS1_BUDGET * 3 / max(est, 1e-3))))
-        await admin.execute("SELECT pg_stat_statements_reset()")
-        times = []
-        gc.collect()
-        gc.disable()
-        try:
-            for b in batches[1:runs + 1]:
+        active[name] = (fn, runs, stmts, trips, [], [])
+    # timed runs interleaved, the competitors' order rotating from run to
+    # run: the machine's load drifts (it is shared), and every competitor
+    # sees the same drift; the server's time of each call from
+    # pg_stat_statements (reset before it, read after it)
+    order = list(active)
+    for i, b in enumerate(batches[1:RUNS + 1]):
+        for name in order[i % len(order):] + order[:i % len(order)] if order else ():
+            fn, runs, _, _, times, server = active[name]
+            if len(times) >= runs:
+                continue
+            await admin.execute("SELECT pg_stat_statements_reset()")
+            gc.collect()
+            gc.disable()
+            try:
                 t0 = time.perf_counter()
                 await fn(ctx, b)
                 times.append((time.perf_counter() - t0) * 1000)
-        finally:
-            gc.enable()
-        server = await server_ms(admin) / len(times)
-        table.append((name, statistics.median(times), min(times), max(times), server, stmts, trips, len(times)))
+            finally:
+                gc.enable()
+            server.append(await server_ms(admin))
+    for name, (fn, runs, stmts, trips, times, server) in active.items():
+        table[name] = (name, statistics.median(times), min(times), max(times), statistics.median(server),
+                       stmts, trips, len(times))
+    table = [table[name] for name in COMPETITORS if name in table]
     base = next((r[1] for r in table if r[0] == "client = ANY" and r[1]), None)
     print(f"\ne2e {workload}, N = {n}, RTT {rtt:g} ms")
     print(f"  {'competitor':<26} {'median ms':>10} {'min-max ms':>19} {'vs ANY':>7} {'server ms':>10} "
