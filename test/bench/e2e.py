@@ -559,16 +559,18 @@ def plot(rows):
                 if not pts:
                     continue
                 f.write(f'"{comp}"\n' + "".join(f"{n} {m}\n" for n, m in pts) + "\n\n")
-                blocks.append(rtt)
+                blocks.append((rtt, COMPETITORS.index(comp) + 1))
     script = [f'set terminal pngcairo size 1500,500 noenhanced; set output "{OUT}/e2e.png"',
               f"set multiplot layout 1,{len(RTTS)}", "set logscale xy", 'set xlabel "parents (orders)"',
               'set ylabel "median ms"', "set key left top"]
     for rtt in RTTS:
-        idx = [i for i, b in enumerate(blocks) if b == rtt]
+        idx = [(i, color) for i, (b, color) in enumerate(blocks) if b == rtt]
         if not idx:
             continue
         script.append(f'set title "nested, RTT {rtt:g} ms"')
-        script.append("plot " + ", ".join(f'"{dat}" index {i} using 1:2 with linespoints title columnheader(1)' for i in idx))
+        # one colour per competitor in every panel
+        script.append("plot " + ", ".join(f'"{dat}" index {i} using 1:2 with linespoints linecolor {color} '
+                                          "title columnheader(1)" for i, color in idx))
     script.append("unset multiplot")
     try:
         subprocess.run(["gnuplot", "-e", "; ".join(script)], check=True)
