@@ -3,7 +3,8 @@
 # PGPORT, PGUSER set): a database with the demo schema plus
 # examples/data.sql, then examples/python (Debian's /usr/bin/python3 with
 # python3-asyncpg) and examples/node (node with the pg package from npm).
-# Each compares N+1 with one call and exits non-zero when a check fails.
+# Each compares N+1 with one call (and with the client libraries of clients/:
+# the typed form and its DataLoader) and exits non-zero when a check fails.
 # A language whose interpreter is absent is skipped, saying so (PYTHON and
 # NODE name other interpreters).
 set -uo pipefail

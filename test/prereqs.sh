@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks (and, as root on Debian, installs) what building and testing need:
 # the server headers and PGXS, pgTAP, pg_prove, the isolation tester and
-# asyncpg for examples/python, psycopg2 for the differential fuzzer.
+# asyncpg for examples/python, pytest, pytest-asyncio and psycopg 3 for
+# clients/python's tests, psycopg2 for the differential fuzzer.
 set -euo pipefail
 
 PGMAJOR=${PGMAJOR:-15}
@@ -21,6 +22,10 @@ bindir=$($PG_CONFIG --bindir 2>/dev/null || echo /usr/lib/postgresql/$PGMAJOR/bi
 # and without root to install one, examples/run.sh skips it
 if [ -x /usr/bin/python3 ] || [ "$(id -u)" = 0 ]; then
     /usr/bin/python3 -c 'import asyncpg' 2>/dev/null || missing+=("python3-asyncpg")
+    # clients/python's tests (clients/run.sh), psycopg 3 for its optional driver
+    /usr/bin/python3 -c 'import pytest' 2>/dev/null || missing+=("python3-pytest")
+    /usr/bin/python3 -c 'import pytest_asyncio' 2>/dev/null || missing+=("python3-pytest-asyncio")
+    /usr/bin/python3 -c 'import psycopg' 2>/dev/null || missing+=("python3-psycopg")
 fi
 # the differential fuzzer's short run (test/fuzz/difffuzz.py) needs Debian's psycopg2
 { [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; } || missing+=("python3-psycopg2")

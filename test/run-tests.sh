@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make test: build, install, then run pg_regress, isolation specs, pgTAP and
 # the dump/restore, cancellation, limits, upgrade and hot-standby scripts,
-# the client examples and a short differential fuzz run
-# on a throwaway cluster; exits non-zero on any failure.
+# the client libraries' tests (clients/run.sh), the client examples and a
+# short differential fuzz run on a throwaway cluster; exits non-zero on any
+# failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . test/cluster.sh
@@ -48,6 +49,7 @@ PGBIN=$PGBIN test/cancel.sh || status=1
 PGBIN=$PGBIN test/limits.sh || status=1
 PGBIN=$PGBIN test/upgrade.sh || status=1
 PGBIN=$PGBIN examples/run.sh || status=1
+PGBIN=$PGBIN clients/run.sh || status=1
 if [ -x /usr/bin/python3 ]; then
     /usr/bin/python3 test/check-meta.py || status=1
 fi

@@ -7,6 +7,7 @@
 
 const assert = require('node:assert');
 const { Model, Session, DataLoader } = require('./matrx_orm');
+// clientLoad and clientDataloader go through the client library, clients/node
 
 const PATHS = ['customer', 'items.product.tags'];
 const REPEAT = 5;
@@ -84,6 +85,29 @@ async function dataloader(s) {
   return orders;
 }
 
+// The client library's typed form: orders by key with their relations, one statement.
+async function clientLoad(s) {
+  return s.load(Order, orderIds, ...PATHS);
+}
+
+// The same resolvers on the client library's DataLoader: one load_batch per turn.
+async function clientDataloader(s) {
+  const loader = s.clientLoader();
+  const resolveItem = async (item) => {
+    await loader.load('public.items', item, 'product');
+    await loader.load('public.products', item.product, 'tags');
+  };
+  const resolveOrder = async (order) => {
+    await loader.load(Order.table, order, 'customer', 'items');
+    await Promise.all(order.items.map(resolveItem));
+  };
+  const orders = await s.all(Order);
+  await Promise.all(orders.map(resolveOrder));
+  s.statements += loader.calls;
+  s.clientLoaderCalls = loader.calls;
+  return orders;
+}
+
 // [top-level, nested] statements pg_stat_statements saw in this database.
 async function serverCounts(s) {
   const { rows: [r] } = await s.client.query(
@@ -127,6 +151,8 @@ async function main() {
       ['prefetch', 'prefetchRelated(instances, ...)', prefetch, 1 + 1, 4],
       ['selectRelated', 'selectRelated(Order, keys, ...)', selectRelated, 1, 1],
       ['dataloader', 'DataLoader (prefetch_batch per turn)', dataloader, 1 + 3, 4],
+      ['clientLoad', 'clients/node load(Order, keys, ...)', clientLoad, 1, 5],
+      ['clientDataloader', 'clients/node DataLoader (load_batch per turn)', clientDataloader, 1 + 3, 4],
     ];
     const runs = {};
     for (const [key, label, fn] of ways) {
@@ -141,6 +167,7 @@ async function main() {
       check(r.nested === nestedWant, `${key}: ${nestedWant} statements inside the extension (server ${r.nested})`);
     }
     check(s.loaderCalls === 3, `dataloader: 3 turns, 3 prefetch_batch calls (${s.loaderCalls})`);
+    check(s.clientLoaderCalls === 3, `clientDataloader: 3 turns, 3 load_batch calls (${s.clientLoaderCalls})`);
 
     const reference = runs.nPlus1.result.map((o) => o.toPlain());
     for (const [key] of ways) {

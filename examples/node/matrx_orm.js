@@ -12,6 +12,7 @@
 // ordered by the target's primary key; nested paths nest the same way.
 
 const pg = require('pg');
+const mx = require('../../clients/node');  // the client library (its pg: the Client's own)
 
 // numeric as a JavaScript number, as JSON.parse reads jsonb numbers, so a
 // column reads the same from a row and from a document (exact decimals
@@ -41,16 +42,28 @@ class Model {
     if (!this._relations.includes(name)) this._relations.push(name);
   }
 
-  // Columns and loaded relations, recursively: what tests compare.
+  // Columns and loaded relations, recursively: what tests compare. A
+  // relation is any other own property: attach() sets them, and so does the
+  // client library (clients/node), which assigns them directly.
   toPlain() {
     const out = {};
     for (const c of this._columns) out[c] = this[c];
-    for (const r of this._relations) {
+    for (const r of Object.keys(this)) {
+      if (this._columns.includes(r)) continue;
       const v = this[r];
       out[r] = Array.isArray(v) ? v.map((x) => x.toPlain()) : v === null ? null : v.toPlain();
     }
     return out;
   }
+}
+
+// The Model of a table as PostgreSQL prints a regclass (no schema when the
+// search_path finds it): what the client library passes its factory.
+function modelForRegclass(name) {
+  for (const [table, model] of models) {
+    if (table === name || table.split('.').pop() === name) return model;
+  }
+  return modelFor(name);
 }
 
 // The Model subclass of a table, or a generic one made on first use.
@@ -247,6 +260,23 @@ class Session {
 
   // A DataLoader on this session.
   loader() { return new DataLoader(this); }
+
+  // Objects by key, or objects held, with their relations, through the client
+  // library (clients/node): the typed, normalized form, one statement, one
+  // Model object per distinct row.
+  async load(model, keysOrObjects, ...paths) {
+    this.statements += 1;
+    return mx.load(this.client, model.table, keysOrObjects, ...paths, { factory: modelFactory });
+  }
+
+  // The client library's DataLoader on this session's connection (one
+  // load_batch per turn of the event loop), building Model objects.
+  clientLoader() { return new mx.DataLoader(this.client, { factory: modelFactory }); }
+}
+
+// Model objects for the client library: (target as a regclass, columns).
+function modelFactory(target, fields) {
+  return new (modelForRegclass(target))(fields);
 }
 
 // Gathers the loads requested in one turn of the event loop into one

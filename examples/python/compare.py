@@ -103,6 +103,30 @@ async def dataloader(s):
     return orders
 
 
+async def client_load(s):
+    """The client library's typed form: orders by key with their relations, one statement."""
+    return await s.load(Order, ORDER_IDS, *PATHS)
+
+
+async def client_dataloader(s):
+    """The same resolvers on the client library's DataLoader: one load_batch per tick."""
+    loader = s.client_loader()
+
+    async def resolve_item(item):
+        await loader.load("public.items", item, "product")
+        await loader.load("public.products", item.product, "tags")
+
+    async def resolve_order(order):
+        await loader.load(Order.table, order, "customer", "items")
+        await asyncio.gather(*(resolve_item(i) for i in order.items))
+
+    orders = await s.all(Order)
+    await asyncio.gather(*(resolve_order(o) for o in orders))
+    s.statements += loader.calls
+    s.client_loader_calls = loader.calls
+    return orders
+
+
 async def server_counts(conn):
     """(top-level, nested) statements pg_stat_statements saw in this database."""
     row = await conn.fetchrow(
@@ -142,7 +166,9 @@ async def main():
                          ("one statement per relation (fetch_* on lists)", per_relation),
                          ("prefetch_related(instances, ...)", prefetch),
                          ("select_related(Order, keys, ...)", select_related),
-                         ("DataLoader (prefetch_batch per tick)", dataloader)]:
+                         ("DataLoader (prefetch_batch per tick)", dataloader),
+                         ("clients/python load(conn, orders, keys, ...)", client_load),
+                         ("clients/python DataLoader (load_batch per tick)", client_dataloader)]:
             runs[fn.__name__] = await measure(s, fn)
             _, client, top, nested, ms = runs[fn.__name__]
             print(f"# {name:48s} client {client:5d}  server top-level {top:5d} + nested {nested:5d}"
@@ -155,6 +181,8 @@ async def main():
             "prefetch": (1 + 1, 4),          # one call: customers, items, products, tags
             "select_related": (1, 1),        # one call, one statement inside
             "dataloader": (1 + 3, 4),        # one call per tick: (customer, items), product, tags
+            "client_load": (1, 5),           # one call: orders, customers, items, products, tags
+            "client_dataloader": (1 + 3, 4),
         }
         for key, (client_want, nested_want) in expected.items():
             _, client, top, nested, _ = runs[key]
@@ -163,6 +191,8 @@ async def main():
             check(nested == nested_want,
                   f"{key}: {nested_want} statements inside the extension (server {nested})")
         check(s.loader_calls == 3, f"dataloader: 3 ticks, 3 prefetch_batch calls ({s.loader_calls})")
+        check(s.client_loader_calls == 3,
+              f"client_dataloader: 3 ticks, 3 load_batch calls ({s.client_loader_calls})")
 
         reference = [o.to_dict() for o in runs["n_plus_1"][0]]
         for key in expected:

@@ -18,9 +18,17 @@ kinds and key columns come from the view matrx_relations.relations.
 
 import asyncio
 import json
+import os
+import sys
 from decimal import Decimal
 
 import asyncpg
+
+try:
+    import matrx_relations   # the client library, when pip-installed
+except ImportError:          # else from this checkout
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
+    import matrx_relations
 
 _MODELS = {}
 
@@ -49,9 +57,11 @@ class Model:
             self._relations.append(name)
 
     def to_dict(self):
-        """Columns and loaded relations, recursively: what tests compare."""
+        """Columns and loaded relations, recursively: what tests compare. A
+        relation is any other public attribute: attach() sets them, and so
+        does the client library (clients/python), which sets them directly."""
         out = {c: getattr(self, c) for c in self._columns}
-        for name in self._relations:
+        for name in [k for k in vars(self) if not k.startswith("_") and k not in self._columns]:
             value = getattr(self, name)
             if isinstance(value, list):
                 out[name] = [v.to_dict() for v in value]
@@ -63,6 +73,20 @@ class Model:
         """Class and columns, for debugging."""
         cols = ", ".join(f"{c}={getattr(self, c)!r}" for c in self._columns)
         return f"{type(self).__name__}({cols})"
+
+
+def model_for_regclass(name):
+    """The model of a table as PostgreSQL prints a regclass (no schema when
+    the search_path finds it): what the client library passes its factory."""
+    for table, model in _MODELS.items():
+        if table == name or table.split(".")[-1] == name:
+            return model
+    return model_for(name)
+
+
+def model_factory(target, fields):
+    """Model objects for the client library: (target as a regclass, columns)."""
+    return model_for_regclass(target)(**fields)
 
 
 def model_for(table):
@@ -293,6 +317,18 @@ class Session:
     def loader(self):
         """A DataLoader on this session."""
         return DataLoader(self)
+
+    async def load(self, model, keys_or_objects, *paths):
+        """Objects by key, or objects held, with their relations through the
+        client library (clients/python): the typed, normalized form, one
+        statement, one Model object per distinct row."""
+        self.statements += 1
+        return await matrx_relations.load(self.conn, model.table, keys_or_objects, *paths, factory=model_factory)
+
+    def client_loader(self):
+        """The client library's DataLoader on this session's connection (one
+        load_batch per event-loop tick), building Model objects."""
+        return matrx_relations.DataLoader(self.conn, factory=model_factory)
 
 
 class DataLoader:

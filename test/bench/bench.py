@@ -8,7 +8,9 @@ Environment: PGHOST (127.0.0.1), PGPORT, PGUSER, PGDATABASE; BENCH_SCALE
 (data scale, default 1.0); BENCH_BATCHES (batches per competitor, default
 200); BENCH_NPLUS1_BATCHES (default 10: N+1 is slow by design);
 BENCH_WORKLOADS (comma-separated: fk, nested, grouped, cache, scale, limit,
-churn; default all).
+churn, e2e; default all). e2e is the end-to-end benchmark of
+test/bench/e2e.py (asyncpg, the client library, round-trip times through a
+delay proxy).
 Statements are reported as "client+inner": sent by the client, and run
 inside the server by the call (pg_stat_statements, track = all).
 """
@@ -35,7 +37,7 @@ BATCHES = int(os.environ.get("BENCH_BATCHES", "200"))
 NPLUS1_BATCHES = int(os.environ.get("BENCH_NPLUS1_BATCHES", "10"))
 N_ORDERS = int(1000000 * SCALE)
 N_CUSTOMERS = int(100000 * SCALE)
-WORKLOADS = set(os.environ.get("BENCH_WORKLOADS", "fk,nested,grouped,cache,scale,limit,churn").split(","))
+WORKLOADS = set(os.environ.get("BENCH_WORKLOADS", "fk,nested,grouped,cache,scale,limit,churn,e2e").split(","))
 
 # jsonb -> Python with exact numbers, the same way for every competitor
 psycopg2.extras.register_default_jsonb(loads=lambda s: json.loads(s, parse_float=Decimal), globally=True)
@@ -639,6 +641,10 @@ def main():
     if any(r["workload"] == "scale" for r in results):
         plot(results)
     print(f"\nwritten: {OUT}/results.csv, {OUT}/scale.png")
+    if "e2e" in WORKLOADS:
+        import asyncio
+        import e2e
+        asyncio.run(e2e.main())
 
 
 def plot(results):

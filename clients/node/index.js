@@ -1,0 +1,465 @@
+'use strict';
+// Client for the matrx_relations PostgreSQL extension on node-postgres (pg).
+//
+//   const mx = require('matrx-relations');
+//   const orders = await mx.load(client, 'orders', [101, 102], 'customer', 'items.product.tags');
+//   const loader = new mx.DataLoader(client);              // one load_batch per event-loop turn
+//   const order = await loader.load('orders', 101, 'customer');
+//
+// The server (matrx_relations.load / load_batch) sends each distinct row once
+// with its links (node, id, parent); this module builds one object per row
+// and attaches relations: an fk as the object or null, an ifk or m2m as an
+// array ([] when empty) in the server's order.
+//
+// Values: pg has no binary format and no decoder for anonymous records; the
+// record column arrives in text. Each field of it is exactly the text the
+// column's output function writes (record_out calls it), so the client splits
+// the record (quotes and backslashes undone) and runs pg's own type parser
+// for the field's type: pg.types.getTypeParser(oid), with the OIDs load_nodes
+// gives (a domain mapped to its base type, as PostgreSQL reports a domain
+// column). A field thus gets the value pg gives the same column, custom
+// parsers (setTypeParser) included, under any session settings.
+
+// pg itself is needed only for the default type parsers of a connection
+// that carries none of its own (see typesOf): a Client brings its pg's
+let pgModule = null;
+function pgTypes() {
+  if (!pgModule) pgModule = require('pg');
+  return pgModule.types;
+}
+
+// ---- errors ---------------------------------------------------------------
+
+// An error raised by matrx_relations in the server (SPEC §4).
+class MatrxError extends Error {
+  constructor(err, name) {
+    super(err.message);
+    this.name = name || 'MatrxError';
+    this.code = err.code;
+    this.sqlstate = err.code;
+    this.detail = err.detail;
+    this.hint = err.hint;
+    this.cause = err;
+  }
+}
+
+const ERRORS = {
+  '42704': 'UnknownRelation', '42P09': 'AmbiguousRelation', '22023': 'InvalidArgument',
+  '22004': 'NullArgument', '42701': 'DuplicateOutputKey', '42P01': 'UndefinedTable',
+  '42703': 'UndefinedColumn', '42809': 'WrongObjectType', '0A000': 'KeysFormUnsupported',
+  '42804': 'KeyTypeMismatch', '22P02': 'InvalidKeyValue', '42501': 'InsufficientPrivilege',
+  '57014': 'QueryCanceled', '54000': 'ProgramLimitExceeded',
+};
+const errorClasses = {};
+for (const name of Object.values(ERRORS)) {
+  errorClasses[name] = { [name]: class extends MatrxError { constructor(err) { super(err, name); } } }[name];
+}
+
+// The typed error for a pg error, or the error itself.
+function translate(err) {
+  const code = err && err.code;
+  if (typeof code !== 'string') return err;
+  let name = ERRORS[code];
+  if (!name && code.startsWith('22')) name = 'InvalidKeyValue';
+  return name ? new errorClasses[name](err) : err;
+}
+
+// A query through a pg Client or Pool, with errors translated.
+async function query(conn, text, values) {
+  try {
+    return await conn.query({ text, values, rowMode: 'array' });
+  } catch (err) {
+    throw translate(err);
+  }
+}
+
+// ---- records -------------------------------------------------------------
+
+// The fields of a record's text '(a,"b c",,...)' as strings, null for NULL.
+function splitRecord(text, ncolumns) {
+  const end = text.length - 1;
+  if (end === 1) return new Array(ncolumns).fill(null);
+  const fields = [];
+  let i = 1;
+  for (;;) {
+    if (text.charCodeAt(i) === 34) { // "
+      i++;
+      let buf = '';
+      let start = i;
+      for (;;) {
+        const c = text.charCodeAt(i);
+        if (c === 34) {
+          if (text.charCodeAt(i + 1) === 34) { buf += text.slice(start, i + 1); i += 2; start = i; continue; }
+          buf += text.slice(start, i);
+          i++;
+          break;
+        }
+        if (c === 92) { buf += text.slice(start, i) + text[i + 1]; i += 2; start = i; continue; }
+        i++;
+      }
+      fields.push(buf);
+    } else {
+      let j = text.indexOf(',', i);
+      if (j < 0 || j > end) j = end;
+      fields.push(j > i ? text.slice(i, j) : null);
+      i = j;
+    }
+    if (i >= end) break;
+    i++;
+    if (i === end) { fields.push(null); break; }
+  }
+  return fields;
+}
+
+// ---- metadata ----------------------------------------------------------------
+
+const NODES_SQL = 'SELECT node, parent_node, name, relation, kind, to_many, target::text, columns::text[], ' +
+  'types::oid[] FROM matrx_relations.load_nodes($1::regclass, ';
+
+// each type's OID as PostgreSQL reports it for a column: a domain's base type
+const TYPES_SQL = `
+WITH RECURSIVE d(oid, base) AS (
+    SELECT t.oid, t.oid FROM pg_catalog.pg_type t WHERE t.oid = ANY($1::oid[])
+  UNION ALL
+    SELECT d.oid, t.typbasetype FROM d JOIN pg_catalog.pg_type t ON t.oid = d.base WHERE t.typtype = 'd')
+SELECT d.oid::int, d.base::int FROM d JOIN pg_catalog.pg_type t ON t.oid = d.base WHERE t.typtype <> 'd'`;
+
+const SOURCE_SQL = `
+SELECT (SELECT pg_catalog.format_type(a.atttypid, NULL) FROM pg_catalog.pg_index i
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+        WHERE i.indrelid = $1::regclass AND i.indisprimary AND i.indnatts = 1),
+       (SELECT a.attname::text FROM pg_catalog.pg_index i
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+        WHERE i.indrelid = $1::regclass AND i.indisprimary AND i.indnatts = 1),
+       ARRAY(SELECT pg_catalog.json_build_array(r.name, r.constraint_name, r.source_columns)::text
+             FROM matrx_relations.relations r WHERE r.source = $1::regclass)`;
+
+const metas = new WeakMap();
+
+// What the client has learnt on one connection (or pool).
+function meta(conn) {
+  let m = metas.get(conn);
+  if (!m) { m = { plans: new Map(), sources: new Map() }; metas.set(conn, m); }
+  return m;
+}
+
+// Drops what the client cached for a connection (after DDL, say).
+function forget(conn) { metas.delete(conn); }
+
+// (paths, spec) from load()'s arguments.
+function splitArgs(args) {
+  if (args.length === 1 && args[0] !== null && typeof args[0] === 'object' && !Array.isArray(args[0])) {
+    return { paths: [], spec: args[0] };
+  }
+  for (const p of args) if (typeof p !== 'string') throw new TypeError(`a relation path is a string, or the only argument is a spec object: ${p}`);
+  return { paths: args, spec: null };
+}
+
+// A spec as canonical JSON (a cache key).
+function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+function planKey(source, paths, spec) {
+  return `${source}\u0000${spec ? canonical(spec) : paths.join('\u0000')}`;
+}
+
+// The nodes of (source, paths/spec), each with its fields' parsers; cached.
+async function plan(conn, source, paths, spec) {
+  const m = meta(conn);
+  const key = planKey(source, paths, spec);
+  let p = m.plans.get(key);
+  if (p) return p;
+  const res = spec
+    ? await query(conn, `${NODES_SQL}$2::text::jsonb)`, [source, JSON.stringify(spec)])
+    : await query(conn, `${NODES_SQL}VARIADIC $2::text[])`, [source, paths]);
+  const rows = res.rows.slice().sort((a, b) => a[0] - b[0]);
+  const oids = [...new Set(rows.flatMap((r) => r[8].map(Number)))];
+  const base = new Map();
+  const info = (await query(conn, TYPES_SQL, [oids])).rows;
+  for (const [oid, basetype] of info) base.set(oid, basetype || oid);
+  // domains over arrays / arrays of domains: the base type's own OID
+  const nodes = rows.map((r) => {
+    const typeOids = r[8].map(Number).map((o) => base.get(o) || o);
+    return {
+      node: r[0], parentNode: r[1], name: r[2], relation: r[3], kind: r[4], toMany: r[5], target: r[6],
+      columns: r[7], typeOids, parsers: typeOids.map((o) => typesOf(conn).getTypeParser(o, 'text')),
+    };
+  });
+  p = { nodes };
+  m.plans.set(key, p);
+  return p;
+}
+
+// The type parsers the connection's columns go through: a Client's own
+// (setTypeParser on it, over the pg module it was made with), a Pool's
+// `types` option, else this module's pg.types.
+function typesOf(conn) {
+  if (conn._types && typeof conn._types.getTypeParser === 'function') return conn._types;
+  if (conn.options && conn.options.types && typeof conn.options.types.getTypeParser === 'function') return conn.options.types;
+  return pgTypes();
+}
+
+// (key type, key column, {relation: source columns}) of a source; cached.
+async function sourceInfo(conn, source) {
+  const m = meta(conn);
+  let s = m.sources.get(source);
+  if (!s) {
+    const [[keyType, keyColumn, rels]] = (await query(conn, SOURCE_SQL, [source])).rows;
+    const columns = new Map();
+    for (const text of rels) {
+      const [name, constraint, cols] = JSON.parse(text);
+      columns.set(name, cols);
+      if (constraint && !columns.has(constraint)) columns.set(constraint, cols);
+    }
+    s = { keyType, keyColumn, columns };
+    m.sources.set(source, s);
+  }
+  return s;
+}
+
+// The relation names of the first level.
+function firstRelations(paths, spec) {
+  if (spec) return Object.entries(spec).map(([k, e]) => (e && e.relation) || k);
+  return paths.map((p) => p.split('.')[0].split(':').pop());
+}
+
+// The source columns the first-level relations read.
+async function instanceColumns(conn, source, paths, spec) {
+  const { columns } = await sourceInfo(conn, source);
+  const out = [];
+  for (const name of firstRelations(paths, spec)) {
+    for (const c of columns.get(name) || []) if (!out.includes(c)) out.push(c);
+  }
+  return out;
+}
+
+// The key columns of each instance, as the JSON objects the server reads.
+function instanceKeys(instances, cols) {
+  return instances.map((inst) => {
+    const d = {};
+    for (const c of cols) if (inst[c] !== undefined) d[c] = inst[c];
+    return d;
+  });
+}
+
+// JSON of key values: Buffers as bytea text, bigints as numbers' text, Dates as ISO.
+function toJSON(v) {
+  return JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? x.toString()
+    : (x && x.type === 'Buffer' && Array.isArray(x.data)) ? `\\x${Buffer.from(x.data).toString('hex')}` : x));
+}
+
+function isInstance(x) {
+  return x !== null && typeof x === 'object' && !(x instanceof Date) && !Buffer.isBuffer(x);
+}
+
+// ---- assembly ---------------------------------------------------------------
+
+// A record's fields parsed as pg parses the columns.
+function decode(node, text) {
+  const fields = splitRecord(text, node.columns.length);
+  if (fields.length !== node.columns.length) throw new StaleMetadata();
+  const obj = {};
+  const { columns, parsers } = node;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    obj[columns[i]] = f === null ? null : parsers[i](f);
+  }
+  return obj;
+}
+
+class StaleMetadata extends Error {}
+
+// Pass 1: one object per row id (its record arrives once, in some row).
+function create(rows, col, planOf, objs, factory) {
+  for (const row of rows) {
+    const r = row[col.r];
+    if (r === null) continue;
+    const ident = row[col.id];
+    if (objs.has(ident)) continue;
+    const node = planOf(col.req === undefined ? 0 : row[col.req]).nodes[row[col.node]];
+    const fields = decode(node, r);
+    objs.set(ident, factory ? factory(node.target, fields) : fields);
+  }
+}
+
+function defaults(node, parents) {
+  for (const p of parents.values()) p[node.name] = node.toMany ? [] : null;
+}
+
+// Pass 2 for one request: defaults, then children in result order; the roots.
+function link(p, rows, col, objs, instances) {
+  const { nodes } = p;
+  const members = nodes.map(() => new Map());
+  const roots = [];
+  let instAt = null;
+  if (instances) {
+    const firsts = new Map();
+    instAt = instances.map((inst, i) => {
+      if (firsts.has(inst)) return null;
+      firsts.set(inst, i);
+      members[0].set(-(i + 1), inst);
+      return inst;
+    });
+  }
+  let done = 0;
+  for (const row of rows) {
+    const n = row[col.node];
+    const ident = row[col.id];
+    const obj = objs.get(ident);
+    if (n === 0) {
+      if (!members[0].has(ident)) { members[0].set(ident, obj); roots.push(obj); }
+      continue;
+    }
+    if (n > done) {
+      for (let m = done + 1; m <= n; m++) defaults(nodes[m], members[nodes[m].parentNode]);
+      done = n;
+    }
+    members[n].set(ident, obj);
+    const parent = row[col.parent];
+    const pobj = parent > 0 ? objs.get(parent) : instAt[-parent - 1];
+    if (!pobj) continue;
+    const node = nodes[n];
+    if (node.toMany) pobj[node.name].push(obj); else pobj[node.name] = obj;
+  }
+  for (let m = done + 1; m < nodes.length; m++) defaults(nodes[m], members[nodes[m].parentNode]);
+  return instances || roots;
+}
+
+// ---- load() -----------------------------------------------------------------
+
+// Loads source rows by key, or the caller's rows, with relation paths (or one spec).
+// options (a last argument object with a `factory`): factory(target, fields) -> object.
+async function load(conn, source, keysOrRows, ...rest) {
+  let options = {};
+  if (rest.length && rest[rest.length - 1] && typeof rest[rest.length - 1] === 'object' &&
+      typeof rest[rest.length - 1].factory === 'function') options = rest.pop();
+  const { paths, spec } = splitArgs(rest);
+  const items = [...keysOrRows];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await loadOnce(conn, source, items, paths, spec, options.factory);
+    } catch (err) {
+      if (!(err instanceof StaleMetadata) || attempt) throw err;
+      forget(conn);
+    }
+  }
+}
+
+async function loadOnce(conn, source, items, paths, spec, factory) {
+  if (!items.length) return [];
+  const p = await plan(conn, source, paths, spec);
+  const rel = spec ? '$3::text::jsonb' : 'VARIADIC $3::text[]';
+  const relArg = spec ? JSON.stringify(spec) : paths;
+  let instances = null;
+  let sql;
+  let arg;
+  if (isInstance(items[0])) {
+    instances = items;
+    arg = toJSON(instanceKeys(items, await instanceColumns(conn, source, paths, spec)));
+    sql = `SELECT node, id, parent, r FROM matrx_relations.load($1::regclass, $2::text::jsonb, ${rel})`;
+  } else {
+    const { keyType } = await sourceInfo(conn, source);
+    arg = keyType ? items : items.map((k) => (k === null ? null : String(k)));
+    sql = `SELECT node, id, parent, r FROM matrx_relations.load($1::regclass, $2::${keyType || 'text'}[], ${rel})`;
+  }
+  const { rows } = await query(conn, sql, [source, arg, relArg]);
+  const objs = new Map();
+  const col = { node: 0, id: 1, parent: 2, r: 3 };
+  create(rows, col, () => p, objs, factory);
+  return link(p, rows, col, objs, instances);
+}
+
+// ---- DataLoader --------------------------------------------------------------
+
+// Gathers every load requested during one turn of the event loop into one
+// load_batch call. load(source, keyOrRow, ...pathsOrSpec) resolves to the
+// source object (by key: null when no row has it) or the caller's row, with
+// the relations attached. Loads of the same (source, paths/spec, form) in one
+// turn become one request; `calls` counts load_batch calls.
+class DataLoader {
+  constructor(conn, options = {}) {
+    this.conn = conn;
+    this.factory = options.factory;
+    this.calls = 0;
+    this.pending = [];
+  }
+
+  load(source, keyOrRow, ...rest) {
+    const { paths, spec } = splitArgs(rest);
+    return new Promise((resolve, reject) => {
+      if (!this.pending.length) setImmediate(() => this.dispatch());
+      this.pending.push({ source, paths, spec, item: keyOrRow, resolve, reject });
+    });
+  }
+
+  loadMany(source, keysOrRows, ...rest) {
+    return Promise.all([...keysOrRows].map((k) => this.load(source, k, ...rest)));
+  }
+
+  async dispatch() {
+    const pending = this.pending;
+    this.pending = [];
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.answer(pending);
+          return;
+        } catch (err) {
+          if (!(err instanceof StaleMetadata) || attempt) throw err;
+          forget(this.conn);
+        }
+      }
+    } catch (err) {
+      for (const l of pending) l.reject(err);
+    }
+  }
+
+  async answer(pending) {
+    const conn = this.conn;
+    const groups = new Map();
+    for (const l of pending) {
+      const inst = isInstance(l.item);
+      const key = `${planKey(l.source, l.paths, l.spec)}\u0000${inst}`;
+      if (!groups.has(key)) groups.set(key, { source: l.source, paths: l.paths, spec: l.spec, inst, loads: [] });
+      groups.get(key).loads.push(l);
+    }
+    const list = [...groups.values()];
+    const requests = [];
+    for (const g of list) {
+      g.plan = await plan(conn, g.source, g.paths, g.spec);
+      const req = { source: g.source };
+      if (g.spec) req.spec = g.spec; else req.relations = g.paths;
+      if (g.inst) {
+        req.instances = instanceKeys(g.loads.map((l) => l.item), await instanceColumns(conn, g.source, g.paths, g.spec));
+      } else {
+        req.keys = [...new Set(g.loads.map((l) => l.item).filter((k) => k !== null && k !== undefined))];
+        g.info = await sourceInfo(conn, g.source);
+      }
+      requests.push(req);
+    }
+    this.calls++;
+    const { rows } = await query(conn, 'SELECT request, node, id, parent, r FROM matrx_relations.load_batch($1::text::jsonb)',
+      [toJSON(requests)]);
+    const per = list.map(() => []);
+    for (const row of rows) per[row[0] - 1].push(row);
+    const objs = new Map();
+    const col = { req: 0, node: 1, id: 2, parent: 3, r: 4 };
+    create(rows, col, (req) => list[req - 1].plan, objs, this.factory);
+    list.forEach((g, i) => {
+      if (g.inst) {
+        link(g.plan, per[i], col, objs, g.loads.map((l) => l.item));
+        for (const l of g.loads) l.resolve(l.item);
+      } else {
+        const roots = link(g.plan, per[i], col, objs, null);
+        const byKey = new Map();
+        for (const o of roots) byKey.set(String(o[g.info.keyColumn]), o);
+        for (const l of g.loads) l.resolve(l.item === null || l.item === undefined ? null : byKey.get(String(l.item)) || null);
+      }
+    });
+  }
+}
+
+module.exports = { load, DataLoader, forget, splitRecord, MatrxError, ...errorClasses };
