@@ -21,6 +21,8 @@ prefix=$cache/$major-cassert
 apt_dir=$cache/apt
 jobs=${PGBUILD_JOBS:-$(nproc)}
 log() { echo "pgbuild $major: $*" >&2; }
+# the contrib modules the tests use, installed beside pgTAP
+CONTRIB="pg_stat_statements citext hstore"
 
 mkdir -p "$cache" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
 
@@ -87,16 +89,13 @@ fetch_source() {
 # reuse_if VERSION: print the cached server's pg_config and exit when it was
 # built from VERSION and is complete
 reuse_if() {
-    local sharedir
+    local sharedir m
     sharedir=$("$prefix/bin/pg_config" --sharedir 2>/dev/null) || return 0
-    if [ "$(cat "$prefix/.source-version" 2>/dev/null)" = "$1" ] &&
-       [ -f "$sharedir/extension/pgtap.control" ] &&
-       [ -f "$sharedir/extension/pg_stat_statements.control" ] &&
-       [ -f "$sharedir/extension/citext.control" ]; then
-        log "reusing $prefix (postgresql-$major $1)"
-        echo "$prefix/bin/pg_config"
-        exit 0
-    fi
+    [ "$(cat "$prefix/.source-version" 2>/dev/null)" = "$1" ] || return 0
+    for m in pgtap $CONTRIB; do [ -f "$sharedir/extension/$m.control" ] || return 0; done
+    log "reusing $prefix (postgresql-$major $1)"
+    echo "$prefix/bin/pg_config"
+    exit 0
 }
 
 listed=$("${APT_CACHE[@]}" showsrc "postgresql-$major" 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -1)
@@ -116,19 +115,31 @@ tar xf "$orig"
 src=$(find . -maxdepth 1 -type d -name "postgresql-$upstream*" | head -1)
 [ -n "$src" ] || { log "unexpected layout of $orig"; exit 1; }
 
-log "building $upstream with assertions into $prefix (a few minutes)"
-rm -rf "$prefix"
-(
-    cd "$src"
-    ./configure --prefix="$prefix" --enable-cassert --enable-debug \
-        --with-icu --without-readline --without-llvm >configure.log 2>&1 ||
-        { tail -30 configure.log >&2; exit 1; }
-    make -s -j"$jobs" >build.log 2>&1 || { tail -40 build.log >&2; exit 1; }
-    make -s install >>build.log 2>&1
-    for d in contrib/pg_stat_statements contrib/citext src/test/regress src/test/isolation; do
-        make -s -C "$d" -j"$jobs" install >>build.log 2>&1 || { tail -40 build.log >&2; exit 1; }
-    done
-) || { log "build failed"; exit 1; }
+if [ -x "$prefix/bin/postgres" ] && [ "$(cat "$prefix/.server-version" 2>/dev/null)" = "$version" ]; then
+    # the server is there, a module is missing (the list grew): add it alone
+    log "completing $prefix (postgresql-$major $version)"
+else
+    log "building $upstream with assertions into $prefix (a few minutes)"
+    rm -rf "$prefix"
+    (
+        cd "$src"
+        ./configure --prefix="$prefix" --enable-cassert --enable-debug \
+            --with-icu --without-readline --without-llvm >configure.log 2>&1 ||
+            { tail -30 configure.log >&2; exit 1; }
+        make -s -j"$jobs" >build.log 2>&1 || { tail -40 build.log >&2; exit 1; }
+        make -s install >>build.log 2>&1
+        for d in src/test/regress src/test/isolation; do
+            make -s -C "$d" -j"$jobs" install >>build.log 2>&1 || { tail -40 build.log >&2; exit 1; }
+        done
+    ) || { log "build failed"; exit 1; }
+    echo "$version" >"$prefix/.server-version"
+fi
+
+# the contrib modules, built against the installed server (PGXS)
+for m in $CONTRIB; do
+    make -s -C "$src/contrib/$m" USE_PGXS=1 PG_CONFIG="$prefix/bin/pg_config" install \
+        >"$work/contrib-$m.log" 2>&1 || { tail -30 "$work/contrib-$m.log" >&2; log "contrib/$m failed"; exit 1; }
+done
 
 # pgTAP for this server, from Debian's source package as well
 fetch_source pgtap || { log "no version of pgtap can be fetched"; exit 1; }
