@@ -5,6 +5,18 @@
 CREATE EXTENSION IF NOT EXISTS hstore;
 CREATE EXTENSION IF NOT EXISTS citext;
 
+-- xml needs a server built with libxml (Debian's is; a server built without
+-- it has no xml values at all): there the column is text, said here
+DO $$
+BEGIN
+    PERFORM '<a/>'::xml;
+    PERFORM pg_catalog.set_config('matrx_clients.xml_type', 'xml', false);
+EXCEPTION WHEN feature_not_supported THEN
+    RAISE NOTICE 'this server has no xml support (built without libxml): c_xml is text';
+    PERFORM pg_catalog.set_config('matrx_clients.xml_type', 'text', false);
+END $$;
+SELECT pg_catalog.current_setting('matrx_clients.xml_type') AS xml_type \gset
+
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
 CREATE DOMAIN email AS citext;
@@ -21,7 +33,7 @@ CREATE TABLE typed_values (
     c_text text, c_varchar varchar(10), c_char "char", c_bpchar char(4), c_name name,
     c_bytea bytea, c_bool boolean,
     c_date date, c_time time, c_timetz timetz, c_timestamp timestamp, c_timestamptz timestamptz,
-    c_interval interval, c_uuid uuid, c_json json, c_jsonb jsonb, c_jsonpath jsonpath, c_xml xml,
+    c_interval interval, c_uuid uuid, c_json json, c_jsonb jsonb, c_jsonpath jsonpath, c_xml :xml_type,
     c_inet inet, c_cidr cidr, c_macaddr macaddr, c_macaddr8 macaddr8,
     c_point point, c_line line, c_lseg lseg, c_box box, c_path path, c_polygon polygon, c_circle circle,
     c_bit bit(4), c_varbit varbit, c_tsvector tsvector, c_tsquery tsquery,
