@@ -212,8 +212,44 @@ async def test_stale_metadata_is_refreshed(conn):
         await conn.execute("ALTER TABLE mx_tmp_child ADD COLUMN extra text DEFAULT 'x'")
         got = await mx.load(conn, "mx_tmp_parent", [1], "mx_tmp_child")
         assert got[0]["mx_tmp_child"] == [{"id": 1, "parent_id": 1, "extra": "x"}]
+        # narrower rows, at the source node and below, through load and the DataLoader
+        await conn.execute("ALTER TABLE mx_tmp_child DROP COLUMN extra; ALTER TABLE mx_tmp_parent ADD COLUMN n int DEFAULT 7")
+        got = await mx.load(conn, "mx_tmp_parent", [1], "mx_tmp_child")
+        assert got == [{"id": 1, "n": 7, "mx_tmp_child": [{"id": 1, "parent_id": 1}]}]
+        await conn.execute("ALTER TABLE mx_tmp_parent DROP COLUMN n")
+        got = await mx.DataLoader(conn).load("mx_tmp_parent", 1, "mx_tmp_child")
+        assert got == {"id": 1, "mx_tmp_child": [{"id": 1, "parent_id": 1}]}
     finally:
         await conn.execute("DROP TABLE mx_tmp_child, mx_tmp_parent")
+
+
+async def test_dict_assembly_equals_general(conn):
+    # the one-pass dict assembly and the factory path build the same graph:
+    # same values, same sharing, instances with repeats, every relation kind
+    def ident(target, fields):
+        return fields
+
+    def shape(objs):
+        ids = {}
+        def walk(o):
+            if isinstance(o, list):
+                return [walk(x) for x in o]
+            if not isinstance(o, dict):
+                return o
+            if id(o) in ids:                      # seen (shared, or a cycle)
+                return {"#": ids[id(o)]}
+            ids[id(o)] = len(ids)
+            return {"#": ids[id(o)], **{f: walk(v) for f, v in o.items()}}
+        return json.dumps(walk(objs), default=str, sort_keys=True)
+    paths = ("customer", "items.product.tags", "buyer:customer.orders")
+    keys = [104, 101, 102, 104, 999]
+    assert shape(await mx.load(conn, "orders", keys, *paths)) == shape(await mx.load(conn, "orders", keys, *paths, factory=ident))
+    rows = [dict(r) for r in await conn.fetch("SELECT * FROM orders WHERE id IN (101, 102) ORDER BY id")]
+    a = [dict(r) for r in rows] + [None]
+    a[2] = a[0]                                   # one object twice: linked once
+    b = [dict(r) for r in rows] + [None]
+    b[2] = b[0]
+    assert shape(await mx.load(conn, "orders", a, *paths)) == shape(await mx.load(conn, "orders", b, *paths, factory=ident))
 
 
 async def test_pool_connection(conn):
