@@ -824,11 +824,23 @@ def _settle(inst, loads, roots, keycol):
             if not future.done():
                 future.set_result(item)
         return
-    by_key = {}
-    for obj in roots:
-        k = _get(obj, keycol) if keycol else None
-        by_key[k] = obj
-        by_key.setdefault(str(k), obj)
+    if keycol:
+        if roots and type(roots[0]) is dict:
+            by_key = {obj[keycol]: obj for obj in roots}
+        else:
+            by_key = {_get(obj, keycol): obj for obj in roots}
+    else:
+        by_key = {}
+    by_text = None                  # keys given as text (a uuid's str, say): built on the first miss
+    get = by_key.get
     for k, future in loads:
-        if not future.done():
-            future.set_result(by_key.get(k, by_key.get(str(k))) if k is not None else None)
+        if future.done():
+            continue
+        obj = get(k) if k is not None else None
+        if obj is None and k is not None:
+            if by_text is None:
+                by_text = {}
+                for key, o in by_key.items():
+                    by_text.setdefault(str(key), o)
+            obj = by_text.get(str(k))
+        future.set_result(obj)

@@ -25,6 +25,15 @@ async def test_one_call_per_tick(conn):
     assert all(o["customer"]["id"] == o["customer_id"] for o in got)
 
 
+async def test_keys_as_text_and_missing(conn):
+    # a key given as its text finds the same object; absent keys get None
+    loader = mx.DataLoader(conn)
+    a, b, c, d = await asyncio.gather(loader.load("orders", 101, "customer"), loader.load("orders", "101", "customer"),
+                                      loader.load("orders", 999999, "customer"), loader.load("orders", None, "customer"))
+    assert a["id"] == 101 and b is a
+    assert c is None and d is None
+
+
 async def test_resolvers_three_ticks(conn):
     """GraphQL-style resolvers: one level per tick, one call per level."""
     loader = mx.DataLoader(conn)
