@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A TCP proxy on 127.0.0.1 that adds a round-trip time: each chunk read
 from one side is written to the other DELAY ms after it arrived (RTT/2 in
-each direction), in order, without holding up the chunks behind it.
+each direction; arrival is the kernel's receive timestamp), in order,
+without holding up the chunks behind it, with no bandwidth limit of its own.
 
     delayproxy.py TARGET_HOST TARGET_PORT DELAY_MS
 
@@ -14,25 +15,57 @@ milliseconds, which would turn 0.5 ms into 1 ms or more.
 import os
 import queue
 import socket
+import struct
 import sys
 import threading
 import time
 
 
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)      # Linux: the kernel's receive time of a read
+TIMESTAMP = struct.Struct("qq")
+
+
 def pipe(src, dst, delay):
-    """Copies src to dst, each chunk delay seconds after it arrived (two threads)."""
+    """Copies src to dst, each chunk delay seconds after it arrived (two threads).
+
+    A chunk's arrival is the kernel's receive timestamp of its last packet
+    (SO_TIMESTAMPNS), not the moment this process got round to reading it:
+    on a loaded machine the thread may wake late, and that lateness would be
+    added to the delay. Chunks already due when the sender wakes are sent in
+    one write. Every byte still waits at least delay after it arrived."""
     q = queue.SimpleQueue()
+    try:
+        src.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    except OSError:
+        pass
 
     def send():
         try:
-            while True:
+            done = False
+            while not done:
                 due, data = q.get()
                 if data is None:
                     break
                 wait = due - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
-                dst.sendall(data)
+                parts = [data]
+                while True:                       # whatever else is due by now
+                    try:
+                        due, more = q.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        done = True
+                        break
+                    wait = due - time.monotonic()
+                    if wait > 0:
+                        dst.sendall(b"".join(parts))
+                        parts = []
+                        time.sleep(wait)
+                    parts.append(more)
+                if parts:
+                    dst.sendall(b"".join(parts) if len(parts) > 1 else parts[0])
         except OSError:
             pass
         try:
@@ -43,10 +76,16 @@ def pipe(src, dst, delay):
     def receive():
         try:
             while True:
-                data = src.recv(262144)
+                data, anc, _, _ = src.recvmsg(262144, 64)
                 if not data:
                     break
-                q.put((time.monotonic() + delay, data))
+                now_m, now_r = time.monotonic(), time.time()
+                arrived = now_r
+                for level, kind, payload in anc:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= TIMESTAMP.size:
+                        sec, nsec = TIMESTAMP.unpack_from(payload)
+                        arrived = min(now_r, sec + nsec / 1e9)
+                q.put((now_m - (now_r - arrived) + delay, data))
         except OSError:
             pass
         q.put((0, None))
