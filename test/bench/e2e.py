@@ -28,7 +28,7 @@ statements and round trips; the targets of issue 15 as
 `target NAME measured goal ok|short`; writes out/e2e.csv and out/e2e.png.
 
 Environment: PGHOST (must be 127.0.0.1 or the proxy cannot reach it),
-PGPORT, PGUSER, PGDATABASE; E2E_RUNS (timed runs per point, default 5),
+PGPORT, PGUSER, PGDATABASE; E2E_RUNS (timed runs per point, default 9 up to 1,000 parents, 5 above),
 E2E_SIZES (default 100,1000,10000), E2E_RTTS (ms, default 0,1,10),
 E2E_WORKLOADS (default fk,ifk,m2m,five,nested,batch), E2E_NPLUS1_BUDGET
 (seconds one N+1 run may take by estimate; default 3).
@@ -54,7 +54,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "clients", "python"))
 import matrx_relations as mx  # noqa: E402
 
 OUT = os.path.join(HERE, "out")
-RUNS = int(os.environ.get("E2E_RUNS", "5"))
+RUNS_ENV = os.environ.get("E2E_RUNS")
+
+
+def runs_for(n):
+    """Timed runs per point: E2E_RUNS, else 9 up to 1,000 parents (cheap, and
+    their ratios move most from run to run) and 5 above."""
+    return int(RUNS_ENV) if RUNS_ENV else (9 if n <= 1000 else 5)
 SIZES = [int(x) for x in os.environ.get("E2E_SIZES", "100,1000,10000").split(",")]
 RTTS = [float(x) for x in os.environ.get("E2E_RTTS", "0,1,10").split(",")]
 WORKLOADS = os.environ.get("E2E_WORKLOADS", "fk,ifk,m2m,five,nested,batch").split(",")
@@ -101,18 +107,24 @@ def tree(source, paths):
 # ---- competitors: async fn(ctx, keys) -> list of parent dicts ---------------
 
 class Ctx:
-    """Connections of one round-trip setting, and the client's counters."""
+    """Connections of one round-trip setting, and the client's counters.
 
-    def __init__(self, conn, pool, loader_conn):
-        """A connection, a pool (for concurrent = ANY), a counter of statements and round trips."""
-        self.conn, self.pool, self.loader_conn = conn, pool, loader_conn
+    Every competitor has its own connection(s): a backend that has just read
+    a batch's pages for one competitor would hand the next one on the same
+    backend a head start (its first touch of a shared buffer costs a page
+    fault; see warm_backend)."""
+
+    def __init__(self, conns, pool):
+        """conns: competitor name -> connection; a pool (for concurrent = ANY);
+        counters of statements and round trips."""
+        self.conns, self.pool = conns, pool
         self.statements = 0
         self.round_trips = 0
 
 
 async def nplus1(ctx, source, t, keys):
     """One statement per object and relation, sequentially."""
-    c = ctx.conn
+    c = ctx.conns["N+1"]
     out = []
     for k in keys:
         ctx.statements += 1
@@ -128,7 +140,7 @@ async def nplus1(ctx, source, t, keys):
 
 async def nplus1_attach(ctx, table, t, objs):
     """The relations of t onto each of objs, one statement each."""
-    c = ctx.conn
+    c = ctx.conns["N+1"]
     for o in objs:
         for key, (target, sub) in t.items():
             kind, _, pcol, tcol = REL[(table, key)]
@@ -156,7 +168,7 @@ async def any_batching(ctx, source, t, keys):
     """One = ANY statement per relation per level; a level's relations concurrently on the pool."""
     ctx.statements += 1
     ctx.round_trips += 1
-    found = {r["id"]: dict(r) for r in await ctx.conn.fetch(f"SELECT * FROM {source} WHERE id = ANY($1::bigint[])", keys)}
+    found = {r["id"]: dict(r) for r in await ctx.conns["client = ANY"].fetch(f"SELECT * FROM {source} WHERE id = ANY($1::bigint[])", keys)}
     out, seen = [], set()
     for k in keys:
         if k in found and k not in seen:
@@ -294,7 +306,7 @@ async def prefetch(ctx, source, t, keys, paths):
     """prefetch_related: one call, documents parsed and converted."""
     ctx.statements += 1
     ctx.round_trips += 1
-    rows = await ctx.conn.fetch(
+    rows = await ctx.conns["prefetch_related (jsonb)"].fetch(
         f"SELECT d::text FROM matrx_relations.prefetch_related($1::regclass, $2::bigint[], VARIADIC $3::text[]) d",
         source, keys, list(paths))
     out = []
@@ -309,12 +321,12 @@ async def typed(ctx, source, t, keys, paths):
     """matrx_relations.load through the client library."""
     ctx.statements += 1
     ctx.round_trips += 1
-    return await mx.load(ctx.conn, source, keys, *paths)
+    return await mx.load(ctx.conns["typed (client)"], source, keys, *paths)
 
 
 async def dataloader(ctx, source, t, keys, paths):
     """N one-key loads in one tick: one load_batch call."""
-    loader = mx.DataLoader(ctx.loader_conn)
+    loader = mx.DataLoader(ctx.conns["DataLoader (client)"])
     got = await asyncio.gather(*(loader.load(source, k, *paths) for k in keys))
     ctx.statements += loader.calls
     ctx.round_trips += loader.calls
@@ -338,6 +350,25 @@ def canonical(objs):
             return sorted((norm(x) for x in v), key=lambda x: json.dumps(x, sort_keys=True, default=str))
         return v
     return json.dumps([norm(o) for o in objs], sort_keys=True, default=str)
+
+
+async def warm_backend(conn):
+    """Has this connection's backend touch every page of the shop's tables and
+    indexes once (pageinspect's get_raw_page, which reads through shared
+    buffers). A backend's first access to a shared buffer costs a page fault;
+    measured here, a nested load of 100 fresh orders took 15-45 ms on a
+    backend that had not touched its pages and 3-6 ms on one that had. A
+    long-lived application connection has touched them; a benchmark's new
+    ones have not, and a competitor spread over more backends (= ANY's pool)
+    would pay more of it. Returns False when pageinspect is missing."""
+    try:
+        await conn.fetchval(
+            "SELECT sum(pg_catalog.length(get_raw_page(c.oid::regclass::text, 'main', b))) "
+            "FROM pg_catalog.pg_class c, pg_catalog.generate_series(0, pg_catalog.pg_relation_size(c.oid) / 8192 - 1) b "
+            "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i')")
+        return True
+    except asyncpg.PostgresError:
+        return False
 
 
 async def server_ms(conn):
@@ -379,6 +410,7 @@ async def measure_point(admin, ctx, workload, n, rtt, rows, checks, key_pool):
     source, paths = PATHS[workload]
     t = tree(source, paths)
     rng = random.Random(zlib.crc32(f"{workload}/{n}".encode()))
+    RUNS = runs_for(n)
     batches = [rng.sample(key_pool, n) for _ in range(RUNS + 1)]
     fns = {"N+1": lambda c, k: nplus1(c, source, t, k),
            "client = ANY": lambda c, k: any_batching(c, source, t, k),
@@ -469,7 +501,7 @@ async def measure_batch(admin, rows, key_pool):
         sql = (f"SELECT count(*) FROM matrx_relations.{fn}($1::text::jsonb)" if fn == "load_batch" else
                f"SELECT jsonb_array_length(matrx_relations.{fn}($1::text::jsonb))")
         for r in [s for s in SIZES if s <= len(key_pool)]:
-            runs = max(3, min(RUNS, 3))
+            runs = 3
             one, many = [], []
             for i in range(runs + 1):
                 keys = rng.sample(key_pool, r)
@@ -585,6 +617,10 @@ async def main():
     port = int(os.environ["PGPORT"])
     kw = dict(user=os.environ.get("PGUSER", "postgres"), database=os.environ.get("PGDATABASE", "bench"))
     admin = await asyncpg.connect(host=host, port=port, **kw)
+    try:
+        await admin.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")     # for warm_backend
+    except asyncpg.PostgresError as e:
+        print(f"e2e: no pageinspect ({e}); backends are not warmed", file=sys.stderr)
     for table in ("orders", "customers", "addresses", "order_items", "products", "tags"):
         COLUMN_TYPES[table] = {r[0]: converter_for(r[1]) for r in await admin.fetch(
             "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass "
@@ -593,7 +629,7 @@ async def main():
     for table in ("orders", "customers", "products"):
         pools[table] = [r[0] for r in await admin.fetch(f"SELECT id FROM {table} ORDER BY id")]
     rows, checks = [], {}
-    print(f"\ne2e: {os.cpu_count()} cores, asyncpg {asyncpg.__version__}, {RUNS} runs per point, pool of {POOL} for = ANY")
+    print(f"\ne2e: {os.cpu_count()} cores, asyncpg {asyncpg.__version__}, {RUNS_ENV or '9 (up to 1,000 parents) or 5'} runs per point, pool of {POOL} for = ANY")
     proxy = None
     try:
         for rtt in RTTS:
@@ -601,17 +637,22 @@ async def main():
                 proxy, pport = start_proxy(port, rtt)
             else:
                 pport = port
-            conn = await asyncpg.connect(host="127.0.0.1", port=pport, **kw)
-            lconn = await asyncpg.connect(host="127.0.0.1", port=pport, **kw)
+            conns = {name: await asyncpg.connect(host="127.0.0.1", port=pport, **kw) for name in COMPETITORS}
             pool = Pool([await asyncpg.connect(host="127.0.0.1", port=pport, **kw) for _ in range(POOL)])
+            conn = conns["typed (client)"]
             try:
+                t0 = time.perf_counter()
+                warmed = [await warm_backend(c) for c in list(conns.values()) + pool.conns]
+                print(f"\nRTT {rtt:g} ms: {len(warmed)} connections, " +
+                      (f"each backend's pages touched in {time.perf_counter() - t0:.1f} s" if all(warmed)
+                       else "pages NOT touched per backend (no pageinspect): small sizes are noisy"))
                 probe = []
                 for _ in range(20):
                     t0 = time.perf_counter()
                     await conn.fetchval("SELECT 1")
                     probe.append((time.perf_counter() - t0) * 1000)
                 print(f"\nRTT {rtt:g} ms: SELECT 1 takes {statistics.median(probe):.2f} ms (median of 20)")
-                ctx = Ctx(conn, pool, lconn)
+                ctx = Ctx(conns, pool)
                 for w in WORKLOADS:
                     if w not in PATHS:
                         continue
@@ -623,8 +664,8 @@ async def main():
                         await measure_point(admin, ctx, w, n, rtt, rows, checks, pools[source])
             finally:
                 await pool.close()
-                await conn.close()
-                await lconn.close()
+                for c in conns.values():
+                    await c.close()
                 stop_proxy(proxy)
                 proxy = None
         if "batch" in WORKLOADS:
