@@ -709,16 +709,20 @@ class DataLoader:
         self.text_types = text_types
         self.calls = 0
         self._pending = []
+        self._tick_loop = None
         self._lock = asyncio.Lock()
 
     def load(self, source, key_or_row, *paths_or_spec, spec=None):
         """A future answered with this tick's batch."""
         paths, spec = _split_args(paths_or_spec, spec)
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        if not self._pending:
+        pending = self._pending
+        if pending:
+            loop = self._tick_loop                 # the loop this tick's batch runs on
+        else:
+            loop = self._tick_loop = asyncio.get_running_loop()
             loop.call_soon(self._start)
-        self._pending.append((source, paths, spec, key_or_row, future))
+        future = loop.create_future()
+        pending.append((source, paths, spec, key_or_row, future))
         return future
 
     def load_many(self, source, keys_or_rows, *paths_or_spec, spec=None):
