@@ -142,6 +142,25 @@ async def test_statement_counts(conn):
     assert (top, nested) == (1, 5)        # one call; orders + one statement per edge group
 
 
+async def test_one_round_trip_per_load(counted):
+    # after the first load of a shape: no catalog lookup, no re-prepare, one
+    # round trip per call (asyncpg's statement cache holds the load statement)
+    conn, counter = counted
+    await mx.load(conn, "orders", [101], "customer", "items.product.tags")
+    await mx.load(conn, "customers", [1], "orders")
+    counter.turns = 0
+    for keys in ([101, 102], [103], [104, 101]):
+        await mx.load(conn, "orders", keys, "customer", "items.product.tags")
+    await mx.load(conn, "customers", [1, 2], "orders")
+    assert counter.turns == 4
+    loader = mx.DataLoader(conn)
+    await loader.load("orders", 101, "customer")
+    counter.turns = 0
+    await asyncio.gather(*(loader.load("orders", k, "customer") for k in (101, 102, 103)))
+    await asyncio.gather(loader.load("orders", 104, "customer"), loader.load("customers", 1, "orders"))
+    assert counter.turns == 2 and loader.calls == 3
+
+
 async def test_errors(conn):
     with pytest.raises(mx.UnknownRelation) as e:
         await mx.load(conn, "orders", [101], "nope")
