@@ -462,21 +462,10 @@ load_keys_spec(PG_FUNCTION_ARGS)
 static Datum
 MxLoadInstances(FunctionCallInfo fcinfo, bool spec_form)
 {
-	MxRequest  *req;
+	MxRequest  *req = MxInstancesFormCall(fcinfo, spec_form, true);
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be null")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	MxEnterCall();
-	mx_counters.calls++;
-	req = MxOpenRequest(fcinfo, 2, spec_form);
-	if (!PG_ARGISNULL(1))
-	{
-		MxRequestInstances(req, PG_GETARG_JSONB_P(1));
+	if (req != NULL)
 		MxTypedLoad(list_make1(req), (ReturnSetInfo *) fcinfo->resultinfo, false);
-	}
 	MxLeaveCall();
 	return (Datum) 0;
 }
@@ -559,12 +548,7 @@ MxLoadNodes(FunctionCallInfo fcinfo, bool spec_form)
 	List	   *nodes;
 	ListCell   *lc;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be null")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	MxEnterCall();
+	MxStartCall(fcinfo, true, false);
 	req = MxOpenRequest(fcinfo, 1, spec_form);
 	nodes = MxNodesInOrder(req->root);
 	foreach(lc, nodes)
