@@ -170,8 +170,8 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	if (nmissing > 0)
 	{
 		MxKeyParams(stmt, rs->keys, missing, nmissing, params);
-		MxRunPlan(MxChoosePlan(stmt->sql, stmt->nparams, stmt->all_param_types, nmissing), params, NULL,
-				  MxCollectRow, rs);
+		MxRunPlanSlots(MxChoosePlan(stmt->sql, stmt->nparams, stmt->all_param_types, nmissing),
+					   params, NULL, MxCollectSlot, rs);
 	}
 	MxChainRowSet(rs);
 	/* every row of the statement is in: its keys' entries are whole */

@@ -16,6 +16,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 
@@ -42,6 +43,10 @@ typedef struct MxRowSet
 	int		   *row_key;
 	int		   *key_first;
 	int		   *row_next;
+	/* the block rows are being copied into (rowset.c) */
+	char	   *arena;
+	Size		arena_left;
+	Size		arena_next;		/* the size of the next block */
 } MxRowSet;
 
 /* what a node holds: rows of a row set, and per parent row its key */
@@ -64,7 +69,7 @@ extern MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row
 /* rowset.c */
 extern MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
 extern void MxRowSetGrow(MxRowSet *rs);
-extern void MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc);
+extern void MxCollectSlot(void *arg, TupleTableSlot *slot);
 extern void MxChainRowSet(MxRowSet *rs);
 extern void MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows);
 extern void MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k);

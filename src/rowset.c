@@ -11,6 +11,8 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/datum.h"
 #include "utils/jsonb.h"
@@ -25,6 +27,10 @@
 #include "loader.h"
 #include "matrx_relations.h"
 
+/* the sizes of the blocks rows are copied into: doubling from the first */
+#define MX_ARENA_MIN (8 * 1024)
+#define MX_ARENA_MAX (1024 * 1024)
+
 /* An empty row set for rows of relid carrying the given extra columns */
 MxRowSet *
 MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols)
@@ -38,6 +44,7 @@ MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols)
 	rs->extra_byval = palloc(sizeof(bool) * Max(nextra, 1));
 	for (i = 0; i < nextra; i++)
 		get_typlenbyval(get_atttype(relid, extra_cols[i]), &rs->extra_len[i], &rs->extra_byval[i]);
+	rs->arena_next = MX_ARENA_MIN;
 	rs->cap = 64;
 	rs->docs = palloc(sizeof(Jsonb *) * rs->cap);
 	rs->row_key = palloc(sizeof(int) * rs->cap);
@@ -65,41 +72,124 @@ MxRowSetGrow(MxRowSet *rs)
 	rs->extra_nulls = repalloc_huge(rs->extra_nulls, sizeof(bool) * rs->cap * per);
 }
 
-/* Row callback: keys, extra columns and the document of one row */
+/*
+ * len bytes of the row set's memory: rows are copied one after another
+ * into blocks (no allocation per value, no chunk headers or rounding),
+ * freed only with the load
+ */
+static void *
+MxRowSetAlloc(MxRowSet *rs, Size len)
+{
+	void	   *p;
+
+	len = MAXALIGN(len);
+	if (len > rs->arena_left)
+	{
+		Size		size = Max(len, rs->arena_next);
+
+		rs->arena = MemoryContextAllocHuge(mx_load_cxt, size);
+		rs->arena_left = size;
+		rs->arena_next = Min(rs->arena_next * 2, MX_ARENA_MAX);
+	}
+	p = rs->arena;
+	rs->arena += len;
+	rs->arena_left -= len;
+	return p;
+}
+
+/* A copy of len bytes at data in the row set's memory */
+static void *
+MxRowSetCopy(MxRowSet *rs, const void *data, Size len)
+{
+	return memcpy(MxRowSetAlloc(rs, len), data, len);
+}
+
+/* A copy of a datum of a column of the row set (see MxRowSetCopy) */
+static Datum
+MxRowSetDatum(MxRowSet *rs, Datum d, bool byval, int16 len)
+{
+	if (byval)
+		return d;
+	if (len == -1)
+	{
+		struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+		/* toasted or expanded values: datumCopy's way (flattened, not detoasted) */
+		if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+			return datumCopy(d, byval, len);
+		return PointerGetDatum(MxRowSetCopy(rs, v, VARSIZE_ANY(v)));
+	}
+	return PointerGetDatum(MxRowSetCopy(rs, DatumGetPointer(d), datumGetSize(d, byval, len)));
+}
+
+/*
+ * A copy of a row's document (or record) with a 4-byte header, as readers
+ * of jsonb and of records expect (a sort stores a small one with a 1-byte
+ * header)
+ */
+static Jsonb *
+MxRowSetDoc(MxRowSet *rs, Datum d)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	struct varlena *copy;
+	Size		len;
+
+	if (!VARATT_IS_EXTENDED(v))
+		return (Jsonb *) MxRowSetCopy(rs, v, VARSIZE(v));
+	if (!VARATT_IS_SHORT(v))
+		return (Jsonb *) PG_DETOAST_DATUM_COPY(d);
+	len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+	copy = MxRowSetAlloc(rs, len + VARHDRSZ);
+	SET_VARSIZE(copy, len + VARHDRSZ);
+	memcpy(VARDATA(copy), VARDATA_SHORT(v), len);
+	return (Jsonb *) copy;
+}
+
+/*
+ * Statement row callback (MxRunPlanSlots): the row's key columns, its
+ * extra columns and its document (or, typed, its record), copied out of
+ * the executor's slot as it comes
+ */
 void
-MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc)
+MxCollectSlot(void *arg, TupleTableSlot *slot)
 {
 	MxRowSet   *rs = (MxRowSet *) arg;
-	MemoryContext old;
 	Datum		key[MX_MAX_KEYS];
-	bool		isnull;
-	int			ki = MxRowKey(rs->keys, rs->nkeycols, tuple, desc, key);
+	int			ki;
 	int			i;
 	int			r;
 	int			col;
 
+	slot_getallattrs(slot);
+	for (i = 0; i < rs->nkeycols; i++)
+	{
+		if (slot->tts_isnull[i])
+			return;
+		key[i] = slot->tts_values[i];
+	}
+	ki = MxKeySetFind(rs->keys, key);
 	if (ki < 0)
 		return;
-	old = MemoryContextSwitchTo(mx_load_cxt);
 	MxRowSetGrow(rs);
 	r = rs->nrows++;
 	rs->row_key[r] = ki;
-	for (i = 0, col = rs->nkeycols + 1; i < rs->nextra; i++)
+	for (i = 0, col = rs->nkeycols; i < rs->nextra; i++)
 	{
-		Datum		d;
 		Size		at = (Size) r * rs->nextra + i;
+		Datum		d;
+		bool		isnull;
 
 		if (rs->extra_key[i] >= 0)
 			d = key[rs->extra_key[i]], isnull = false;
 		else
-			d = SPI_getbinval(tuple, desc, col++, &isnull);
-
+			d = slot->tts_values[col], isnull = slot->tts_isnull[col++];
 		rs->extra_nulls[at] = isnull;
 		rs->extras[at] = isnull ? (Datum) 0 :
-			datumCopy(d, rs->extra_byval[i], rs->extra_len[i]);
+			MxRowSetDatum(rs, d, rs->extra_byval[i], rs->extra_len[i]);
 	}
-	rs->docs[r] = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, col, &isnull));
-	MemoryContextSwitchTo(old);
+	if (slot->tts_isnull[col])
+		elog(ERROR, "a related row's document is null");
+	rs->docs[r] = MxRowSetDoc(rs, slot->tts_values[col]);
 }
 
 /* Chains each key's rows in arrival order */
