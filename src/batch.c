@@ -41,6 +41,7 @@ typedef struct MxBatchShapeCache
 	JsonbValue *source[MX_BATCH_SHAPES];
 	JsonbValue *rels[MX_BATCH_SHAPES];	/* "relations" or "spec", or NULL */
 	bool		spec[MX_BATCH_SHAPES];
+	bool		keys[MX_BATCH_SHAPES];	/* the keys form (else instances) */
 	MxRequest  *req[MX_BATCH_SHAPES];	/* the request opened from it */
 } MxBatchShapeCache;
 
@@ -232,23 +233,30 @@ MxShapeRels(Jsonb *obj, bool *spec)
 	return rels != NULL ? rels : MxBatchField(obj, "relations");
 }
 
-/* A copy of the request opened for a remembered shape equal to obj's, or NULL */
+/*
+ * A request like the one opened for a remembered shape equal to obj's (in
+ * the same form), or NULL.  Requests of the keys form share its path tree:
+ * the loader runs them as one (loader.c); one of the instances form gets
+ * a copy.
+ */
 static MxRequest *
 MxShapeRequest(MxBatchShapeCache *cache, Jsonb *obj)
 {
 	JsonbValue *source = MxBatchField(obj, "source");
 	bool		spec;
 	JsonbValue *rels = MxShapeRels(obj, &spec);
+	bool		keys = MxBatchField(obj, "keys") != NULL;
 	int			i;
 
 	for (i = 0; i < cache->nshapes; i++)
-		if (cache->spec[i] == spec && MxSameField(cache->source[i], source) &&
-			MxSameField(cache->rels[i], rels))
+		if (cache->spec[i] == spec && cache->keys[i] == keys &&
+			MxSameField(cache->source[i], source) && MxSameField(cache->rels[i], rels))
 		{
 			MxRequest  *req = palloc0(sizeof(MxRequest));
 
 			req->source = cache->req[i]->source;
-			req->root = MxCopyPaths(cache->req[i]->root, NULL);
+			req->root = keys ? cache->req[i]->root : MxCopyPaths(cache->req[i]->root, NULL);
+			req->shape = cache->req[i]->shape;
 			return req;
 		}
 	return NULL;
@@ -262,7 +270,9 @@ MxShapeRemember(MxBatchShapeCache *cache, Jsonb *obj, MxRequest *req)
 
 	cache->source[i] = MxBatchField(obj, "source");
 	cache->rels[i] = MxShapeRels(obj, &cache->spec[i]);
+	cache->keys[i] = MxBatchField(obj, "keys") != NULL;
 	cache->req[i] = req;
+	req->shape = cache->keys[i] ? req : NULL;
 	cache->next = (i + 1) % MX_BATCH_SHAPES;
 	cache->nshapes = Max(cache->nshapes, i + 1);
 }

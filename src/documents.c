@@ -42,7 +42,8 @@ typedef struct MxDocClass
 static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
 static bool MxSameSubtree(MxPathNode *a, MxPathNode *b);
 static void MxAssembleNode(MxPathNode *node, List **classes);
-static void MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc);
+static Jsonb *MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc);
+static void MxMergedResults(MxRequest *req, MemoryContext caller);
 static void MxRequestResults(MxRequest *req, MemoryContext caller);
 
 /*
@@ -154,19 +155,48 @@ MxAssembleNode(MxPathNode *node, List **classes)
 }
 
 /* Hands one result document to the request (emitted, or kept in caller) */
-static void
+static Jsonb *
 MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc)
 {
+	Jsonb	   *copy = NULL;
+
 	if (req->emit != NULL)
 		req->emit(req->emit_arg, doc);	/* a tuplestore copies it */
 	else
 	{
-		Jsonb	   *copy = (Jsonb *) MemoryContextAlloc(caller, VARSIZE(doc));
-
+		copy = (Jsonb *) MemoryContextAlloc(caller, VARSIZE(doc));
 		memcpy(copy, doc, VARSIZE(doc));
 		req->results[*nout] = copy;
 	}
 	(*nout)++;
+	return copy;
+}
+
+/*
+ * The results of a request run as part of another: that one's documents
+ * (made once, kept in caller) of its keys, in their order
+ */
+static void
+MxMergedResults(MxRequest *req, MemoryContext caller)
+{
+	MxRequest  *m = req->merged;
+	int			i;
+
+	if (!m->done)
+	{
+		m->key_docs = MemoryContextAllocZero(caller, sizeof(Jsonb *) * Max(m->nkeys, 1));
+		MxRequestResults(m, caller);
+		m->done = true;
+	}
+	req->results = MemoryContextAlloc(caller, sizeof(Jsonb *) * Max(req->nkeys, 1));
+	req->nresults = 0;
+	for (i = 0; i < req->nkeys; i++)
+	{
+		int			k = MxKeySetFind(m->keyset, &req->keys[i]);
+
+		if (m->key_docs[k] != NULL)
+			req->results[req->nresults++] = m->key_docs[k];
+	}
 }
 
 /*
@@ -201,7 +231,12 @@ MxRequestResults(MxRequest *req, MemoryContext caller)
 			MxRequestRemember(req, r, doc);
 		}
 		if (doc != NULL)
-			MxEmitResult(req, caller, &nout, doc);
+		{
+			Jsonb	   *kept = MxEmitResult(req, caller, &nout, doc);
+
+			if (req->key_docs != NULL)
+				req->key_docs[r] = kept;
+		}
 		MemoryContextReset(mx_scratch_cxt);
 	}
 	MemoryContextSwitchTo(mx_load_cxt);
@@ -224,5 +259,12 @@ MxLoadDocuments(List **bydepth, List *requests, MemoryContext caller)
 			if (!MX_LAZY((MxPathNode *) lfirst(lc)))
 				MxAssembleNode((MxPathNode *) lfirst(lc), &classes);
 	foreach(lc, requests)
-		MxRequestResults((MxRequest *) lfirst(lc), caller);
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+
+		if (req->merged != NULL)
+			MxMergedResults(req, caller);
+		else
+			MxRequestResults(req, caller);
+	}
 }

@@ -70,6 +70,8 @@ static void MxReach(MxPathNode *node, int *seen, int stamp);
 static bool MxParentKey(MxPathNode *node, int pr, Datum *key);
 static void MxLoadInner(List *requests);
 static void MxRootRows(MxEdgeGroup *g, List *requests);
+static List *MxMergeRequests(List *requests);
+static void MxMergeKeys(MxRequest *m, MxRequest *req);
 
 /*
  * Adds the keys of node's parent rows (converted to the statement's key
@@ -374,12 +376,118 @@ MxRootRows(MxEdgeGroup *g, List *requests)
 }
 
 
+/*
+ * The rows of a request run as part of another (its merged one), in the
+ * order of its keys: the source rows found; their count into *n
+ */
+int *
+MxMergedRoots(MxRequest *req, int *n)
+{
+	MxRowSet   *rs = ((MxNodeState *) req->merged->root->exec)->rows;
+	int		   *rows = MxAllocArray(req->nkeys, sizeof(int), false);
+	int			i;
+
+	*n = 0;
+	for (i = 0; i < req->nkeys; i++)
+	{
+		int			ki = MxKeySetFind(rs->keys, &req->keys[i]);
+
+		if (ki >= 0 && rs->key_first[ki] >= 0)
+			rows[(*n)++] = rs->key_first[ki];
+	}
+	return rows;
+}
+
+/* Adds req's keys to m's (room made for all), each once, in first-occurrence order */
+static void
+MxMergeKeys(MxRequest *m, MxRequest *req)
+{
+	int			i;
+
+	for (i = 0; i < req->nkeys; i++)
+	{
+		bool		isnew;
+
+		CHECK_FOR_INTERRUPTS();
+		(void) MxKeySetAdd(m->keyset, &req->keys[i], &isnew);
+		if (isnew)
+			m->keys[m->nkeys++] = MxKeySetKey(m->keyset, MxKeySetCount(m->keyset) - 1)[0];
+	}
+}
+
+/*
+ * The requests to run: a batch's requests of one shape in the keys form
+ * (a DataLoader sends many, of one key each) run as one request with all
+ * their keys, planned and assembled once; each keeps its own keys and
+ * takes its rows (MxMergedRoots) or documents from that one at output.
+ * Other requests run as they are.
+ */
+static List *
+MxMergeRequests(List *requests)
+{
+	List	   *units = NIL;
+	ListCell   *lc;
+
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+
+		req->merged = NULL;
+		if (req->shape != NULL)
+		{
+			req->shape->nshaped = req->shape->nshapedkeys = 0;
+			req->shape->unit = NULL;
+		}
+	}
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+
+		if (req->shape != NULL && !req->instances)
+		{
+			req->shape->nshaped++;
+			req->shape->nshapedkeys += req->nkeys;
+		}
+	}
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+		MxRequest  *shape = req->shape;
+		MxRequest  *m;
+
+		if (shape == NULL || req->instances || shape->nshaped < 2)
+		{
+			units = lappend(units, req);
+			continue;
+		}
+		m = shape->unit;
+		if (m == NULL)
+		{
+			MxTable    *src = MxGetTable(req->source);
+
+			m = palloc0(sizeof(MxRequest));
+			m->source = req->source;
+			m->root = req->root;
+			m->typed = req->typed;
+			m->emit_arg = req->emit_arg;
+			m->keys = MxAllocArray(shape->nshapedkeys, sizeof(Datum), false);
+			m->keyset = MxKeySetCreate(mx_load_cxt, 1, &src->pk_types[0], &src->pk_collations[0]);
+			shape->unit = m;
+			units = lappend(units, m);
+		}
+		MxMergeKeys(m, req);
+		req->merged = m;
+	}
+	return units;
+}
+
 /* MxLoad's work */
 static void
 MxLoadInner(List *requests)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *roots = NIL;
+	List	   *units;
 	List	   *groups;
 	List	   *bydepth[MX_MAX_PATH_DEPTH + 1];
 	ListCell   *lc;
@@ -391,7 +499,8 @@ MxLoadInner(List *requests)
 	MemoryContextSwitchTo(mx_load_cxt);
 	memset(bydepth, 0, sizeof(bydepth));
 
-	foreach(lc, requests)
+	units = MxMergeRequests(requests);
+	foreach(lc, units)
 	{
 		MxRequest  *req = (MxRequest *) lfirst(lc);
 
@@ -418,9 +527,9 @@ MxLoadInner(List *requests)
 	{
 		MxEdgeGroup *g = (MxEdgeGroup *) lfirst(lc);
 
-		MxRunGroup(g, requests);
+		MxRunGroup(g, units);
 		if (g->depth == 0)
-			MxRootRows(g, requests);
+			MxRootRows(g, units);
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(mx_load_cxt);

@@ -63,6 +63,7 @@ typedef struct MxNodeState
 
 /* loader.c */
 extern void MxLoad(List *requests);
+extern int *MxMergedRoots(MxRequest *req, int *n);
 extern MemoryContext mx_load_cxt;	/* the running load's memory */
 extern MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row */
 

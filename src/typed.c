@@ -35,6 +35,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
@@ -87,6 +88,7 @@ typedef struct MxIdState
 typedef struct MxTypedOut
 {
 	MxTypedSink *sink;
+	MemoryContext cxt;			/* the ids' (the load's) */
 	List	   *spaces;			/* MxIdSpace */
 	List	   *rowids;			/* MxRowIds */
 	MxRowIds   *last;
@@ -130,6 +132,7 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 	MxTable    *t;
 	MxRowIds   *ri;
 	MxIdSpace  *space = NULL;
+	MemoryContext old;
 	ListCell   *lc;
 	int			i;
 
@@ -139,6 +142,7 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 		if (((MxRowIds *) lfirst(lc))->rows == rs)
 			return out->last = (MxRowIds *) lfirst(lc);
 
+	old = MemoryContextSwitchTo(out->cxt);
 	t = MxGetTable(node->table);
 	foreach(lc, out->spaces)
 	{
@@ -182,6 +186,7 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 	}
 	ri->ids = MxAllocArray(rs->nrows, sizeof(int), true);
 	out->rowids = lappend(out->rowids, ri);
+	MemoryContextSwitchTo(old);
 	return out->last = ri;
 }
 
@@ -214,6 +219,7 @@ MxRowId(MxTypedOut *out, MxRowIds *ri, int row)
 	MxRowSet   *rs = ri->rows;
 	MxIdSpace  *space = ri->space;
 	Datum		key[MX_MAX_KEYS];
+	MemoryContext old;
 	bool		isnew;
 	int			k;
 	int			i;
@@ -225,7 +231,9 @@ MxRowId(MxTypedOut *out, MxRowIds *ri, int row)
 	else
 		for (i = 0; i < ri->npk; i++)
 			key[i] = rs->extras[(Size) row * rs->nextra + ri->pkpos[i]];
+	old = MemoryContextSwitchTo(out->cxt);	/* the set copies the key here */
 	k = MxKeySetAdd(space->set, key, &isnew);
+	MemoryContextSwitchTo(old);
 	if (isnew)
 	{
 		if (out->nids >= PG_INT32_MAX - 1)
@@ -361,25 +369,32 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 static void
 MxTypedRequest(MxTypedOut *out, MxRequest *req, int request)
 {
-	List	   *nodes = MxNodesInOrder(req->root);
+	/* (a request run as part of another reads that one's nodes) */
+	MxPathNode *root = req->merged ? req->merged->root : req->root;
+	List	   *nodes = MxNodesInOrder(root);
 	int			nnodes = list_length(nodes);
 	int		  **linked = palloc(sizeof(int *) * nnodes);
 	int		   *nlinked = palloc(sizeof(int) * nnodes);
 	MxRowIds  **ids = palloc0(sizeof(MxRowIds *) * nnodes);
-	MxNodeState *rst = (MxNodeState *) req->root->exec;
+	MxNodeState *rst = (MxNodeState *) root->exec;
 	int			i;
 
 	/* the source rows: the keys form's, in key order (instances are the caller's) */
-	linked[0] = rst->reach;
-	nlinked[0] = rst->nreach;
+	if (req->merged)
+		linked[0] = MxMergedRoots(req, &nlinked[0]);
+	else
+	{
+		linked[0] = rst->reach;
+		nlinked[0] = rst->nreach;
+	}
 	if (!req->instances)
 	{
-		ids[0] = MxRowIdsFor(out, req->root);
-		for (i = 0; i < rst->nreach; i++)
+		ids[0] = MxRowIdsFor(out, root);
+		for (i = 0; i < nlinked[0]; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
-			MxTypedEmit(out, request, 0, MxRowId(out, ids[0], rst->reach[i]), false, 0,
-						rst->rows, rst->reach[i]);
+			MxTypedEmit(out, request, 0, MxRowId(out, ids[0], linked[0][i]), false, 0,
+						rst->rows, linked[0][i]);
 		}
 	}
 	for (i = 1; i < nnodes; i++)
@@ -404,12 +419,24 @@ MxTypedResults(List *requests)
 	ListCell   *lc;
 	int			request = 0;
 
+	MemoryContext req_cxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "matrx_relations typed request",
+												  ALLOCSET_DEFAULT_SIZES);
+
 	memset(&out, 0, sizeof(out));
 	out.sink = (MxTypedSink *) ((MxRequest *) linitial(requests))->emit_arg;
+	out.cxt = CurrentMemoryContext;
 	out.cap = 1024;
 	out.state = palloc(sizeof(MxIdState) * out.cap);
+	/* a request's own lists go with it (a batch may have many small ones) */
+	MemoryContextSwitchTo(req_cxt);
 	foreach(lc, requests)
+	{
 		MxTypedRequest(&out, (MxRequest *) lfirst(lc), ++request);
+		MemoryContextReset(req_cxt);
+	}
+	MemoryContextSwitchTo(out.cxt);
+	MemoryContextDelete(req_cxt);
 }
 
 /* Runs a typed load of reqs into the SRF's tuplestore */

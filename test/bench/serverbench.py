@@ -7,7 +7,10 @@
   batch     prefetch_batch and load_batch: R one-key requests in one call
             against one request of R keys (nested paths)
 
-Runs interleaved, medians.  Each database named in SB_DBS (comma-separated,
+Runs interleaved, medians.  Two measures: the statements' execution time
+from pg_stat_statements (what e2e.py reports), and the backend's CPU time
+during the call (/proc/PID/schedstat: the server on this machine), which
+other jobs on a shared machine disturb much less.  Each database named in SB_DBS (comma-separated,
 default "bench") is measured in the same rounds, so a baseline build can be
 compared with the current one in one run: give each database's functions
 their own library (UPDATE pg_proc SET probin = '/path/x.so' WHERE probin =
@@ -43,13 +46,34 @@ SERVER_MS = ("SELECT coalesce(sum(total_exec_time), 0)::float8 FROM pg_stat_stat
 LOAD = "SELECT node, id, parent, r FROM matrx_relations.load($1::regclass, $2::bigint[], VARIADIC $3::text[])"
 
 
+PIDS = {}
+
+
+def cpu_ns(pid):
+    """The backend's time on a CPU so far (ns)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0])
+
+
 async def timed(conn, fn):
-    """(server ms from pg_stat_statements, wall ms) of one run of fn()."""
+    """(server ms from pg_stat_statements, backend CPU ms) of one run of fn()."""
     await conn.execute("SELECT pg_stat_statements_reset()")
-    t0 = time.perf_counter()
+    pid = PIDS[id(conn)]
+    c0 = cpu_ns(pid)
     await fn()
-    wall = (time.perf_counter() - t0) * 1000
-    return await conn.fetchval(SERVER_MS), wall
+    cpu = (cpu_ns(pid) - c0) / 1e6
+    return await conn.fetchval(SERVER_MS), cpu
+
+
+def line(what, a, b):
+    """Medians of a and b (pairs of (server ms, cpu ms)) and of their ratios b/a, both measures."""
+    out = []
+    for i, name in ((0, "exec"), (1, "cpu")):
+        x, y = [p[i] for p in a], [p[i] for p in b]
+        r = [v / u for u, v in zip(x, y)]
+        out.append(f"{name} {statistics.median(x):7.1f}/{statistics.median(y):7.1f} ms ratio {statistics.median(r):5.2f} "
+                   f"({min(r):.2f}-{max(r):.2f})")
+    print(f"  {what}  " + "  ".join(out), flush=True)
 
 
 async def typed_rounds(conns, workload, pool):
@@ -71,12 +95,10 @@ async def typed_rounds(conns, workload, pool):
             for name, fn in pairs:
                 got[name] = await timed(conn, fn)
             if i:
-                acc[db][0].append(got["load"][0])
-                acc[db][1].append(got["bare"][0])
-    for db, (load, bare) in acc.items():
-        ratios = [a / b for a, b in zip(load, bare)]
-        print(f"  {workload:<7} {db:<12} N={N:<6} load {statistics.median(load):8.2f} ms  bare {statistics.median(bare):8.2f} ms"
-              f"  ratio {statistics.median(ratios):5.2f} (runs {min(ratios):.2f}-{max(ratios):.2f})", flush=True)
+                acc[db][0].append(got["bare"])
+                acc[db][1].append(got["load"])
+    for db, (bare, load) in acc.items():
+        line(f"{workload:<7} {db:<12} N={N:<6} bare/load", bare, load)
 
 
 async def batch_rounds(conns, pool):
@@ -98,13 +120,11 @@ async def batch_rounds(conns, pool):
                     if i % 2:
                         pairs.reverse()
                     for k, reqs in pairs:
-                        ms = (await timed(conn, lambda: conn.fetchval(sql, reqs)))[0]
+                        got = await timed(conn, lambda: conn.fetchval(sql, reqs))
                         if i:
-                            acc[db][k].append(ms)
+                            acc[db][k].append(got)
             for db, (a, b) in acc.items():
-                ratios = [y / x for x, y in zip(a, b)]
-                print(f"  {fn:<14} {db:<12} R={r:<6} one {statistics.median(a):8.2f} ms  R requests {statistics.median(b):8.2f} ms"
-                      f"  ratio {statistics.median(ratios):5.2f} (runs {min(ratios):.2f}-{max(ratios):.2f})", flush=True)
+                line(f"{fn:<14} {db:<12} R={r:<6} one/R requests", a, b)
 
 
 async def main():
@@ -112,6 +132,8 @@ async def main():
     kw = dict(host=os.environ.get("PGHOST", "127.0.0.1"), port=int(os.environ.get("PGPORT", "5432")),
               user=os.environ.get("PGUSER", "postgres"))
     conns = {db: await asyncpg.connect(database=db, **kw) for db in DBS}
+    for c in conns.values():
+        PIDS[id(c)] = await c.fetchval("SELECT pg_backend_pid()")
     first = next(iter(conns.values()))
     pool = {t: [r[0] for r in await first.fetch(f"SELECT id FROM {t} ORDER BY id")]
             for t in ("orders", "customers", "products")}
