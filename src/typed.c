@@ -62,6 +62,7 @@ typedef struct MxIdSpace
 	Oid			table;
 	const MxEdgeOpts *opts;		/* its output columns: NULL (or -1) for all */
 	bool		keyless;		/* no primary key: the identity is the whole row */
+	int			nrowsets;		/* row sets of the call whose rows it holds */
 	MxKeySet   *set;
 	int			cap;
 	int		   *ids;			/* per entry of set: its id */
@@ -74,6 +75,7 @@ typedef struct MxRowIds
 	MxIdSpace  *space;
 	int			npk;
 	int			pkpos[MX_MAX_KEYS]; /* the primary key among the extra columns */
+	bool		distinct;		/* each of its rows a different table row */
 	int		   *ids;			/* per row: its id, 0 until asked */
 } MxRowIds;
 
@@ -96,12 +98,17 @@ typedef struct MxTypedOut
 	int			cap;
 	MxIdState  *state;			/* index: id */
 	int			stamp;
+	List	   *rowsets;		/* every row set of the call, with ... */
+	List	   *rowset_nodes;	/* ... a node holding it */
 } MxTypedOut;
 
 static bool MxSameColumns(const MxEdgeOpts *a, const MxEdgeOpts *b);
 static MxRowIds *MxRowIdsFor(MxTypedOut *out, MxPathNode *node);
 static Datum MxRowImage(Jsonb *row);
 static int	MxRowId(MxTypedOut *out, MxRowIds *ri, int row);
+static int	MxNewId(MxTypedOut *out);
+static void MxCollectRowSets(MxTypedOut *out, MxPathNode *node);
+static int	MxSpaceRowSets(MxTypedOut *out, MxPathNode *node);
 static void MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent,
 						int parent, MxRowSet *rs, int row);
 static List *MxNodesInOrder(MxPathNode *root);
@@ -160,6 +167,7 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 		space->table = node->table;
 		space->opts = node->opts;
 		space->keyless = t->pk_nkeys == 0;
+		space->nrowsets = MxSpaceRowSets(out, node);
 		space->set = space->keyless ?
 			MxKeySetCreate(CurrentMemoryContext, 1, &bytea_type, &no_coll) :
 			MxKeySetCreate(CurrentMemoryContext, t->pk_nkeys, t->pk_types, t->pk_collations);
@@ -171,6 +179,8 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 	ri = palloc0(sizeof(MxRowIds));
 	ri->rows = rs;
 	ri->space = space;
+	/* a source's rows (by primary key) and a one-hop edge's each match one key */
+	ri->distinct = node->rel == NULL || node->rel->nhops == 1;
 	ri->npk = t->pk_nkeys;
 	for (i = 0; i < t->pk_nkeys; i++)
 	{
@@ -226,6 +236,9 @@ MxRowId(MxTypedOut *out, MxRowIds *ri, int row)
 
 	if (ri->ids[row] != 0)
 		return ri->ids[row];
+	/* the only rows of their table and columns, each once: a new id, nothing to look up */
+	if (ri->distinct && space->nrowsets == 1 && !space->keyless)
+		return ri->ids[row] = MxNewId(out);
 	if (space->keyless)
 		key[0] = MxRowImage(rs->docs[row]);
 	else
@@ -236,25 +249,67 @@ MxRowId(MxTypedOut *out, MxRowIds *ri, int row)
 	MemoryContextSwitchTo(old);
 	if (isnew)
 	{
-		if (out->nids >= PG_INT32_MAX - 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many related rows")));
 		if (k >= space->cap)
 		{
 			space->cap *= 2;
 			space->ids = repalloc_huge(space->ids, sizeof(int) * space->cap);
 		}
-		space->ids[k] = ++out->nids;
-		if (out->nids >= out->cap)
-		{
-			out->cap *= 2;
-			out->state = repalloc_huge(out->state, sizeof(MxIdState) * out->cap);
-		}
-		out->state[out->nids].sent = false;
-		out->state[out->nids].stamp = 0;
+		space->ids[k] = MxNewId(out);
 	}
 	return ri->ids[row] = space->ids[k];
+}
+
+/* The next id, its row not yet sent */
+static int
+MxNewId(MxTypedOut *out)
+{
+	if (out->nids >= PG_INT32_MAX - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many related rows")));
+	++out->nids;
+	if (out->nids >= out->cap)
+	{
+		out->cap *= 2;
+		out->state = repalloc_huge(out->state, sizeof(MxIdState) * out->cap);
+	}
+	out->state[out->nids].sent = false;
+	out->state[out->nids].stamp = 0;
+	return out->nids;
+}
+
+/* Collects the row sets of node's tree (one node each) into out */
+static void
+MxCollectRowSets(MxTypedOut *out, MxPathNode *node)
+{
+	MxNodeState *st = (MxNodeState *) node->exec;
+	ListCell   *lc;
+
+	if (st != NULL && st->rows != NULL && !node->instances &&
+		!list_member_ptr(out->rowsets, st->rows))
+	{
+		out->rowsets = lappend(out->rowsets, st->rows);
+		out->rowset_nodes = lappend(out->rowset_nodes, node);
+	}
+	foreach(lc, node->children)
+		MxCollectRowSets(out, (MxPathNode *) lfirst(lc));
+}
+
+/* How many row sets of the call hold rows of node's table and output columns */
+static int
+MxSpaceRowSets(MxTypedOut *out, MxPathNode *node)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, out->rowset_nodes)
+	{
+		MxPathNode *other = (MxPathNode *) lfirst(lc);
+
+		if (other->table == node->table && MxSameColumns(other->opts, node->opts))
+			n++;
+	}
+	return n;
 }
 
 /* Writes one result row: a link, with the row itself when its id is new to the output */
@@ -428,6 +483,14 @@ MxTypedResults(List *requests)
 	out.cxt = CurrentMemoryContext;
 	out.cap = 1024;
 	out.state = palloc(sizeof(MxIdState) * out.cap);
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+
+		/* (requests run as one: their first's tree stands for all) */
+		if (req->merged == NULL || req->shape == req)
+			MxCollectRowSets(&out, req->merged ? req->merged->root : req->root);
+	}
 	/* a request's own lists go with it (a batch may have many small ones) */
 	MemoryContextSwitchTo(req_cxt);
 	foreach(lc, requests)
