@@ -86,6 +86,15 @@ typedef struct MxIdState
 	int			stamp;
 } MxIdState;
 
+/* a path tree's nodes, as its output reads them */
+typedef struct MxTreeOut
+{
+	int			nnodes;
+	MxPathNode **nodes;			/* in their numbering: the root first */
+	int		   *parent;			/* per node: its parent's number */
+	MxRowIds  **ids;			/* per node: its rows' ids */
+} MxTreeOut;
+
 /* one call's output */
 typedef struct MxTypedOut
 {
@@ -100,6 +109,7 @@ typedef struct MxTypedOut
 	int			stamp;
 	List	   *rowsets;		/* every row set of the call, with ... */
 	List	   *rowset_nodes;	/* ... a node holding it */
+	MxTreeOut  *tree;			/* the last request's tree */
 } MxTypedOut;
 
 static bool MxSameColumns(const MxEdgeOpts *a, const MxEdgeOpts *b);
@@ -116,6 +126,7 @@ static int	MxNodeNumber(List *nodes, MxPathNode *node);
 static int	MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 						 MxRowIds *pi, int np, const int *prows, int **linked);
 static void MxTypedRequest(MxTypedOut *out, MxRequest *req, int request);
+static MxTreeOut *MxTreeFor(MxTypedOut *out, MxPathNode *root, bool instances);
 static void MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch);
 
 /* Whether two edges output the same columns */
@@ -425,13 +436,11 @@ static void
 MxTypedRequest(MxTypedOut *out, MxRequest *req, int request)
 {
 	/* (a request run as part of another reads that one's nodes) */
-	MxPathNode *root = req->merged ? req->merged->root : req->root;
-	List	   *nodes = MxNodesInOrder(root);
-	int			nnodes = list_length(nodes);
-	int		  **linked = palloc(sizeof(int *) * nnodes);
-	int		   *nlinked = palloc(sizeof(int) * nnodes);
-	MxRowIds  **ids = palloc0(sizeof(MxRowIds *) * nnodes);
-	MxNodeState *rst = (MxNodeState *) root->exec;
+	MxTreeOut  *tree = MxTreeFor(out, req->merged ? req->merged->root : req->root,
+								 req->instances);
+	int		  **linked = palloc(sizeof(int *) * tree->nnodes);
+	int		   *nlinked = palloc(sizeof(int) * tree->nnodes);
+	MxNodeState *rst = (MxNodeState *) tree->nodes[0]->exec;
 	int			i;
 
 	/* the source rows: the keys form's, in key order (instances are the caller's) */
@@ -443,24 +452,55 @@ MxTypedRequest(MxTypedOut *out, MxRequest *req, int request)
 		nlinked[0] = rst->nreach;
 	}
 	if (!req->instances)
-	{
-		ids[0] = MxRowIdsFor(out, root);
 		for (i = 0; i < nlinked[0]; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
-			MxTypedEmit(out, request, 0, MxRowId(out, ids[0], linked[0][i]), false, 0,
+			MxTypedEmit(out, request, 0, MxRowId(out, tree->ids[0], linked[0][i]), false, 0,
 						rst->rows, linked[0][i]);
 		}
-	}
-	for (i = 1; i < nnodes; i++)
+	for (i = 1; i < tree->nnodes; i++)
 	{
-		MxPathNode *node = (MxPathNode *) list_nth(nodes, i);
-		int			p = MxNodeNumber(nodes, node->parent);
+		int			p = tree->parent[i];
 
-		nlinked[i] = MxTypedLinks(out, request, i, node, ids[p], nlinked[p], linked[p],
-								  &linked[i]);
-		ids[i] = MxRowIdsFor(out, node);
+		nlinked[i] = MxTypedLinks(out, request, i, tree->nodes[i], tree->ids[p], nlinked[p],
+								  linked[p], &linked[i]);
 	}
+}
+
+/*
+ * A tree's nodes in their numbering, each with its parent's number and
+ * its rows' ids (none for the caller's instances), made once per tree
+ * (the last one is kept: a batch's requests of one shape share one)
+ */
+static MxTreeOut *
+MxTreeFor(MxTypedOut *out, MxPathNode *root, bool instances)
+{
+	MxTreeOut  *tree = out->tree;
+	MemoryContext old;
+	List	   *nodes;
+	int			i;
+
+	if (tree != NULL && tree->nodes[0] == root)
+		return tree;
+	old = MemoryContextSwitchTo(out->cxt);
+	nodes = MxNodesInOrder(root);
+	tree = palloc(sizeof(MxTreeOut));
+	tree->nnodes = list_length(nodes);
+	tree->nodes = palloc(sizeof(MxPathNode *) * tree->nnodes);
+	tree->parent = palloc(sizeof(int) * tree->nnodes);
+	tree->ids = palloc0(sizeof(MxRowIds *) * tree->nnodes);
+	for (i = 0; i < tree->nnodes; i++)
+	{
+		tree->nodes[i] = (MxPathNode *) list_nth(nodes, i);
+		tree->parent[i] = i == 0 ? -1 : MxNodeNumber(nodes, tree->nodes[i]->parent);
+		if (i > 0 || !instances)
+			tree->ids[i] = MxRowIdsFor(out, tree->nodes[i]);
+	}
+	if (out->tree != NULL)
+		pfree(out->tree);
+	out->tree = tree;
+	MemoryContextSwitchTo(old);
+	return tree;
 }
 
 /*
