@@ -10,7 +10,8 @@
 Runs interleaved, medians.  Two measures: the statements' execution time
 from pg_stat_statements (what e2e.py reports), and the backend's CPU time
 during the call (/proc/PID/schedstat: the server on this machine), which
-other jobs on a shared machine disturb much less.  Each database named in SB_DBS (comma-separated,
+other jobs on a shared machine disturb much less.  Besides the median of
+the per-run ratios, the ratio of the minimums (interference only adds).  Each database named in SB_DBS (comma-separated,
 default "bench") is measured in the same rounds, so a baseline build can be
 compared with the current one in one run: give each database's functions
 their own library (UPDATE pg_proc SET probin = '/path/x.so' WHERE probin =
@@ -72,7 +73,7 @@ def line(what, a, b):
         x, y = [p[i] for p in a], [p[i] for p in b]
         r = [v / u for u, v in zip(x, y)]
         out.append(f"{name} {statistics.median(x):7.1f}/{statistics.median(y):7.1f} ms ratio {statistics.median(r):5.2f} "
-                   f"({min(r):.2f}-{max(r):.2f})")
+                   f"({min(r):.2f}-{max(r):.2f}; of minimums {min(y) / min(x):.2f})")
     print(f"  {what}  " + "  ".join(out), flush=True)
 
 
