@@ -19,7 +19,8 @@ their own library (UPDATE pg_proc SET probin = '/path/x.so' WHERE probin =
 
 Environment: PGHOST, PGPORT, PGUSER; SB_DBS; SB_N (default 10000); SB_RS
 (default 1000,10000); SB_RUNS (default 7); SB_WORKLOADS (default
-fk,ifk,m2m,five,nested,batch).
+fk,ifk,m2m,five,nested,batch); SB_KEYS=same: the same keys in every run
+(data in the buffers; default fresh: new random keys each run).
 """
 import asyncio
 import json
@@ -41,6 +42,7 @@ N = int(os.environ.get("SB_N", "10000"))
 RS = [int(x) for x in os.environ.get("SB_RS", "1000,10000").split(",")]
 RUNS = int(os.environ.get("SB_RUNS", "7"))
 WORKLOADS = os.environ.get("SB_WORKLOADS", "fk,ifk,m2m,five,nested,batch").split(",")
+SAME = os.environ.get("SB_KEYS", "fresh") == "same"
 
 SERVER_MS = ("SELECT coalesce(sum(total_exec_time), 0)::float8 FROM pg_stat_statements "
              "WHERE toplevel AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_catalog.pg_%'")
@@ -84,7 +86,7 @@ async def typed_rounds(conns, workload, pool):
     rng = random.Random(zlib.crc32(workload.encode()))
     acc = {db: ([], []) for db in conns}
     for i in range(RUNS + 1):
-        keys = rng.sample(pool[source], N)
+        keys = (random.Random(1) if SAME else rng).sample(pool[source], N)
         order = list(conns.items())
         for db, conn in order[i % len(order):] + order[:i % len(order)]:
             ctx = e2e.Ctx(conn, e2e.Pool([conn]), None)
@@ -112,7 +114,7 @@ async def batch_rounds(conns, pool):
             rng = random.Random(r)
             acc = {db: ([], []) for db in conns}
             for i in range(RUNS + 1):
-                keys = rng.sample(pool["orders"], r)
+                keys = (random.Random(1) if SAME else rng).sample(pool["orders"], r)
                 one = json.dumps([{"source": source, "keys": keys, "relations": list(paths)}])
                 many = json.dumps([{"source": source, "keys": [k], "relations": list(paths)} for k in keys])
                 order = list(conns.items())
