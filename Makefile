@@ -34,6 +34,8 @@ OBJS = \
 	src/batch.o \
 	src/retry.o \
 	src/loader.o \
+	src/rowset.o \
+	src/documents.o \
 	src/cache.o \
 	src/assemble.o \
 	src/joined.o \

@@ -40,35 +40,43 @@ typedef struct MxBatchShapeCache
 	int			next;			/* the slot the next new shape takes */
 	JsonbValue *source[MX_BATCH_SHAPES];
 	JsonbValue *rels[MX_BATCH_SHAPES];	/* "relations" or "spec", or NULL */
+	JsonbValue	source_buf[MX_BATCH_SHAPES];	/* (where they are held) */
+	JsonbValue	rels_buf[MX_BATCH_SHAPES];
 	bool		spec[MX_BATCH_SHAPES];
+	bool		keys[MX_BATCH_SHAPES];	/* the keys form (else instances) */
 	MxRequest  *req[MX_BATCH_SHAPES];	/* the request opened from it */
 } MxBatchShapeCache;
 
-static JsonbValue *MxBatchField(Jsonb *obj, const char *key);
+static JsonbValue *MxBatchField(Jsonb *obj, const char *key, JsonbValue *buf);
 static List *MxBatchShapes(Jsonb *requests);
 static void MxBatchShape(Jsonb *obj, int n);
 static void MxBatchPaths(Jsonb *obj, int n, Datum **paths, bool **nulls, int *npaths);
 static MxRequest *MxBatchOpen(Jsonb *obj, int n);
 static bool MxSameField(JsonbValue *a, JsonbValue *b);
-static JsonbValue *MxShapeRels(Jsonb *obj, bool *spec);
+static JsonbValue *MxShapeRels(Jsonb *obj, bool *spec, JsonbValue *buf);
 static MxRequest *MxShapeRequest(MxBatchShapeCache *cache, Jsonb *obj);
 static void MxShapeRemember(MxBatchShapeCache *cache, Jsonb *obj, MxRequest *req);
 static void MxBatchRows(Jsonb *obj, int n, MxRequest *req);
 
-/* The value of key in a request object, or NULL */
+/*
+ * The value of key in a request object (into buf: a batch's many requests
+ * allocate nothing for it), or NULL
+ */
 static JsonbValue *
-MxBatchField(Jsonb *obj, const char *key)
+MxBatchField(Jsonb *obj, const char *key, JsonbValue *buf)
 {
-	return getKeyJsonValueFromContainer(&obj->root, key, strlen(key), NULL);
+	return getKeyJsonValueFromContainer(&obj->root, key, strlen(key), buf);
 }
 
 /* Checks the shape of request number n (1-based), names aside */
 static void
 MxBatchShape(Jsonb *obj, int n)
 {
-	JsonbValue *f = MxBatchField(obj, "source");
-	bool		has_keys = MxBatchField(obj, "keys") != NULL;
-	bool		has_instances = MxBatchField(obj, "instances") != NULL;
+	JsonbValue	buf;
+	JsonbValue	buf2;
+	JsonbValue *f = MxBatchField(obj, "source", &buf);
+	bool		has_keys = MxBatchField(obj, "keys", &buf2) != NULL;
+	bool		has_instances = MxBatchField(obj, "instances", &buf2) != NULL;
 
 	if (f == NULL || f->type != jbvString)
 		ereport(ERROR,
@@ -78,8 +86,8 @@ MxBatchShape(Jsonb *obj, int n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("request %d must have either \"keys\" or \"instances\"", n)));
-	f = MxBatchField(obj, "spec");
-	if (f != NULL && MxBatchField(obj, "relations") != NULL)
+	f = MxBatchField(obj, "spec", &buf);
+	if (f != NULL && MxBatchField(obj, "relations", &buf2) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("request %d has both \"relations\" and \"spec\"", n),
@@ -89,7 +97,7 @@ MxBatchShape(Jsonb *obj, int n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"spec\" of request %d must be an object", n)));
-	f = MxBatchField(obj, "relations");
+	f = MxBatchField(obj, "relations", &buf);
 	if (f != NULL && f->type != jbvNull &&
 		(f->type != jbvBinary || !JsonContainerIsArray(f->val.binary.data)))
 		ereport(ERROR,
@@ -135,7 +143,8 @@ MxBatchShapes(Jsonb *requests)
 static void
 MxBatchPaths(Jsonb *obj, int n, Datum **paths, bool **nulls, int *npaths)
 {
-	JsonbValue *f = MxBatchField(obj, "relations");
+	JsonbValue	buf;
+	JsonbValue *f = MxBatchField(obj, "relations", &buf);
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
@@ -168,7 +177,8 @@ MxBatchPaths(Jsonb *obj, int n, Datum **paths, bool **nulls, int *npaths)
 static MxRequest *
 MxBatchOpen(Jsonb *obj, int n)
 {
-	JsonbValue *f = MxBatchField(obj, "source");
+	JsonbValue	buf;
+	JsonbValue *f = MxBatchField(obj, "source", &buf);
 	char	   *name = pnstrdup(f->val.string.val, f->val.string.len);
 	Oid			source = DatumGetObjectId(DirectFunctionCall1(regclassin,
 															  CStringGetDatum(name)));
@@ -177,7 +187,7 @@ MxBatchOpen(Jsonb *obj, int n)
 	int			npaths;
 
 	MxBatchPaths(obj, n, &paths, &nulls, &npaths);
-	f = MxBatchField(obj, "spec");
+	f = MxBatchField(obj, "spec", &buf);
 	return MxNewRequest(source, paths, nulls, npaths, f != NULL,
 						f != NULL && f->type != jbvNull ? MxContainerToJsonb(f) : NULL);
 }
@@ -186,7 +196,8 @@ MxBatchOpen(Jsonb *obj, int n)
 static void
 MxBatchRows(Jsonb *obj, int n, MxRequest *req)
 {
-	JsonbValue *f = MxBatchField(obj, "keys");
+	JsonbValue	buf;
+	JsonbValue *f = MxBatchField(obj, "keys", &buf);
 
 	if (f != NULL)
 	{
@@ -197,7 +208,7 @@ MxBatchRows(Jsonb *obj, int n, MxRequest *req)
 		MxRequestKeysJson(req, MxContainerToJsonb(f), n);
 		return;
 	}
-	f = MxBatchField(obj, "instances");
+	f = MxBatchField(obj, "instances", &buf);
 	if (f->type != jbvBinary)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -224,31 +235,39 @@ MxSameField(JsonbValue *a, JsonbValue *b)
 
 /* The "spec" of a request, else its "relations" (NULL when neither) */
 static JsonbValue *
-MxShapeRels(Jsonb *obj, bool *spec)
+MxShapeRels(Jsonb *obj, bool *spec, JsonbValue *buf)
 {
-	JsonbValue *rels = MxBatchField(obj, "spec");
+	JsonbValue *rels = MxBatchField(obj, "spec", buf);
 
 	*spec = rels != NULL;
-	return rels != NULL ? rels : MxBatchField(obj, "relations");
+	return rels != NULL ? rels : MxBatchField(obj, "relations", buf);
 }
 
-/* A copy of the request opened for a remembered shape equal to obj's, or NULL */
+/*
+ * A request like the one opened for a remembered shape equal to obj's (in
+ * the same form), or NULL.  Requests of the keys form share its path tree:
+ * the loader runs them as one (loader.c); one of the instances form gets
+ * a copy.
+ */
 static MxRequest *
 MxShapeRequest(MxBatchShapeCache *cache, Jsonb *obj)
 {
-	JsonbValue *source = MxBatchField(obj, "source");
+	JsonbValue	buf[3];
+	JsonbValue *source = MxBatchField(obj, "source", &buf[0]);
 	bool		spec;
-	JsonbValue *rels = MxShapeRels(obj, &spec);
+	JsonbValue *rels = MxShapeRels(obj, &spec, &buf[1]);
+	bool		keys = MxBatchField(obj, "keys", &buf[2]) != NULL;
 	int			i;
 
 	for (i = 0; i < cache->nshapes; i++)
-		if (cache->spec[i] == spec && MxSameField(cache->source[i], source) &&
-			MxSameField(cache->rels[i], rels))
+		if (cache->spec[i] == spec && cache->keys[i] == keys &&
+			MxSameField(cache->source[i], source) && MxSameField(cache->rels[i], rels))
 		{
 			MxRequest  *req = palloc0(sizeof(MxRequest));
 
 			req->source = cache->req[i]->source;
-			req->root = MxCopyPaths(cache->req[i]->root, NULL);
+			req->root = keys ? cache->req[i]->root : MxCopyPaths(cache->req[i]->root, NULL);
+			req->shape = cache->req[i]->shape;
 			return req;
 		}
 	return NULL;
@@ -259,10 +278,13 @@ static void
 MxShapeRemember(MxBatchShapeCache *cache, Jsonb *obj, MxRequest *req)
 {
 	int			i = cache->next;
+	JsonbValue	buf;
 
-	cache->source[i] = MxBatchField(obj, "source");
-	cache->rels[i] = MxShapeRels(obj, &cache->spec[i]);
+	cache->source[i] = MxBatchField(obj, "source", &cache->source_buf[i]);
+	cache->rels[i] = MxShapeRels(obj, &cache->spec[i], &cache->rels_buf[i]);
+	cache->keys[i] = MxBatchField(obj, "keys", &buf) != NULL;
 	cache->req[i] = req;
+	req->shape = cache->keys[i] ? req : NULL;
 	cache->next = (i + 1) % MX_BATCH_SHAPES;
 	cache->nshapes = Max(cache->nshapes, i + 1);
 }

@@ -15,6 +15,7 @@
 #include "access/htup.h"
 #include "access/tupdesc.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 
 #include "plancache.h"
@@ -23,9 +24,12 @@
 #define MX_FETCH_BATCH 10000
 
 typedef void (*MxRowCallback) (void *arg, HeapTuple tuple, TupleDesc desc);
+typedef void (*MxSlotCallback) (void *arg, TupleTableSlot *slot);
 
 extern uint64 MxRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls,
 						MxRowCallback callback, void *arg);
+extern uint64 MxRunPlanSlots(SPIPlanPtr plan, Datum *values, const char *nulls,
+							 MxSlotCallback callback, void *arg);
 
 /* fetch.c */
 extern void MxFetchTyped(FunctionCallInfo fcinfo, bool as_array);

@@ -267,6 +267,25 @@ MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form)
 }
 
 /*
+ * The start of a call on a source (argument 0, not NULL): with srf a
+ * materialize-mode SRF, call bookkeeping, counted among the loads when
+ * count
+ */
+void
+MxStartCall(FunctionCallInfo fcinfo, bool srf, bool count)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	if (srf)
+		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	MxEnterCall();
+	if (count)
+		mx_counters.calls++;
+}
+
+/*
  * The start of a keys-form call (source regclass, keys anyarray, VARIADIC
  * relations text[] or spec jsonb): argument checks, a materialize-mode
  * SRF, call bookkeeping, and the request with its distinct keys.
@@ -276,15 +295,28 @@ MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form)
 {
 	MxRequest  *req;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be null")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	MxEnterCall();
-	mx_counters.calls++;
+	MxStartCall(fcinfo, true, true);
 	req = MxOpenRequest(fcinfo, 2, spec_form);
 	MxKeysArg(fcinfo, 1, req);
+	return req;
+}
+
+/*
+ * The start of an instances-form call (source regclass, instances jsonb,
+ * VARIADIC relations text[] or spec jsonb), as MxKeysFormCall's (srf: a
+ * materialize-mode SRF); the request with its instances, or NULL when the
+ * instances are NULL
+ */
+MxRequest *
+MxInstancesFormCall(FunctionCallInfo fcinfo, bool spec_form, bool srf)
+{
+	MxRequest  *req;
+
+	MxStartCall(fcinfo, srf, true);
+	req = MxOpenRequest(fcinfo, 2, spec_form);
+	if (PG_ARGISNULL(1))
+		return NULL;
+	MxRequestInstances(req, PG_GETARG_JSONB_P(1));
 	return req;
 }
 
@@ -340,23 +372,15 @@ prefetch_related_spec(PG_FUNCTION_ARGS)
 static Datum
 MxPrefetchInstances(FunctionCallInfo fcinfo, bool spec_form)
 {
-	MxRequest  *req;
+	MxRequest  *req = MxInstancesFormCall(fcinfo, spec_form, false);
 	Jsonb	   *result;
 	MxArrayWriter writer;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be null")));
-	MxEnterCall();
-	mx_counters.calls++;
-	req = MxOpenRequest(fcinfo, 2, spec_form);
-	if (PG_ARGISNULL(1))
+	if (req == NULL)
 	{
 		MxLeaveCall();
 		PG_RETURN_NULL();
 	}
-	MxRequestInstances(req, PG_GETARG_JSONB_P(1));
 	/* each document goes straight into the result array: held once, not twice */
 	MxArrayBegin(&writer, req->ninstances);
 	req->emit = MxEmitToArray;

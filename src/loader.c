@@ -18,8 +18,8 @@
  *		   orders them by the target's primary key), and mark for every node
  *		   the rows its parents reach;
  *
- *		then assemble documents bottom-up: each row's to_jsonb plus its
- *		children, built once per node and embedded into every parent.
+ *		then the documents (documents.c) or the typed output (typed.c).
+ *		The row sets are rowset.c's.
  *
  *-------------------------------------------------------------------------
  */
@@ -44,15 +44,6 @@
 #include "matrx_relations.h"
 #include "typed.h"
 
-/*
- * A node whose rows each belong to one parent row (an ifk edge: rows are
- * matched on a key of the parent) has its documents built while its
- * parent's are, and not kept: they are embedded once and dropped, which
- * keeps the biggest level of a load (order items, say) out of memory.
- * Other nodes' rows can be shared by many parents (an fk target, an m2m
- * target), so their documents are built once and kept.
- */
-#define MX_LAZY(node) ((node)->rel != NULL && (node)->rel->kind == MX_KIND_IFK)
 
 /*
  * The key numbers of a parent row set's rows in a group, shared by the
@@ -69,239 +60,18 @@ typedef struct MxKeyMap
 	int		   *keys;			/* per parent row: key number, -1 none, -2 not asked */
 } MxKeyMap;
 
-/*
- * Documents of one group's rows, shared by its nodes whose subtrees are
- * alike (same children under the same keys, recursively): each built once
- */
-typedef struct MxDocClass
-{
-	MxPathNode *node;			/* the first node of the class */
-	Jsonb	  **final;			/* per row of the group: its document, or NULL */
-} MxDocClass;
+MemoryContext mx_load_cxt;
+MemoryContext mx_scratch_cxt;
 
-static MemoryContext mx_load_cxt;
-static MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row */
-static List *mx_doc_classes;	/* MxDocClass of the running load */
-
-static MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
-static void MxRowSetGrow(MxRowSet *rs);
-static void MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc);
-static void MxChainRowSet(MxRowSet *rs);
-static void MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows);
-static void MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k);
-static void MxInstanceRows(MxRequest *req);
 static void MxRunGroup(MxEdgeGroup *g, List *requests);
 static void MxNodeKeys(MxPathNode *node, List **maps, MxKeySet *keys);
 static MxKeyMap *MxNodeKeyMap(MxPathNode *node, List **maps);
 static void MxReach(MxPathNode *node, int *seen, int stamp);
-static bool MxSameSubtree(MxPathNode *a, MxPathNode *b);
 static bool MxParentKey(MxPathNode *node, int pr, Datum *key);
-static Jsonb *MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt);
-static void MxAssembleNode(MxPathNode *node);
 static void MxLoadInner(List *requests);
 static void MxRootRows(MxEdgeGroup *g, List *requests);
-static void MxRequestResults(MxRequest *req, MemoryContext caller);
-static void MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc);
-
-/* An empty row set for rows of relid carrying the given extra columns */
-static MxRowSet *
-MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols)
-{
-	MxRowSet   *rs = palloc0(sizeof(MxRowSet));
-	int			i;
-
-	rs->nextra = nextra;
-	rs->extra_cols = extra_cols;
-	rs->extra_len = palloc(sizeof(int16) * Max(nextra, 1));
-	rs->extra_byval = palloc(sizeof(bool) * Max(nextra, 1));
-	for (i = 0; i < nextra; i++)
-		get_typlenbyval(get_atttype(relid, extra_cols[i]), &rs->extra_len[i], &rs->extra_byval[i]);
-	rs->cap = 64;
-	rs->docs = palloc(sizeof(Jsonb *) * rs->cap);
-	rs->row_key = palloc(sizeof(int) * rs->cap);
-	rs->extras = palloc(sizeof(Datum) * rs->cap * Max(nextra, 1));
-	rs->extra_nulls = palloc(sizeof(bool) * rs->cap * Max(nextra, 1));
-	return rs;
-}
-
-/* Makes room for one more row */
-static void
-MxRowSetGrow(MxRowSet *rs)
-{
-	Size		per = Max(rs->nextra, 1);
-
-	if (rs->nrows < rs->cap)
-		return;
-	if ((Size) rs->cap * 2 * per * sizeof(Datum) > MaxAllocHugeSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many related rows")));
-	rs->cap *= 2;
-	rs->docs = repalloc_huge(rs->docs, sizeof(Jsonb *) * rs->cap);
-	rs->row_key = repalloc_huge(rs->row_key, sizeof(int) * rs->cap);
-	rs->extras = repalloc_huge(rs->extras, sizeof(Datum) * rs->cap * per);
-	rs->extra_nulls = repalloc_huge(rs->extra_nulls, sizeof(bool) * rs->cap * per);
-}
-
-/* Row callback: keys, extra columns and the document of one row */
-static void
-MxCollectRow(void *arg, HeapTuple tuple, TupleDesc desc)
-{
-	MxRowSet   *rs = (MxRowSet *) arg;
-	MemoryContext old;
-	Datum		key[MX_MAX_KEYS];
-	bool		isnull;
-	int			ki = MxRowKey(rs->keys, rs->nkeycols, tuple, desc, key);
-	int			i;
-	int			r;
-	int			col;
-
-	if (ki < 0)
-		return;
-	old = MemoryContextSwitchTo(mx_load_cxt);
-	MxRowSetGrow(rs);
-	r = rs->nrows++;
-	rs->row_key[r] = ki;
-	for (i = 0, col = rs->nkeycols + 1; i < rs->nextra; i++)
-	{
-		Datum		d;
-		Size		at = (Size) r * rs->nextra + i;
-
-		if (rs->extra_key[i] >= 0)
-			d = key[rs->extra_key[i]], isnull = false;
-		else
-			d = SPI_getbinval(tuple, desc, col++, &isnull);
-
-		rs->extra_nulls[at] = isnull;
-		rs->extras[at] = isnull ? (Datum) 0 :
-			datumCopy(d, rs->extra_byval[i], rs->extra_len[i]);
-	}
-	rs->docs[r] = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, col, &isnull));
-	MemoryContextSwitchTo(old);
-}
-
-/* Chains each key's rows in arrival order */
-static void
-MxChainRowSet(MxRowSet *rs)
-{
-	int			nkeys = MxKeySetCount(rs->keys);
-
-	rs->key_first = MxAllocArray(nkeys, sizeof(int), false);
-	rs->row_next = MxAllocArray(rs->nrows, sizeof(int), false);
-	MxChainRows(nkeys, rs->nrows, rs->row_key, rs->key_first, rs->row_next);
-}
-
-/* Appends the cached rows of key number k (used in place, not copied) */
-static void
-MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows)
-{
-	int			i;
-
-	for (i = 0; i < rows->nrows; i++)
-	{
-		int			r;
-
-		MxRowSetGrow(rs);
-		r = rs->nrows++;
-		rs->row_key[r] = k;
-		rs->docs[r] = (Jsonb *) DatumGetPointer(rows->values[i]);
-		memcpy(&rs->extras[(Size) r * rs->nextra], &rows->extras[(Size) i * rs->nextra],
-			   sizeof(Datum) * rs->nextra);
-		memcpy(&rs->extra_nulls[(Size) r * rs->nextra], &rows->extra_nulls[(Size) i * rs->nextra],
-			   sizeof(bool) * rs->nextra);
-	}
-}
-
-/* Caches the rows the statement returned for key number k (chained) */
-static void
-MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k)
-{
-	int			n = 0;
-	int			r;
-	Datum	   *values;
-	Datum	   *extras;
-	bool	   *nulls;
-
-	for (r = rs->key_first[k]; r >= 0; r = rs->row_next[r])
-		n++;
-	values = palloc(sizeof(Datum) * Max(n, 1));
-	extras = palloc(sizeof(Datum) * Max(n * rs->nextra, 1));
-	nulls = palloc(sizeof(bool) * Max(n * rs->nextra, 1));
-	n = 0;
-	for (r = rs->key_first[k]; r >= 0; r = rs->row_next[r])
-	{
-		values[n] = PointerGetDatum(rs->docs[r]);
-		memcpy(&extras[(Size) n * rs->nextra], &rs->extras[(Size) r * rs->nextra],
-			   sizeof(Datum) * rs->nextra);
-		memcpy(&nulls[(Size) n * rs->nextra], &rs->extra_nulls[(Size) r * rs->nextra],
-			   sizeof(bool) * rs->nextra);
-		n++;
-	}
-	MxCachePut(space, MxKeySetKey(rs->keys, k), n, values, extras, nulls);
-	pfree(values);
-	pfree(extras);
-	pfree(nulls);
-}
-
-/*
- * The rows of an instances request: its objects, with the columns its
- * relations are keyed on read out of each (22023 when one is missing).
- */
-static void
-MxInstanceRows(MxRequest *req)
-{
-	MxPathNode *root = req->root;
-	MxNodeState *st = palloc0(sizeof(MxNodeState));
-	AttrNumber *cols;
-	int			ncols;
-	MxRowSet   *rs;
-	int			r;
-	int			c;
-	char	  **names;
-	Oid		   *typids;
-	int32	   *typmods;
-
-	MxNeededColumns(root, &ncols, &cols);
-	rs = MxNewRowSet(req->source, ncols, cols);
-	st->rows = rs;
-	/* the key columns' names and types, looked up once */
-	names = palloc(sizeof(char *) * Max(ncols, 1));
-	typids = palloc(sizeof(Oid) * Max(ncols, 1));
-	typmods = palloc(sizeof(int32) * Max(ncols, 1));
-	for (c = 0; c < ncols; c++)
-	{
-		Oid			collid;
-
-		names[c] = get_attname(req->source, cols[c], false);
-		get_atttypetypmodcoll(req->source, cols[c], &typids[c], &typmods[c], &collid);
-	}
-	st->reach = MxAllocArray(req->ninstances, sizeof(int), false);
-	for (r = 0; r < req->ninstances; r++)
-	{
-		Jsonb	   *doc = req->instance_docs[r];
-
-		CHECK_FOR_INTERRUPTS();
-		MxRowSetGrow(rs);
-		rs->docs[r] = doc;
-		for (c = 0; c < ncols; c++)
-		{
-			char	   *name = names[c];
-			JsonbValue *v = getKeyJsonValueFromContainer(&doc->root, name, strlen(name), NULL);
-			Size		at = (Size) r * ncols + c;
-
-			if (v == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("instance %d has no key \"%s\"", r + 1, name),
-						 errdetail("The relations asked for are keyed on column \"%s\" of %s.",
-								   name, format_type_be_qualified(get_rel_type_id(req->source)))));
-			rs->extras[at] = MxJsonbToDatum(v, typids[c], typmods[c], &rs->extra_nulls[at]);
-		}
-		rs->nrows++;
-		st->reach[st->nreach++] = r;
-	}
-	root->exec = st;
-}
+static List *MxMergeRequests(List *requests);
+static void MxMergeKeys(MxRequest *m, MxRequest *req);
 
 /*
  * Adds the keys of node's parent rows (converted to the statement's key
@@ -402,8 +172,8 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	if (nmissing > 0)
 	{
 		MxKeyParams(stmt, rs->keys, missing, nmissing, params);
-		MxRunPlan(MxChoosePlan(stmt->sql, stmt->nparams, stmt->all_param_types, nmissing), params, NULL,
-				  MxCollectRow, rs);
+		MxRunPlanSlots(MxChoosePlan(stmt->sql, stmt->nparams, stmt->all_param_types, nmissing),
+					   params, NULL, MxCollectSlot, rs);
 	}
 	MxChainRowSet(rs);
 	/* every row of the statement is in: its keys' entries are whole */
@@ -537,130 +307,6 @@ MxReach(MxPathNode *node, int *seen, int stamp)
 	}
 }
 
-/*
- * The document of one row of node, with its children, serialised into
- * result_cxt (a row without children is its statement's document as it
- * is).  Scratch memory goes to the current context.
- */
-static Jsonb *
-MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt)
-{
-	MxNodeState *st = (MxNodeState *) node->exec;
-	int			nchildren = list_length(node->children);
-	MxChildValue *children;
-	ListCell   *lc;
-	int			c = 0;
-
-	if (nchildren == 0)
-		return st->rows->docs[row];
-	children = palloc(sizeof(MxChildValue) * nchildren);
-	foreach(lc, node->children)
-	{
-		MxPathNode *child = (MxPathNode *) lfirst(lc);
-		MxNodeState *cs = (MxNodeState *) child->exec;
-		MxChildValue *cv = &children[c++];
-		int			ki = cs->parent_key[row];
-		int			r;
-
-		cv->key = child->key;
-		cv->to_many = (child->rel->kind != MX_KIND_FK);
-		cv->n = 0;
-		cv->docs = NULL;
-		if (ki < 0)
-			continue;
-		for (r = cs->rows->key_first[ki]; r >= 0; r = cs->rows->row_next[r])
-			cv->n++;
-		if (!cv->to_many && cv->n > 1)
-			cv->n = 1;
-		cv->docs = palloc(sizeof(Jsonb *) * Max(cv->n, 1));
-		cv->n = 0;
-		for (r = cs->rows->key_first[ki]; r >= 0; r = cs->rows->row_next[r])
-		{
-			/* a lazy child's documents are built here, into scratch memory */
-			cv->docs[cv->n++] = MX_LAZY(child) ?
-				MxAssemble(child, r, CurrentMemoryContext) : cs->final[r];
-			if (!cv->to_many)
-				break;
-		}
-	}
-	return MxDocWithChildren(st->rows->docs[row], nchildren, children, result_cxt);
-}
-
-/* Whether two nodes' rows get the same documents: same group, same children under the same keys */
-static bool
-MxSameSubtree(MxPathNode *a, MxPathNode *b)
-{
-	ListCell   *la;
-	ListCell   *lb;
-
-	check_stack_depth();
-	if (a->group != b->group || list_length(a->children) != list_length(b->children))
-		return false;
-	forboth(la, a->children, lb, b->children)
-	{
-		MxPathNode *ca = (MxPathNode *) lfirst(la);
-		MxPathNode *cb = (MxPathNode *) lfirst(lb);
-
-		if (strcmp(ca->key, cb->key) != 0 || !MxSameSubtree(ca, cb))
-			return false;
-	}
-	return true;
-}
-
-/*
- * Builds the documents of every row node reaches, into the array of its
- * class (nodes alike share it: a row's document is built once for all)
- */
-static void
-MxAssembleNode(MxPathNode *node)
-{
-	MxNodeState *st = (MxNodeState *) node->exec;
-	MxDocClass *class = NULL;
-	ListCell   *lc;
-	int			r;
-
-	foreach(lc, mx_doc_classes)
-		if (MxSameSubtree(((MxDocClass *) lfirst(lc))->node, node))
-		{
-			class = (MxDocClass *) lfirst(lc);
-			break;
-		}
-	if (class == NULL)
-	{
-		class = palloc(sizeof(MxDocClass));
-		class->node = node;
-		class->final = MxAllocArray(st->rows->nrows, sizeof(Jsonb *), true);
-		mx_doc_classes = lappend(mx_doc_classes, class);
-	}
-	st->final = class->final;
-	MemoryContextSwitchTo(mx_scratch_cxt);
-	for (r = 0; r < st->nreach; r++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (st->final[st->reach[r]] != NULL)
-			continue;
-		st->final[st->reach[r]] = MxAssemble(node, st->reach[r], mx_load_cxt);
-		MemoryContextReset(mx_scratch_cxt);
-	}
-	MemoryContextSwitchTo(mx_load_cxt);
-}
-
-/* Hands one result document to the request (emitted, or kept in caller) */
-static void
-MxEmitResult(MxRequest *req, MemoryContext caller, int *nout, Jsonb *doc)
-{
-	if (req->emit != NULL)
-		req->emit(req->emit_arg, doc);	/* a tuplestore copies it */
-	else
-	{
-		Jsonb	   *copy = (Jsonb *) MemoryContextAlloc(caller, VARSIZE(doc));
-
-		memcpy(copy, doc, VARSIZE(doc));
-		req->results[*nout] = copy;
-	}
-	(*nout)++;
-}
-
 /* Collects the nodes of a tree by depth (index: depth) */
 static void
 MxNodesByDepth(MxPathNode *node, List **bydepth)
@@ -685,7 +331,6 @@ MxLoad(List *requests)
 {
 	MemoryContext saved_load = mx_load_cxt;
 	MemoryContext saved_scratch = mx_scratch_cxt;
-	List	   *saved_classes = mx_doc_classes;
 
 	PG_TRY();
 	{
@@ -695,7 +340,6 @@ MxLoad(List *requests)
 	{
 		mx_load_cxt = saved_load;
 		mx_scratch_cxt = saved_scratch;
-		mx_doc_classes = saved_classes;
 	}
 	PG_END_TRY();
 }
@@ -731,43 +375,110 @@ MxRootRows(MxEdgeGroup *g, List *requests)
 	}
 }
 
-/*
- * A request's result documents, in order (instances; or keys: cached
- * documents, and fetched ones, then cached), emitted or kept in caller
- */
-static void
-MxRequestResults(MxRequest *req, MemoryContext caller)
-{
-	MxNodeState *st = req->root->exec;
-	int			nout = 0;
-	int			f = 0;
-	int			r;
 
-	if (req->emit == NULL)
-		req->results = MemoryContextAlloc(caller, sizeof(Jsonb *) *
-										  Max(req->instances ? st->nreach : req->nkeys, 1));
-	MemoryContextSwitchTo(mx_scratch_cxt);
-	for (r = 0; r < (req->instances ? st->nreach : req->nkeys); r++)
+/*
+ * The rows of a request run as part of another (its merged one), in the
+ * order of its keys: the source rows found; their count into *n
+ */
+int *
+MxMergedRoots(MxRequest *req, int *n)
+{
+	MxRowSet   *rs = ((MxNodeState *) req->merged->root->exec)->rows;
+	int		   *rows = MxAllocArray(req->nkeys, sizeof(int), false);
+	int			i;
+
+	*n = 0;
+	for (i = 0; i < req->nkeys; i++)
 	{
-		Jsonb	   *doc;
+		int			ki = MxKeySetFind(rs->keys, &req->keys[i]);
+
+		if (ki >= 0 && rs->key_first[ki] >= 0)
+			rows[(*n)++] = rs->key_first[ki];
+	}
+	return rows;
+}
+
+/* Adds req's keys to m's (room made for all), each once, in first-occurrence order */
+static void
+MxMergeKeys(MxRequest *m, MxRequest *req)
+{
+	int			i;
+
+	for (i = 0; i < req->nkeys; i++)
+	{
+		bool		isnew;
 
 		CHECK_FOR_INTERRUPTS();
-		if (req->instances)
-			doc = MxAssemble(req->root, st->reach[r], mx_scratch_cxt);
-		else if (!MxRequestCached(req, r, &doc))
-		{
-			int			row = req->fetch_row ? req->fetch_row[f] : -1;
-
-			f++;
-			doc = row >= 0 ? MxAssemble(req->root, row, mx_scratch_cxt) : NULL;
-			MxRequestRemember(req, r, doc);
-		}
-		if (doc != NULL)
-			MxEmitResult(req, caller, &nout, doc);
-		MemoryContextReset(mx_scratch_cxt);
+		(void) MxKeySetAdd(m->keyset, &req->keys[i], &isnew);
+		if (isnew)
+			m->keys[m->nkeys++] = MxKeySetKey(m->keyset, MxKeySetCount(m->keyset) - 1)[0];
 	}
-	MemoryContextSwitchTo(mx_load_cxt);
-	req->nresults = nout;
+}
+
+/*
+ * The requests to run: a batch's requests of one shape in the keys form
+ * (a DataLoader sends many, of one key each) run as one request with all
+ * their keys, planned and assembled once; each keeps its own keys and
+ * takes its rows (MxMergedRoots) or documents from that one at output.
+ * Other requests run as they are.
+ */
+static List *
+MxMergeRequests(List *requests)
+{
+	List	   *units = NIL;
+	ListCell   *lc;
+
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+
+		req->merged = NULL;
+		if (req->shape != NULL)
+		{
+			req->shape->nshaped = req->shape->nshapedkeys = 0;
+			req->shape->unit = NULL;
+		}
+	}
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+
+		if (req->shape != NULL && !req->instances)
+		{
+			req->shape->nshaped++;
+			req->shape->nshapedkeys += req->nkeys;
+		}
+	}
+	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+		MxRequest  *shape = req->shape;
+		MxRequest  *m;
+
+		if (shape == NULL || req->instances || shape->nshaped < 2)
+		{
+			units = lappend(units, req);
+			continue;
+		}
+		m = shape->unit;
+		if (m == NULL)
+		{
+			MxTable    *src = MxGetTable(req->source);
+
+			m = palloc0(sizeof(MxRequest));
+			m->source = req->source;
+			m->root = req->root;
+			m->typed = req->typed;
+			m->emit_arg = req->emit_arg;
+			m->keys = MxAllocArray(shape->nshapedkeys, sizeof(Datum), false);
+			m->keyset = MxKeySetCreate(mx_load_cxt, 1, &src->pk_types[0], &src->pk_collations[0]);
+			shape->unit = m;
+			units = lappend(units, m);
+		}
+		MxMergeKeys(m, req);
+		req->merged = m;
+	}
+	return units;
 }
 
 /* MxLoad's work */
@@ -776,20 +487,20 @@ MxLoadInner(List *requests)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *roots = NIL;
+	List	   *units;
 	List	   *groups;
 	List	   *bydepth[MX_MAX_PATH_DEPTH + 1];
 	ListCell   *lc;
-	int			d;
 
 	mx_load_cxt = AllocSetContextCreate(CurrentMemoryContext, "matrx_relations load",
 										ALLOCSET_DEFAULT_SIZES);
 	mx_scratch_cxt = AllocSetContextCreate(mx_load_cxt, "matrx_relations document",
 										   ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(mx_load_cxt);
-	mx_doc_classes = NIL;
 	memset(bydepth, 0, sizeof(bydepth));
 
-	foreach(lc, requests)
+	units = MxMergeRequests(requests);
+	foreach(lc, units)
 	{
 		MxRequest  *req = (MxRequest *) lfirst(lc);
 
@@ -816,9 +527,9 @@ MxLoadInner(List *requests)
 	{
 		MxEdgeGroup *g = (MxEdgeGroup *) lfirst(lc);
 
-		MxRunGroup(g, requests);
+		MxRunGroup(g, units);
 		if (g->depth == 0)
-			MxRootRows(g, requests);
+			MxRootRows(g, units);
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(mx_load_cxt);
@@ -833,13 +544,7 @@ MxLoadInner(List *requests)
 		return;
 	}
 
-	/* documents bottom-up, then each request's results */
-	for (d = MX_MAX_PATH_DEPTH; d >= 1; d--)
-		foreach(lc, bydepth[d])
-			if (!MX_LAZY((MxPathNode *) lfirst(lc)))
-				MxAssembleNode((MxPathNode *) lfirst(lc));
-	foreach(lc, requests)
-		MxRequestResults((MxRequest *) lfirst(lc), caller);
+	MxLoadDocuments(bydepth, requests, caller);
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(mx_load_cxt);
 	mx_load_cxt = NULL;

@@ -4,7 +4,8 @@
  *		The batched loading engine behind prefetch_related and
  *		prefetch_batch: breadth-first over the planned edge groups, one
  *		statement per group with all its keys as array parameters, rows
- *		distributed to their parents in C, documents assembled bottom-up.
+ *		distributed to their parents in C, documents assembled bottom-up
+ *		(or the typed form's rows and links written).
  *
  *-------------------------------------------------------------------------
  */
@@ -13,6 +14,9 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 
@@ -39,6 +43,10 @@ typedef struct MxRowSet
 	int		   *row_key;
 	int		   *key_first;
 	int		   *row_next;
+	/* the block rows are being copied into (rowset.c) */
+	char	   *arena;
+	Size		arena_left;
+	Size		arena_next;		/* the size of the next block */
 } MxRowSet;
 
 /* what a node holds: rows of a row set, and per parent row its key */
@@ -55,12 +63,29 @@ typedef struct MxNodeState
 
 /* loader.c */
 extern void MxLoad(List *requests);
+extern int *MxMergedRoots(MxRequest *req, int *n);
+extern MemoryContext mx_load_cxt;	/* the running load's memory */
+extern MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row */
+
+/* rowset.c */
+extern MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
+extern void MxRowSetGrow(MxRowSet *rs);
+extern void MxCollectSlot(void *arg, TupleTableSlot *slot);
+extern void MxChainRowSet(MxRowSet *rs);
+extern void MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows);
+extern void MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k);
+extern void MxInstanceRows(MxRequest *req);
+
+/* documents.c */
+extern void MxLoadDocuments(List **bydepth, List *requests, MemoryContext caller);
 
 /* joined.c: select_related's one statement */
 extern void MxJoinedLoad(MxRequest *req);
 
 /* functions.c: requests from a call's arguments */
 extern MxRequest *MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form);
+extern void MxStartCall(FunctionCallInfo fcinfo, bool srf, bool count);
 extern MxRequest *MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form);
+extern MxRequest *MxInstancesFormCall(FunctionCallInfo fcinfo, bool spec_form, bool srf);
 
 #endif							/* MX_LOADER_H */

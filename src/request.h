@@ -16,6 +16,7 @@
 #include "utils/jsonb.h"
 
 #include "cache.h"
+#include "keys.h"
 #include "path.h"
 
 /* One load: a source, its paths, and its rows by key or as instances */
@@ -44,6 +45,20 @@ typedef struct MxRequest
 	void	   *emit_arg;
 	/* typed form (typed.c): rows and links handed to MxTypedResults, no documents */
 	bool		typed;
+	/*
+	 * A batch's requests of one shape (source and relations, byte for
+	 * byte) in the keys form run as one request with all their keys
+	 * (loader.c), each taking its rows from it at output
+	 */
+	struct MxRequest *shape;	/* the batch's first request of this shape (its path
+								 * tree shared), or NULL */
+	int			nshaped;		/* (on that one) keys-form requests of its shape */
+	int			nshapedkeys;	/* (on that one) and their keys */
+	struct MxRequest *unit;		/* (on that one) the request they run as */
+	struct MxRequest *merged;	/* the request this one runs as part of, or NULL */
+	MxKeySet   *keyset;			/* (merged) its keys, numbered as in keys */
+	Jsonb	  **key_docs;		/* (merged, documents) per key: its document, or NULL */
+	bool		done;			/* (merged, documents) key_docs filled */
 } MxRequest;
 
 /* request.c */

@@ -35,6 +35,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
@@ -47,6 +48,18 @@
 #include "typed.h"
 
 #define LOAD_NODES_COLS 9
+
+/*
+ * The records of a node's rows are read in link order, far apart in
+ * memory: the one a few parents ahead is asked for early, so that it is
+ * in the cache when written out
+ */
+#define MX_AHEAD 4
+#if defined(__GNUC__)
+#define MX_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define MX_PREFETCH(p) ((void) 0)
+#endif
 
 /* where a call's result rows go */
 typedef struct MxTypedSink
@@ -61,6 +74,7 @@ typedef struct MxIdSpace
 	Oid			table;
 	const MxEdgeOpts *opts;		/* its output columns: NULL (or -1) for all */
 	bool		keyless;		/* no primary key: the identity is the whole row */
+	int			nrowsets;		/* row sets of the call whose rows it holds */
 	MxKeySet   *set;
 	int			cap;
 	int		   *ids;			/* per entry of set: its id */
@@ -73,6 +87,7 @@ typedef struct MxRowIds
 	MxIdSpace  *space;
 	int			npk;
 	int			pkpos[MX_MAX_KEYS]; /* the primary key among the extra columns */
+	bool		distinct;		/* each of its rows a different table row */
 	int		   *ids;			/* per row: its id, 0 until asked */
 } MxRowIds;
 
@@ -83,10 +98,20 @@ typedef struct MxIdState
 	int			stamp;
 } MxIdState;
 
+/* a path tree's nodes, as its output reads them */
+typedef struct MxTreeOut
+{
+	int			nnodes;
+	MxPathNode **nodes;			/* in their numbering: the root first */
+	int		   *parent;			/* per node: its parent's number */
+	MxRowIds  **ids;			/* per node: its rows' ids */
+} MxTreeOut;
+
 /* one call's output */
 typedef struct MxTypedOut
 {
 	MxTypedSink *sink;
+	MemoryContext cxt;			/* the ids' (the load's) */
 	List	   *spaces;			/* MxIdSpace */
 	List	   *rowids;			/* MxRowIds */
 	MxRowIds   *last;
@@ -94,12 +119,18 @@ typedef struct MxTypedOut
 	int			cap;
 	MxIdState  *state;			/* index: id */
 	int			stamp;
+	List	   *rowsets;		/* every row set of the call, with ... */
+	List	   *rowset_nodes;	/* ... a node holding it */
+	MxTreeOut  *tree;			/* the last request's tree */
 } MxTypedOut;
 
 static bool MxSameColumns(const MxEdgeOpts *a, const MxEdgeOpts *b);
 static MxRowIds *MxRowIdsFor(MxTypedOut *out, MxPathNode *node);
 static Datum MxRowImage(Jsonb *row);
 static int	MxRowId(MxTypedOut *out, MxRowIds *ri, int row);
+static int	MxNewId(MxTypedOut *out);
+static void MxCollectRowSets(MxTypedOut *out, MxPathNode *node);
+static int	MxSpaceRowSets(MxTypedOut *out, MxPathNode *node);
 static void MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent,
 						int parent, MxRowSet *rs, int row);
 static List *MxNodesInOrder(MxPathNode *root);
@@ -107,6 +138,7 @@ static int	MxNodeNumber(List *nodes, MxPathNode *node);
 static int	MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 						 MxRowIds *pi, int np, const int *prows, int **linked);
 static void MxTypedRequest(MxTypedOut *out, MxRequest *req, int request);
+static MxTreeOut *MxTreeFor(MxTypedOut *out, MxPathNode *root, bool instances);
 static void MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch);
 
 /* Whether two edges output the same columns */
@@ -130,6 +162,7 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 	MxTable    *t;
 	MxRowIds   *ri;
 	MxIdSpace  *space = NULL;
+	MemoryContext old;
 	ListCell   *lc;
 	int			i;
 
@@ -139,6 +172,7 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 		if (((MxRowIds *) lfirst(lc))->rows == rs)
 			return out->last = (MxRowIds *) lfirst(lc);
 
+	old = MemoryContextSwitchTo(out->cxt);
 	t = MxGetTable(node->table);
 	foreach(lc, out->spaces)
 	{
@@ -156,6 +190,7 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 		space->table = node->table;
 		space->opts = node->opts;
 		space->keyless = t->pk_nkeys == 0;
+		space->nrowsets = MxSpaceRowSets(out, node);
 		space->set = space->keyless ?
 			MxKeySetCreate(CurrentMemoryContext, 1, &bytea_type, &no_coll) :
 			MxKeySetCreate(CurrentMemoryContext, t->pk_nkeys, t->pk_types, t->pk_collations);
@@ -167,6 +202,8 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 	ri = palloc0(sizeof(MxRowIds));
 	ri->rows = rs;
 	ri->space = space;
+	/* a source's rows (by primary key) and a one-hop edge's each match one key */
+	ri->distinct = node->rel == NULL || node->rel->nhops == 1;
 	ri->npk = t->pk_nkeys;
 	for (i = 0; i < t->pk_nkeys; i++)
 	{
@@ -182,6 +219,7 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 	}
 	ri->ids = MxAllocArray(rs->nrows, sizeof(int), true);
 	out->rowids = lappend(out->rowids, ri);
+	MemoryContextSwitchTo(old);
 	return out->last = ri;
 }
 
@@ -214,39 +252,87 @@ MxRowId(MxTypedOut *out, MxRowIds *ri, int row)
 	MxRowSet   *rs = ri->rows;
 	MxIdSpace  *space = ri->space;
 	Datum		key[MX_MAX_KEYS];
+	MemoryContext old;
 	bool		isnew;
 	int			k;
 	int			i;
 
 	if (ri->ids[row] != 0)
 		return ri->ids[row];
+	/* the only rows of their table and columns, each once: a new id, nothing to look up */
+	if (ri->distinct && space->nrowsets == 1 && !space->keyless)
+		return ri->ids[row] = MxNewId(out);
 	if (space->keyless)
 		key[0] = MxRowImage(rs->docs[row]);
 	else
 		for (i = 0; i < ri->npk; i++)
 			key[i] = rs->extras[(Size) row * rs->nextra + ri->pkpos[i]];
+	old = MemoryContextSwitchTo(out->cxt);	/* the set copies the key here */
 	k = MxKeySetAdd(space->set, key, &isnew);
+	MemoryContextSwitchTo(old);
 	if (isnew)
 	{
-		if (out->nids >= PG_INT32_MAX - 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many related rows")));
 		if (k >= space->cap)
 		{
 			space->cap *= 2;
 			space->ids = repalloc_huge(space->ids, sizeof(int) * space->cap);
 		}
-		space->ids[k] = ++out->nids;
-		if (out->nids >= out->cap)
-		{
-			out->cap *= 2;
-			out->state = repalloc_huge(out->state, sizeof(MxIdState) * out->cap);
-		}
-		out->state[out->nids].sent = false;
-		out->state[out->nids].stamp = 0;
+		space->ids[k] = MxNewId(out);
 	}
 	return ri->ids[row] = space->ids[k];
+}
+
+/* The next id, its row not yet sent */
+static int
+MxNewId(MxTypedOut *out)
+{
+	if (out->nids >= PG_INT32_MAX - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many related rows")));
+	++out->nids;
+	if (out->nids >= out->cap)
+	{
+		out->cap *= 2;
+		out->state = repalloc_huge(out->state, sizeof(MxIdState) * out->cap);
+	}
+	out->state[out->nids].sent = false;
+	out->state[out->nids].stamp = 0;
+	return out->nids;
+}
+
+/* Collects the row sets of node's tree (one node each) into out */
+static void
+MxCollectRowSets(MxTypedOut *out, MxPathNode *node)
+{
+	MxNodeState *st = (MxNodeState *) node->exec;
+	ListCell   *lc;
+
+	if (st != NULL && st->rows != NULL && !node->instances &&
+		!list_member_ptr(out->rowsets, st->rows))
+	{
+		out->rowsets = lappend(out->rowsets, st->rows);
+		out->rowset_nodes = lappend(out->rowset_nodes, node);
+	}
+	foreach(lc, node->children)
+		MxCollectRowSets(out, (MxPathNode *) lfirst(lc));
+}
+
+/* How many row sets of the call hold rows of node's table and output columns */
+static int
+MxSpaceRowSets(MxTypedOut *out, MxPathNode *node)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, out->rowset_nodes)
+	{
+		MxPathNode *other = (MxPathNode *) lfirst(lc);
+
+		if (other->table == node->table && MxSameColumns(other->opts, node->opts))
+			n++;
+	}
+	return n;
 }
 
 /* Writes one result row: a link, with the row itself when its id is new to the output */
@@ -329,6 +415,13 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 		int			row;
 
 		CHECK_FOR_INTERRUPTS();
+		if (p + MX_AHEAD < np)
+		{
+			int			ahead = st->parent_key[prows[p + MX_AHEAD]];
+
+			if (ahead >= 0 && rs->key_first[ahead] >= 0)
+				MX_PREFETCH(rs->docs[rs->key_first[ahead]]);
+		}
 		if (ki < 0)
 			continue;
 		if (pi == NULL)
@@ -349,6 +442,8 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 				*linked = repalloc_huge(*linked, sizeof(int) * cap);
 			}
 			(*linked)[n++] = row;
+			if (!to_one && rs->row_next[row] >= 0)
+				MX_PREFETCH(rs->docs[rs->row_next[row]]);
 			MxTypedEmit(out, request, number, MxRowId(out, ci, row), true, parent, rs, row);
 			if (to_one)
 				break;
@@ -361,36 +456,72 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 static void
 MxTypedRequest(MxTypedOut *out, MxRequest *req, int request)
 {
-	List	   *nodes = MxNodesInOrder(req->root);
-	int			nnodes = list_length(nodes);
-	int		  **linked = palloc(sizeof(int *) * nnodes);
-	int		   *nlinked = palloc(sizeof(int) * nnodes);
-	MxRowIds  **ids = palloc0(sizeof(MxRowIds *) * nnodes);
-	MxNodeState *rst = (MxNodeState *) req->root->exec;
+	/* (a request run as part of another reads that one's nodes) */
+	MxTreeOut  *tree = MxTreeFor(out, req->merged ? req->merged->root : req->root,
+								 req->instances);
+	int		  **linked = palloc(sizeof(int *) * tree->nnodes);
+	int		   *nlinked = palloc(sizeof(int) * tree->nnodes);
+	MxNodeState *rst = (MxNodeState *) tree->nodes[0]->exec;
 	int			i;
 
 	/* the source rows: the keys form's, in key order (instances are the caller's) */
-	linked[0] = rst->reach;
-	nlinked[0] = rst->nreach;
-	if (!req->instances)
+	if (req->merged)
+		linked[0] = MxMergedRoots(req, &nlinked[0]);
+	else
 	{
-		ids[0] = MxRowIdsFor(out, req->root);
-		for (i = 0; i < rst->nreach; i++)
+		linked[0] = rst->reach;
+		nlinked[0] = rst->nreach;
+	}
+	if (!req->instances)
+		for (i = 0; i < nlinked[0]; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
-			MxTypedEmit(out, request, 0, MxRowId(out, ids[0], rst->reach[i]), false, 0,
-						rst->rows, rst->reach[i]);
+			MxTypedEmit(out, request, 0, MxRowId(out, tree->ids[0], linked[0][i]), false, 0,
+						rst->rows, linked[0][i]);
 		}
-	}
-	for (i = 1; i < nnodes; i++)
+	for (i = 1; i < tree->nnodes; i++)
 	{
-		MxPathNode *node = (MxPathNode *) list_nth(nodes, i);
-		int			p = MxNodeNumber(nodes, node->parent);
+		int			p = tree->parent[i];
 
-		nlinked[i] = MxTypedLinks(out, request, i, node, ids[p], nlinked[p], linked[p],
-								  &linked[i]);
-		ids[i] = MxRowIdsFor(out, node);
+		nlinked[i] = MxTypedLinks(out, request, i, tree->nodes[i], tree->ids[p], nlinked[p],
+								  linked[p], &linked[i]);
 	}
+}
+
+/*
+ * A tree's nodes in their numbering, each with its parent's number and
+ * its rows' ids (none for the caller's instances), made once per tree
+ * (the last one is kept: a batch's requests of one shape share one)
+ */
+static MxTreeOut *
+MxTreeFor(MxTypedOut *out, MxPathNode *root, bool instances)
+{
+	MxTreeOut  *tree = out->tree;
+	MemoryContext old;
+	List	   *nodes;
+	int			i;
+
+	if (tree != NULL && tree->nodes[0] == root)
+		return tree;
+	old = MemoryContextSwitchTo(out->cxt);
+	nodes = MxNodesInOrder(root);
+	tree = palloc(sizeof(MxTreeOut));
+	tree->nnodes = list_length(nodes);
+	tree->nodes = palloc(sizeof(MxPathNode *) * tree->nnodes);
+	tree->parent = palloc(sizeof(int) * tree->nnodes);
+	tree->ids = palloc0(sizeof(MxRowIds *) * tree->nnodes);
+	for (i = 0; i < tree->nnodes; i++)
+	{
+		tree->nodes[i] = (MxPathNode *) list_nth(nodes, i);
+		tree->parent[i] = i == 0 ? -1 : MxNodeNumber(nodes, tree->nodes[i]->parent);
+		if (i > 0 || !instances)
+			tree->ids[i] = MxRowIdsFor(out, tree->nodes[i]);
+	}
+	if (out->tree != NULL)
+		pfree(out->tree);
+	out->tree = tree;
+	MemoryContextSwitchTo(old);
+	return tree;
 }
 
 /*
@@ -404,12 +535,32 @@ MxTypedResults(List *requests)
 	ListCell   *lc;
 	int			request = 0;
 
+	MemoryContext req_cxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "matrx_relations typed request",
+												  ALLOCSET_DEFAULT_SIZES);
+
 	memset(&out, 0, sizeof(out));
 	out.sink = (MxTypedSink *) ((MxRequest *) linitial(requests))->emit_arg;
+	out.cxt = CurrentMemoryContext;
 	out.cap = 1024;
 	out.state = palloc(sizeof(MxIdState) * out.cap);
 	foreach(lc, requests)
+	{
+		MxRequest  *req = (MxRequest *) lfirst(lc);
+
+		/* (requests run as one: their first's tree stands for all) */
+		if (req->merged == NULL || req->shape == req)
+			MxCollectRowSets(&out, req->merged ? req->merged->root : req->root);
+	}
+	/* a request's own lists go with it (a batch may have many small ones) */
+	MemoryContextSwitchTo(req_cxt);
+	foreach(lc, requests)
+	{
 		MxTypedRequest(&out, (MxRequest *) lfirst(lc), ++request);
+		MemoryContextReset(req_cxt);
+	}
+	MemoryContextSwitchTo(out.cxt);
+	MemoryContextDelete(req_cxt);
 }
 
 /* Runs a typed load of reqs into the SRF's tuplestore */
@@ -462,21 +613,10 @@ load_keys_spec(PG_FUNCTION_ARGS)
 static Datum
 MxLoadInstances(FunctionCallInfo fcinfo, bool spec_form)
 {
-	MxRequest  *req;
+	MxRequest  *req = MxInstancesFormCall(fcinfo, spec_form, true);
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be null")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	MxEnterCall();
-	mx_counters.calls++;
-	req = MxOpenRequest(fcinfo, 2, spec_form);
-	if (!PG_ARGISNULL(1))
-	{
-		MxRequestInstances(req, PG_GETARG_JSONB_P(1));
+	if (req != NULL)
 		MxTypedLoad(list_make1(req), (ReturnSetInfo *) fcinfo->resultinfo, false);
-	}
 	MxLeaveCall();
 	return (Datum) 0;
 }
@@ -559,12 +699,7 @@ MxLoadNodes(FunctionCallInfo fcinfo, bool spec_form)
 	List	   *nodes;
 	ListCell   *lc;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be null")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	MxEnterCall();
+	MxStartCall(fcinfo, true, false);
 	req = MxOpenRequest(fcinfo, 1, spec_form);
 	nodes = MxNodesInOrder(req->root);
 	foreach(lc, nodes)

@@ -1,0 +1,316 @@
+/*-------------------------------------------------------------------------
+ *
+ * rowset.c
+ *		The rows a load holds: a row set per edge group (and per request in
+ *		the instances form), filled from its statement's rows, from the
+ *		relation cache, or from the caller's instances, with the extra
+ *		columns later hops and ids read, chained per key.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/datum.h"
+#include "utils/jsonb.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "assemble.h"
+#include "cache.h"
+#include "catalog.h"
+#include "keys.h"
+#include "loader.h"
+#include "matrx_relations.h"
+
+/* the sizes of the blocks rows are copied into: doubling from the first */
+#define MX_ARENA_MIN (8 * 1024)
+#define MX_ARENA_MAX (1024 * 1024)
+
+/* An empty row set for rows of relid carrying the given extra columns */
+MxRowSet *
+MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols)
+{
+	MxRowSet   *rs = palloc0(sizeof(MxRowSet));
+	int			i;
+
+	rs->nextra = nextra;
+	rs->extra_cols = extra_cols;
+	rs->extra_len = palloc(sizeof(int16) * Max(nextra, 1));
+	rs->extra_byval = palloc(sizeof(bool) * Max(nextra, 1));
+	for (i = 0; i < nextra; i++)
+		get_typlenbyval(get_atttype(relid, extra_cols[i]), &rs->extra_len[i], &rs->extra_byval[i]);
+	rs->arena_next = MX_ARENA_MIN;
+	rs->cap = 64;
+	rs->docs = palloc(sizeof(Jsonb *) * rs->cap);
+	rs->row_key = palloc(sizeof(int) * rs->cap);
+	rs->extras = palloc(sizeof(Datum) * rs->cap * Max(nextra, 1));
+	rs->extra_nulls = palloc(sizeof(bool) * rs->cap * Max(nextra, 1));
+	return rs;
+}
+
+/* Makes room for one more row */
+void
+MxRowSetGrow(MxRowSet *rs)
+{
+	Size		per = Max(rs->nextra, 1);
+
+	if (rs->nrows < rs->cap)
+		return;
+	if ((Size) rs->cap * 2 * per * sizeof(Datum) > MaxAllocHugeSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many related rows")));
+	rs->cap *= 2;
+	rs->docs = repalloc_huge(rs->docs, sizeof(Jsonb *) * rs->cap);
+	rs->row_key = repalloc_huge(rs->row_key, sizeof(int) * rs->cap);
+	rs->extras = repalloc_huge(rs->extras, sizeof(Datum) * rs->cap * per);
+	rs->extra_nulls = repalloc_huge(rs->extra_nulls, sizeof(bool) * rs->cap * per);
+}
+
+/*
+ * len bytes of the row set's memory: rows are copied one after another
+ * into blocks (no allocation per value, no chunk headers or rounding),
+ * freed only with the load
+ */
+static void *
+MxRowSetAlloc(MxRowSet *rs, Size len)
+{
+	void	   *p;
+
+	len = MAXALIGN(len);
+	if (len > rs->arena_left)
+	{
+		Size		size = Max(len, rs->arena_next);
+
+		rs->arena = MemoryContextAllocHuge(mx_load_cxt, size);
+		rs->arena_left = size;
+		rs->arena_next = Min(rs->arena_next * 2, MX_ARENA_MAX);
+	}
+	p = rs->arena;
+	rs->arena += len;
+	rs->arena_left -= len;
+	return p;
+}
+
+/* A copy of len bytes at data in the row set's memory */
+static void *
+MxRowSetCopy(MxRowSet *rs, const void *data, Size len)
+{
+	return memcpy(MxRowSetAlloc(rs, len), data, len);
+}
+
+/* A copy of a datum of a column of the row set (see MxRowSetCopy) */
+static Datum
+MxRowSetDatum(MxRowSet *rs, Datum d, bool byval, int16 len)
+{
+	if (byval)
+		return d;
+	if (len == -1)
+	{
+		struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+		/* toasted or expanded values: datumCopy's way (flattened, not detoasted) */
+		if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+			return datumCopy(d, byval, len);
+		return PointerGetDatum(MxRowSetCopy(rs, v, VARSIZE_ANY(v)));
+	}
+	return PointerGetDatum(MxRowSetCopy(rs, DatumGetPointer(d), datumGetSize(d, byval, len)));
+}
+
+/*
+ * A copy of a row's document (or record) with a 4-byte header, as readers
+ * of jsonb and of records expect (a sort stores a small one with a 1-byte
+ * header)
+ */
+static Jsonb *
+MxRowSetDoc(MxRowSet *rs, Datum d)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	struct varlena *copy;
+	Size		len;
+
+	if (!VARATT_IS_EXTENDED(v))
+		return (Jsonb *) MxRowSetCopy(rs, v, VARSIZE(v));
+	if (!VARATT_IS_SHORT(v))
+		return (Jsonb *) PG_DETOAST_DATUM_COPY(d);
+	len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+	copy = MxRowSetAlloc(rs, len + VARHDRSZ);
+	SET_VARSIZE(copy, len + VARHDRSZ);
+	memcpy(VARDATA(copy), VARDATA_SHORT(v), len);
+	return (Jsonb *) copy;
+}
+
+/*
+ * Statement row callback (MxRunPlanSlots): the row's key columns, its
+ * extra columns and its document (or, typed, its record), copied out of
+ * the executor's slot as it comes
+ */
+void
+MxCollectSlot(void *arg, TupleTableSlot *slot)
+{
+	MxRowSet   *rs = (MxRowSet *) arg;
+	Datum		key[MX_MAX_KEYS];
+	int			ki;
+	int			i;
+	int			r;
+	int			col;
+
+	slot_getallattrs(slot);
+	for (i = 0; i < rs->nkeycols; i++)
+	{
+		if (slot->tts_isnull[i])
+			return;
+		key[i] = slot->tts_values[i];
+	}
+	ki = MxKeySetFind(rs->keys, key);
+	if (ki < 0)
+		return;
+	MxRowSetGrow(rs);
+	r = rs->nrows++;
+	rs->row_key[r] = ki;
+	for (i = 0, col = rs->nkeycols; i < rs->nextra; i++)
+	{
+		Size		at = (Size) r * rs->nextra + i;
+		Datum		d;
+		bool		isnull;
+
+		if (rs->extra_key[i] >= 0)
+			d = key[rs->extra_key[i]], isnull = false;
+		else
+			d = slot->tts_values[col], isnull = slot->tts_isnull[col++];
+		rs->extra_nulls[at] = isnull;
+		rs->extras[at] = isnull ? (Datum) 0 :
+			MxRowSetDatum(rs, d, rs->extra_byval[i], rs->extra_len[i]);
+	}
+	if (slot->tts_isnull[col])
+		elog(ERROR, "a related row's document is null");
+	rs->docs[r] = MxRowSetDoc(rs, slot->tts_values[col]);
+}
+
+/* Chains each key's rows in arrival order */
+void
+MxChainRowSet(MxRowSet *rs)
+{
+	int			nkeys = MxKeySetCount(rs->keys);
+
+	rs->key_first = MxAllocArray(nkeys, sizeof(int), false);
+	rs->row_next = MxAllocArray(rs->nrows, sizeof(int), false);
+	MxChainRows(nkeys, rs->nrows, rs->row_key, rs->key_first, rs->row_next);
+}
+
+/* Appends the cached rows of key number k (used in place, not copied) */
+void
+MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows)
+{
+	int			i;
+
+	for (i = 0; i < rows->nrows; i++)
+	{
+		int			r;
+
+		MxRowSetGrow(rs);
+		r = rs->nrows++;
+		rs->row_key[r] = k;
+		rs->docs[r] = (Jsonb *) DatumGetPointer(rows->values[i]);
+		memcpy(&rs->extras[(Size) r * rs->nextra], &rows->extras[(Size) i * rs->nextra],
+			   sizeof(Datum) * rs->nextra);
+		memcpy(&rs->extra_nulls[(Size) r * rs->nextra], &rows->extra_nulls[(Size) i * rs->nextra],
+			   sizeof(bool) * rs->nextra);
+	}
+}
+
+/* Caches the rows the statement returned for key number k (chained) */
+void
+MxCacheKeyRows(MxCacheSpace *space, MxRowSet *rs, int k)
+{
+	int			n = 0;
+	int			r;
+	Datum	   *values;
+	Datum	   *extras;
+	bool	   *nulls;
+
+	for (r = rs->key_first[k]; r >= 0; r = rs->row_next[r])
+		n++;
+	values = palloc(sizeof(Datum) * Max(n, 1));
+	extras = palloc(sizeof(Datum) * Max(n * rs->nextra, 1));
+	nulls = palloc(sizeof(bool) * Max(n * rs->nextra, 1));
+	n = 0;
+	for (r = rs->key_first[k]; r >= 0; r = rs->row_next[r])
+	{
+		values[n] = PointerGetDatum(rs->docs[r]);
+		memcpy(&extras[(Size) n * rs->nextra], &rs->extras[(Size) r * rs->nextra],
+			   sizeof(Datum) * rs->nextra);
+		memcpy(&nulls[(Size) n * rs->nextra], &rs->extra_nulls[(Size) r * rs->nextra],
+			   sizeof(bool) * rs->nextra);
+		n++;
+	}
+	MxCachePut(space, MxKeySetKey(rs->keys, k), n, values, extras, nulls);
+	pfree(values);
+	pfree(extras);
+	pfree(nulls);
+}
+
+/*
+ * The rows of an instances request: its objects, with the columns its
+ * relations are keyed on read out of each (22023 when one is missing).
+ */
+void
+MxInstanceRows(MxRequest *req)
+{
+	MxPathNode *root = req->root;
+	MxNodeState *st = palloc0(sizeof(MxNodeState));
+	AttrNumber *cols;
+	int			ncols;
+	MxRowSet   *rs;
+	int			r;
+	int			c;
+	char	  **names;
+	Oid		   *typids;
+	int32	   *typmods;
+
+	MxNeededColumns(root, &ncols, &cols);
+	rs = MxNewRowSet(req->source, ncols, cols);
+	st->rows = rs;
+	/* the key columns' names and types, looked up once */
+	names = palloc(sizeof(char *) * Max(ncols, 1));
+	typids = palloc(sizeof(Oid) * Max(ncols, 1));
+	typmods = palloc(sizeof(int32) * Max(ncols, 1));
+	for (c = 0; c < ncols; c++)
+	{
+		Oid			collid;
+
+		names[c] = get_attname(req->source, cols[c], false);
+		get_atttypetypmodcoll(req->source, cols[c], &typids[c], &typmods[c], &collid);
+	}
+	st->reach = MxAllocArray(req->ninstances, sizeof(int), false);
+	for (r = 0; r < req->ninstances; r++)
+	{
+		Jsonb	   *doc = req->instance_docs[r];
+
+		CHECK_FOR_INTERRUPTS();
+		MxRowSetGrow(rs);
+		rs->docs[r] = doc;
+		for (c = 0; c < ncols; c++)
+		{
+			char	   *name = names[c];
+			JsonbValue *v = getKeyJsonValueFromContainer(&doc->root, name, strlen(name), NULL);
+			Size		at = (Size) r * ncols + c;
+
+			if (v == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("instance %d has no key \"%s\"", r + 1, name),
+						 errdetail("The relations asked for are keyed on column \"%s\" of %s.",
+								   name, format_type_be_qualified(get_rel_type_id(req->source)))));
+			rs->extras[at] = MxJsonbToDatum(v, typids[c], typmods[c], &rs->extra_nulls[at]);
+		}
+		rs->nrows++;
+		st->reach[st->nreach++] = r;
+	}
+	root->exec = st;
+}
