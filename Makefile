@@ -35,6 +35,7 @@ OBJS = \
 	src/retry.o \
 	src/loader.o \
 	src/cache.o \
+	src/citus.o \
 	src/assemble.o \
 	src/joined.o \
 	src/plancache.o \
