@@ -10,7 +10,7 @@
 # Against a Citus of your own, the tests need only a coordinator with the
 # citus, matrx_relations, pgtap and dblink extensions installable on every
 # node, and a superuser connection: see the README, "Citus".
-# KEEP_CLUSTER=1 keeps the nodes' directories; CITUS_TESTS="cache routing"
+# KEEP_CLUSTER=1 leaves the nodes running (and says how to stop them); CITUS_TESTS="cache routing"
 # runs some files only.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -75,8 +75,12 @@ EOF
 nodes_stop() {
     local dir
     for dir in "${NODES[@]}"; do
+        if [ -n "${KEEP_CLUSTER:-}" ]; then
+            echo "node left running in $dir (stop: runuser -u postgres -- $PGBIN/pg_ctl -D $dir/data stop)" >&2
+            continue
+        fi
         as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
-        if [ -n "${KEEP_CLUSTER:-}" ]; then echo "node kept in $dir" >&2; else rm -rf "$dir"; fi
+        rm -rf "$dir"
     done
 }
 trap nodes_stop EXIT
