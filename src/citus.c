@@ -17,6 +17,11 @@
  *		- A shard (a table named <table>_<shardid> whose shard id is in
  *		  pg_dist_shard for a table of the same schema) is an implementation
  *		  detail of Citus: discovery does not list it (catalog.c).
+ *		- Citus cannot run a generic plan of "= ANY ($1)" on its tables
+ *		  ("could not create distributed plan"); it makes such plans look
+ *		  costly so that custom plans win, which plan_cache_mode =
+ *		  force_generic_plan overrides.  That setting is the user's, for
+ *		  their statements: ours are opened under auto when Citus is there.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,6 +37,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 
 #include "citus.h"
@@ -166,4 +172,31 @@ MxCitusShard(Oid relid)
 		return false;
 	return OidIsValid(logicalrelid) && logicalrelid != relid &&
 		get_rel_namespace(logicalrelid) == get_rel_namespace(relid);
+}
+
+/*
+ * SPI_cursor_open (read-only) of one of our kept plans; where the citus
+ * extension exists, under plan_cache_mode auto rather than
+ * force_generic_plan, which Citus cannot plan our statements under.
+ */
+Portal
+MxCitusCursorOpen(SPIPlanPtr plan, Datum *values, const char *nulls)
+{
+	int			save = plan_cache_mode;
+	Portal		portal;
+
+	if (save != PLAN_CACHE_MODE_FORCE_GENERIC_PLAN ||
+		!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+		return SPI_cursor_open(NULL, plan, values, nulls, true);
+	plan_cache_mode = PLAN_CACHE_MODE_AUTO;
+	PG_TRY();
+	{
+		portal = SPI_cursor_open(NULL, plan, values, nulls, true);
+	}
+	PG_FINALLY();
+	{
+		plan_cache_mode = save;
+	}
+	PG_END_TRY();
+	return portal;
 }

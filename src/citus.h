@@ -4,7 +4,8 @@
  *		Citus awareness: which relations are Citus tables (their rows live
  *		on other nodes, or are read through other connections) and which
  *		are Citus's shards, found through Citus's own catalog when the
- *		citus extension exists in the database (see citus.c).
+ *		citus extension exists in the database, and opening our cursors
+ *		with plans Citus can run (see citus.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -13,7 +14,10 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
+
 extern bool MxCitusTable(Oid relid);
 extern bool MxCitusShard(Oid relid);
+extern Portal MxCitusCursorOpen(SPIPlanPtr plan, Datum *values, const char *nulls);
 
 #endif							/* MX_CITUS_H */

@@ -10,9 +10,9 @@
 SET client_min_messages = error;
 SELECT plan(14);
 
--- a connection string to the node on port
-CREATE FUNCTION pg_temp.node(port text) RETURNS text LANGUAGE sql AS $$
-    SELECT format('host=127.0.0.1 port=%s dbname=%s user=postgres', port, current_database())
+-- a connection string to a node of Citus's metadata (group 0: the coordinator)
+CREATE FUNCTION pg_temp.node(host text, port int) RETURNS text LANGUAGE sql AS $$
+    SELECT format('host=%s port=%s dbname=%s user=%s', host, port, current_database(), current_user)
 $$;
 
 -- cache hits of this backend so far
@@ -34,16 +34,16 @@ DECLARE
         WHEN 'load' THEN
             $l$SELECT jsonb_agg(to_jsonb(r) ORDER BY id) FROM matrx_relations.load('lab.customers', ARRAY[5]::bigint[], 'orders') WHERE node = 1$l$
         END;
-    first jsonb; second jsonb; plain text; h bigint; shard bigint; port int;
+    first jsonb; second jsonb; plain text; h bigint; shard bigint; conn text;
 BEGIN
     EXECUTE q INTO first;
     IF via = 'coordinator' THEN
-        PERFORM dblink_exec(pg_temp.node(current_setting('matrx_lab.coordinator')),
+        PERFORM dblink_exec((SELECT pg_temp.node(nodename, nodeport) FROM pg_dist_node WHERE groupid = 0),
             format('UPDATE lab.orders SET note = %L WHERE customer_id = 5 AND id = 4', val));
     ELSE
         shard := get_shard_id_for_distribution_column('lab.orders', 5);
-        SELECT nodeport INTO port FROM pg_dist_shard_placement WHERE shardid = shard;
-        PERFORM dblink_exec(pg_temp.node(port::text),
+        SELECT pg_temp.node(nodename, nodeport) INTO conn FROM pg_dist_shard_placement WHERE shardid = shard;
+        PERFORM dblink_exec(conn,
             format('UPDATE lab.orders_%s SET note = %L WHERE customer_id = 5 AND id = 4', shard, val));
     END IF;
     h := pg_temp.hits();
