@@ -8,6 +8,8 @@
 #                   major version whose Debian source is served) built with
 #                   assertions into a private cache (test/pgbuild.sh)
 #   make test-asan  the same with the module built with AddressSanitizer
+#   make test-citus  the Citus lab: Citus built from ../shared/vendor, a
+#                   coordinator and two workers, test/citus/ (test/citus.sh)
 #   make test-valgrind  the smaller pg_regress files on a server under valgrind memcheck
 #   make demo       show the extension on a small example schema
 #   make bench      the reference benchmark (test/bench/, BENCH_SCALE=0.1 for a quick run)
@@ -37,6 +39,7 @@ OBJS = \
 	src/rowset.o \
 	src/documents.o \
 	src/cache.o \
+	src/citus.o \
 	src/assemble.o \
 	src/joined.o \
 	src/plancache.o \
@@ -104,7 +107,7 @@ dist:
 distcheck: dist
 	@test/distcheck.sh $(DISTNAME)
 
-.PHONY: test test-matrix test-asan test-valgrind demo bench fuzz prereqs check-versions dist distcheck
+.PHONY: test test-matrix test-citus test-asan test-valgrind demo bench fuzz prereqs check-versions dist distcheck
 
 prereqs:
 	@test/prereqs.sh
@@ -117,6 +120,9 @@ test-matrix:
 
 test-asan: prereqs
 	@test/asan/run.sh
+
+test-citus: prereqs
+	@test/citus.sh
 
 test-valgrind: prereqs
 	@test/valgrind.sh

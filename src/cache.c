@@ -68,6 +68,7 @@
 #include "utils/syscache.h"
 
 #include "cache.h"
+#include "citus.h"
 #include "catalog.h"
 #include "keys.h"
 #include "matrx_relations.h"
@@ -414,6 +415,7 @@ MxRelCacheable(Oid relid)
 		ok = (form->relkind == RELKIND_RELATION || form->relkind == RELKIND_PARTITIONED_TABLE ||
 			  form->relkind == RELKIND_MATVIEW) && !form->relrowsecurity;
 		ReleaseSysCache(tup);
+		ok = ok && !MxCitusTable(relid);	/* rows on other nodes */
 	}
 	return ok;
 }

@@ -41,6 +41,7 @@
 #include "utils/typcache.h"
 
 #include "catalog.h"
+#include "citus.h"
 #include "matrx_relations.h"
 
 /* an FK constraint as read from pg_constraint */
@@ -793,7 +794,7 @@ MxAllSources(void)
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
 
 		CHECK_FOR_INTERRUPTS();
-		if (con->contype != CONSTRAINT_FOREIGN)
+		if (con->contype != CONSTRAINT_FOREIGN || MxCitusShard(con->conrelid))
 			continue;
 		result = list_append_unique_oid(result, con->conrelid);
 		result = list_append_unique_oid(result, con->confrelid);

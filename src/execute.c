@@ -25,6 +25,7 @@
 
 #include "cache.h"
 #include "catalog.h"
+#include "citus.h"
 #include "execute.h"
 #include "keys.h"
 #include "matrx_relations.h"
@@ -45,7 +46,7 @@ MxRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls,
 	Portal		portal;
 	uint64		total = 0;
 
-	portal = SPI_cursor_open(NULL, plan, values, nulls, true);
+	portal = MxCitusCursorOpen(plan, values, nulls);	/* SPI_cursor_open, read-only */
 	mx_counters.statements++;
 	for (;;)
 	{

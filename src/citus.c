@@ -1,0 +1,202 @@
+/*-------------------------------------------------------------------------
+ *
+ * citus.c
+ *		Citus awareness, without linking to Citus: its catalog tables
+ *		pg_catalog.pg_dist_partition and pg_dist_shard are read directly
+ *		when they exist (the citus extension is created in the database);
+ *		without them every answer is false and nothing else is done.
+ *
+ *		- A Citus table (distributed, reference, or a Citus local table:
+ *		  any relation in pg_dist_partition) keeps its rows in shards that
+ *		  other nodes hold, or that Citus reads through its own connections;
+ *		  this backend's snapshot does not tell when they change, so the
+ *		  relation cache never keeps its rows (cache.c).  The answer is
+ *		  cached per relation and dropped by the relation's relcache
+ *		  invalidation, which Citus sends whenever pg_dist_partition
+ *		  changes for it (create_distributed_table, undistribute_table ...).
+ *		- A shard (a table named <table>_<shardid> whose shard id is in
+ *		  pg_dist_shard for a table of the same schema) is an implementation
+ *		  detail of Citus: discovery does not list it (catalog.c).
+ *		- Citus cannot run a generic plan of "= ANY ($1)" on its tables
+ *		  ("could not create distributed plan"); it makes such plans look
+ *		  costly so that custom plans win, which plan_cache_mode =
+ *		  force_generic_plan overrides.  That setting is the user's, for
+ *		  their statements: ours are opened under auto when Citus is there.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/pg_namespace.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/plancache.h"
+#include "utils/rel.h"
+
+#include "citus.h"
+
+/* columns of Citus's catalog: the first of both is logicalrelid */
+#define MX_DIST_PARTITION_LOGICALRELID	1
+#define MX_DIST_SHARD_SHARDID			2
+
+/* one relation's answer */
+typedef struct MxCitusEntry
+{
+	Oid			relid;			/* hash key */
+	bool		citus_table;
+} MxCitusEntry;
+
+static HTAB *mx_citus_tables = NULL;
+
+static void MxCitusRelcacheCallback(Datum arg, Oid relid);
+static bool MxCitusLookup(const char *catalog, const char *index, AttrNumber attnum,
+						  RegProcedure eqproc, Datum value, Oid *logicalrelid);
+
+/* A relcache invalidation: forgets relid's answer (every answer, for InvalidOid) */
+static void
+MxCitusRelcacheCallback(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	MxCitusEntry *e;
+
+	if (mx_citus_tables == NULL)
+		return;
+	if (OidIsValid(relid))
+	{
+		hash_search(mx_citus_tables, &relid, HASH_REMOVE, NULL);
+		return;
+	}
+	hash_seq_init(&status, mx_citus_tables);
+	while ((e = (MxCitusEntry *) hash_seq_search(&status)) != NULL)
+		hash_search(mx_citus_tables, &e->relid, HASH_REMOVE, NULL);
+}
+
+/*
+ * Looks up the row of Citus's catalog table pg_catalog.<catalog> whose
+ * column attnum equals value (through the index when it exists); false when
+ * the table does not exist or has no such row.  Sets *logicalrelid to the
+ * row's first column (the Citus table it describes).
+ */
+static bool
+MxCitusLookup(const char *catalog, const char *index, AttrNumber attnum,
+			  RegProcedure eqproc, Datum value, Oid *logicalrelid)
+{
+	Oid			catoid = get_relname_relid(catalog, PG_CATALOG_NAMESPACE);
+	Oid			indoid;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	bool		found = false;
+
+	if (!OidIsValid(catoid))
+		return false;
+	indoid = get_relname_relid(index, PG_CATALOG_NAMESPACE);
+	rel = table_open(catoid, AccessShareLock);
+	ScanKeyInit(&key, attnum, BTEqualStrategyNumber, eqproc, value);
+	scan = systable_beginscan(rel, indoid, OidIsValid(indoid), NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull);
+
+		found = true;
+		*logicalrelid = isnull ? InvalidOid : DatumGetObjectId(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Whether relid is a Citus table (in pg_dist_partition): its rows are never cached */
+bool
+MxCitusTable(Oid relid)
+{
+	MxCitusEntry *e;
+	bool		found;
+	Oid			logicalrelid;
+
+	if (mx_citus_tables == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(MxCitusEntry);
+		ctl.hcxt = CacheMemoryContext;
+		mx_citus_tables = hash_create("matrx_relations Citus tables", 64, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(MxCitusRelcacheCallback, (Datum) 0);
+	}
+	e = hash_search(mx_citus_tables, &relid, HASH_FIND, NULL);
+	if (e != NULL)
+		return e->citus_table;
+	/* looked up before the entry is made: the lookup may process invalidations */
+	found = MxCitusLookup("pg_dist_partition", "pg_dist_partition_logical_relid_index",
+						  MX_DIST_PARTITION_LOGICALRELID, F_OIDEQ,
+						  ObjectIdGetDatum(relid), &logicalrelid);
+	e = hash_search(mx_citus_tables, &relid, HASH_ENTER, NULL);
+	e->citus_table = found;
+	return found;
+}
+
+/* Whether relid is one of Citus's shards: <table>_<shardid> beside its Citus table */
+bool
+MxCitusShard(Oid relid)
+{
+	char	   *name;
+	char	   *digits;
+	char	   *end;
+	int64		shardid;
+	Oid			logicalrelid;
+
+	if (!OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE)))
+		return false;
+	name = get_rel_name(relid);
+	if (name == NULL || (digits = strrchr(name, '_')) == NULL || digits[1] == '\0')
+		return false;
+	errno = 0;
+	shardid = strtoi64(digits + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || shardid <= 0)
+		return false;
+	if (!MxCitusLookup("pg_dist_shard", "pg_dist_shard_shardid_index",
+					   MX_DIST_SHARD_SHARDID, F_INT8EQ, Int64GetDatum(shardid),
+					   &logicalrelid))
+		return false;
+	return OidIsValid(logicalrelid) && logicalrelid != relid &&
+		get_rel_namespace(logicalrelid) == get_rel_namespace(relid);
+}
+
+/*
+ * SPI_cursor_open (read-only) of one of our kept plans; where the citus
+ * extension exists, under plan_cache_mode auto rather than
+ * force_generic_plan, which Citus cannot plan our statements under.
+ */
+Portal
+MxCitusCursorOpen(SPIPlanPtr plan, Datum *values, const char *nulls)
+{
+	int			save = plan_cache_mode;
+	Portal		portal;
+
+	if (save != PLAN_CACHE_MODE_FORCE_GENERIC_PLAN ||
+		!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+		return SPI_cursor_open(NULL, plan, values, nulls, true);
+	plan_cache_mode = PLAN_CACHE_MODE_AUTO;
+	PG_TRY();
+	{
+		portal = SPI_cursor_open(NULL, plan, values, nulls, true);
+	}
+	PG_FINALLY();
+	{
+		plan_cache_mode = save;
+	}
+	PG_END_TRY();
+	return portal;
+}
