@@ -171,6 +171,7 @@ MxLoadTable(MxTable *t)
 													 BTEqualStrategyNumber);
 				if (!OidIsValid(t->pk_eqops[i]))
 					elog(ERROR, "no equality operator in operator family %u", family);
+				MxNoteOpfamilyMember(t, family, optype, optype, BTEqualStrategyNumber);
 				MxNoteDependency(t, OPEROID, t->pk_eqops[i]);
 				MxNoteDependency(t, TYPEOID, t->pk_types[i]);
 			}
@@ -525,7 +526,7 @@ MxDiscover(MxTable *t)
 	rels = MxDiscoverM2M(t, ifks, rels);
 
 	/* registered relations come last; name resolution lets them win */
-	registered = MxLoadRegistered(relid);
+	registered = MxLoadRegistered(t);
 	foreach(lc, registered)
 	{
 		MxRelation *r = (MxRelation *) lfirst(lc);
@@ -571,6 +572,30 @@ MxNoteRelationDependencies(MxTable *t, MxRelation *r)
 			MxNoteDependency(t, TYPEOID, r->hops[h].inner_types[i]);
 			MxNoteDependency(t, TYPEOID, r->hops[h].outer_types[i]);
 		}
+}
+
+/*
+ * Records the operator family members MxFindEqualityOp looks an equality
+ * of inner_type and outer_type up as: a member added to or dropped from
+ * those families changes what it finds
+ */
+void
+MxNoteEqualityLookup(MxTable *t, Oid inner_type, Oid outer_type)
+{
+	Oid			types[2] = {inner_type, outer_type};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(types[i], TYPECACHE_BTREE_OPFAMILY);
+
+		if (inner_type == outer_type)
+			MxNoteOpfamilyMember(t, tc->btree_opf, tc->btree_opintype, tc->btree_opintype,
+								 BTEqualStrategyNumber);
+		else
+			MxNoteOpfamilyMember(t, tc->btree_opf, inner_type, outer_type,
+								 BTEqualStrategyNumber);
+	}
 }
 
 /* Orders relations by name, then kind, then constraint name */

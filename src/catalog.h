@@ -6,7 +6,8 @@
  *
  *		Metadata lives in a backend-local cache (metacache.c): a table's
  *		entry is dropped when an invalidation hits a table, constraint,
- *		operator or type it was read from, so DDL is seen by the next call.
+ *		operator, type or operator family member it was read from, so DDL
+ *		is seen by the next call.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,7 +66,10 @@ typedef struct MxRelation
 								 * target (one index probe per lookup) */
 } MxRelation;
 
-/* a catalog entry a table's metadata was read from: a syscache and hash value */
+/*
+ * a catalog entry a table's metadata was read from: a syscache and hash
+ * value (CONSTROID, OPEROID, TYPEOID, AMOPSTRATEGY)
+ */
 typedef struct MxDependency
 {
 	int			cacheid;
@@ -105,6 +109,8 @@ extern bool MxCatalogIsStale(void);
 extern uint64 MxCatalogGeneration(void);
 extern void MxNoteInvolved(MxTable *t, Oid relid);
 extern void MxNoteDependency(MxTable *t, int cacheid, Oid oid);
+extern void MxNoteOpfamilyMember(MxTable *t, Oid family, Oid lefttype, Oid righttype,
+								 int16 strategy);
 extern MxTable *MxGetTable(Oid relid);
 
 /* catalog.c */
@@ -117,6 +123,7 @@ extern List *MxAllSources(void);
 extern const char *MxKindName(MxRelKind kind);
 extern void MxRequireSinglePrimaryKey(MxTable *source);
 extern bool MxFindEqualityOp(Oid inner_type, Oid outer_type, Oid *eqop);
+extern void MxNoteEqualityLookup(MxTable *t, Oid inner_type, Oid outer_type);
 extern bool MxColumnsCoverUnique(Oid relid, int ncols, const AttrNumber *cols, bool exact);
 
 /* retry.c */
@@ -124,11 +131,11 @@ extern void MxRetryDefineGucs(void);
 extern bool MxRetryStale(int *attempt);
 
 /* register.c */
-extern List *MxLoadRegistered(Oid source);
+extern List *MxLoadRegistered(MxTable *t);
 extern List *MxRegisteredSources(void);
 extern bool MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 							  List *source_cols, List *target_cols,
 							  List *via_source_cols, List *via_target_cols,
-							  bool raise);
+							  bool raise, MxTable *deps);
 
 #endif							/* MX_CATALOG_H */

@@ -5,7 +5,8 @@
  *		what catalog.c discovers about a table (its keys and relations) is
  *		kept per table, each in its own memory context, with what it was
  *		read from: the tables (its own, its relations' targets and
- *		junctions), constraints, operators and types.
+ *		junctions), constraints, operators, types and the operator family
+ *		members its equality operators were looked up as.
  *
  *		Invalidation is per dependency, as in ri_triggers.c: the relcache
  *		callback marks stale the entries that involve the invalidated
@@ -51,6 +52,7 @@ static void MxRelcacheCallback(Datum arg, Oid relid);
 static void MxSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue);
 static void MxDropStale(void);
 static void MxFreeZombies(void);
+static void MxNoteHashValue(MxTable *t, int cacheid, uint32 hashvalue);
 
 /* Registers the invalidation callbacks, once per backend */
 void
@@ -60,6 +62,7 @@ MxCatalogInit(void)
 	CacheRegisterSyscacheCallback(CONSTROID, MxSyscacheCallback, (Datum) 0);
 	CacheRegisterSyscacheCallback(OPEROID, MxSyscacheCallback, (Datum) 0);
 	CacheRegisterSyscacheCallback(TYPEOID, MxSyscacheCallback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AMOPSTRATEGY, MxSyscacheCallback, (Datum) 0);
 }
 
 /* Creates the cache's context and hash on first use */
@@ -132,7 +135,11 @@ MxRelcacheCallback(Datum arg, Oid relid)
 	}
 }
 
-/* Syscache callback: the entries read from the changed constraint, operator or type */
+/*
+ * Syscache callback: the entries read from the changed constraint,
+ * operator, type or operator family member (AMOPSTRATEGY: ALTER OPERATOR
+ * FAMILY ... ADD or DROP OPERATOR)
+ */
 static void
 MxSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue)
 {
@@ -246,12 +253,31 @@ MxNoteInvolved(MxTable *t, Oid relid)
 void
 MxNoteDependency(MxTable *t, int cacheid, Oid oid)
 {
-	uint32		hashvalue;
+	if (OidIsValid(oid))
+		MxNoteHashValue(t, cacheid, GetSysCacheHashValue1(cacheid, ObjectIdGetDatum(oid)));
+}
+
+/*
+ * Records that t was read from an operator family's member for the given
+ * types and strategy, found or not: adding or dropping it drops t
+ */
+void
+MxNoteOpfamilyMember(MxTable *t, Oid family, Oid lefttype, Oid righttype, int16 strategy)
+{
+	if (OidIsValid(family))
+		MxNoteHashValue(t, AMOPSTRATEGY,
+						GetSysCacheHashValue4(AMOPSTRATEGY, ObjectIdGetDatum(family),
+											  ObjectIdGetDatum(lefttype),
+											  ObjectIdGetDatum(righttype),
+											  Int16GetDatum(strategy)));
+}
+
+/* Records that t was read from the syscache entry with this hash value */
+static void
+MxNoteHashValue(MxTable *t, int cacheid, uint32 hashvalue)
+{
 	int			i;
 
-	if (!OidIsValid(oid))
-		return;
-	hashvalue = GetSysCacheHashValue1(cacheid, ObjectIdGetDatum(oid));
 	for (i = 0; i < t->ndeps; i++)
 		if (t->deps[i].cacheid == cacheid && t->deps[i].hashvalue == hashvalue)
 			return;

@@ -93,7 +93,7 @@ static List *MxTextArrayArg(ArrayType *arr, const char *what);
 static bool MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise);
 static bool MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 					  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner,
-					  bool raise);
+					  bool raise, MxTable *deps);
 static bool MxRegisteredExists(Oid source, const char *name);
 static void MxCheckOwner(Oid source);
 static int	MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
@@ -217,12 +217,15 @@ MxNameArray(Datum array)
 }
 
 /*
- * The registered relations of source, resolved against the catalog as it
- * is now.  Rows whose tables or columns no longer match are left out.
+ * The registered relations of t, resolved against the catalog as it is
+ * now.  Rows whose tables or columns no longer match are left out; the
+ * operator family members their equalities were looked up as are noted
+ * in t either way.
  */
 List *
-MxLoadRegistered(Oid source)
+MxLoadRegistered(MxTable *t)
 {
+	Oid			source = t->relid;
 	List	   *result = NIL;
 	ListCell   *lc;
 
@@ -244,7 +247,7 @@ MxLoadRegistered(Oid source)
 		r->name = row->name;
 		if (MxBuildRegistered(r, source, target, via,
 							  row->source_columns, row->target_columns,
-							  row->via_source_columns, row->via_target_columns, false))
+							  row->via_source_columns, row->via_target_columns, false, t))
 			result = lappend(result, r);
 	}
 	return result;
@@ -300,7 +303,8 @@ MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise)
  */
 static bool
 MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
-		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner, bool raise)
+		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner, bool raise,
+		  MxTable *deps)
 {
 	int			i;
 
@@ -318,6 +322,9 @@ MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 		get_atttypetypmodcoll(inner_rel, inner_cols[i], &hop->inner_types[i],
 							  &typmod, &hop->inner_collations[i]);
 		hop->collations[i] = key_inner ? hop->inner_collations[i] : hop->outer_collations[i];
+		/* found or not: ALTER OPERATOR FAMILY can change the answer */
+		if (deps != NULL)
+			MxNoteEqualityLookup(deps, hop->inner_types[i], hop->outer_types[i]);
 		if (!MxFindEqualityOp(hop->inner_types[i], hop->outer_types[i], &hop->eqops[i]))
 		{
 			if (!raise)
@@ -338,12 +345,15 @@ MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 /*
  * Builds a registered relation from column names.  Kind: m2m when via is
  * given; else fk when target_cols cover a primary key or unique constraint
- * of the target (at most one target row per source row); else ifk.
+ * of the target (at most one target row per source row); else ifk.  deps:
+ * the table whose metadata is being read, noted with the lookups (NULL
+ * when registering).
  */
 bool
 MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 				  List *source_cols, List *target_cols,
-				  List *via_source_cols, List *via_target_cols, bool raise)
+				  List *via_source_cols, List *via_target_cols, bool raise,
+				  MxTable *deps)
 {
 	AttrNumber	scols[MX_MAX_KEYS];
 	AttrNumber	tcols[MX_MAX_KEYS];
@@ -384,8 +394,8 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 			return false;
 		rel->kind = MX_KIND_M2M;
 		rel->nhops = 2;
-		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, false, raise) ||
-			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, true, raise))
+		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, false, raise, deps) ||
+			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, true, raise, deps))
 			return false;
 		memcpy(both, vscols, sizeof(AttrNumber) * ns);
 		memcpy(both + ns, vtcols, sizeof(AttrNumber) * nt);
@@ -398,7 +408,7 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 		rel->target_unique = (rel->kind == MX_KIND_FK);
 		rel->nhops = 1;
 		if (!MxFillHop(&rel->hops[0], source, target, ns, scols, tcols,
-					   rel->kind == MX_KIND_FK, raise))
+					   rel->kind == MX_KIND_FK, raise, deps))
 			return false;
 	}
 	return true;
@@ -547,7 +557,7 @@ register_relation(PG_FUNCTION_ARGS)
 
 	memset(&rel, 0, sizeof(rel));
 	rel.name = name;
-	(void) MxBuildRegistered(&rel, source, target, via, scols, tcols, vscols, vtcols, true);
+	(void) MxBuildRegistered(&rel, source, target, via, scols, tcols, vscols, vtcols, true, NULL);
 
 	if (MxRegisteredExists(source, name))
 		ereport(ERROR,
