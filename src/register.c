@@ -371,7 +371,7 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 			return false;
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("column lists of relation \"%s\" do not match", rel->name),
+				 errmsg("column lists of registered relation \"%s\" do not match", rel->name),
 				 errdetail("Without via, source_columns and target_columns must have the same length; with via, via_source_columns must match source_columns and via_target_columns target_columns, each with 1 to %d columns.",
 						   MX_MAX_KEYS)));
 	}
@@ -524,11 +524,18 @@ register_relation(PG_FUNCTION_ARGS)
 	char		nulls[MX_REGISTER_NARGS];
 	int			i;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null",
-						PG_ARGISNULL(0) ? "source" : PG_ARGISNULL(1) ? "relation name" : "target")));
+				 errmsg("source must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation name must not be null")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target must not be null")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (name[0] == '\0')
 		ereport(ERROR,
