@@ -18,6 +18,7 @@
 
 #include "access/attnum.h"
 #include "nodes/pg_list.h"
+#include "utils/hsearch.h"
 #include "pg_config_manual.h"
 
 #define MX_MAX_KEYS INDEX_MAX_KEYS
@@ -103,6 +104,8 @@ typedef struct MxTable
 } MxTable;
 
 /* metacache.c */
+extern HTAB *MxCreateBackendHash(const char *name, Size keysize, Size entrysize,
+								 MemoryContext *cxt);
 extern void MxCatalogInit(void);
 extern void MxCatalogBeginCall(void);
 extern bool MxCatalogIsStale(void);

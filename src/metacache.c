@@ -48,6 +48,7 @@ static List *mx_zombies = NIL;	/* contexts of dropped entries, in mx_cxt */
 static void MxCatalogSetup(void);
 static void MxMarkStale(MxTable *t);
 static void MxMarkAllStale(void);
+static void MxMarkMatching(Oid relid, int cacheid, uint32 hashvalue);
 static void MxRelcacheCallback(Datum arg, Oid relid);
 static void MxSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue);
 static void MxDropStale(void);
@@ -65,23 +66,32 @@ MxCatalogInit(void)
 	CacheRegisterSyscacheCallback(AMOPSTRATEGY, MxSyscacheCallback, (Datum) 0);
 }
 
+/*
+ * A backend-local hash table of entries of entrysize with keys of keysize
+ * (blobs), in a context of its own under CacheMemoryContext, returned in
+ * *cxt: the metadata cache's and the plan cache's
+ */
+HTAB *
+MxCreateBackendHash(const char *name, Size keysize, Size entrysize, MemoryContext *cxt)
+{
+	HASHCTL		ctl;
+
+	/* name is a literal: it lives as long as the context */
+	*cxt = AllocSetContextCreateInternal(CacheMemoryContext, name, ALLOCSET_SMALL_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = *cxt;
+	return hash_create(name, 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
 /* Creates the cache's context and hash on first use */
 static void
 MxCatalogSetup(void)
 {
-	HASHCTL		ctl;
-
-	if (mx_tables != NULL)
-		return;
-	mx_cxt = AllocSetContextCreate(CacheMemoryContext,
-								   "matrx_relations metadata",
-								   ALLOCSET_SMALL_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(MxTableSlot);
-	ctl.hcxt = mx_cxt;
-	mx_tables = hash_create("matrx_relations tables", 64, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (mx_tables == NULL)
+		mx_tables = MxCreateBackendHash("matrx_relations metadata", sizeof(Oid),
+										sizeof(MxTableSlot), &mx_cxt);
 }
 
 /* Marks one entry stale: dropped by the next call */
@@ -107,62 +117,63 @@ MxMarkAllStale(void)
 		MxMarkStale(slot->table);
 }
 
-/* Relcache callback: the entries that involve relid (all, for InvalidOid) */
+/*
+ * Marks stale the entries that involve relid (when valid), else those read
+ * from the syscache entry of cacheid with hashvalue
+ */
 static void
-MxRelcacheCallback(Datum arg, Oid relid)
+MxMarkMatching(Oid relid, int cacheid, uint32 hashvalue)
 {
 	HASH_SEQ_STATUS status;
 	MxTableSlot *slot;
 
-	if (mx_tables == NULL)
-		return;
-	if (!OidIsValid(relid))
-	{
-		MxMarkAllStale();
-		return;
-	}
 	hash_seq_init(&status, mx_tables);
 	while ((slot = (MxTableSlot *) hash_seq_search(&status)) != NULL)
 	{
 		MxTable    *t = slot->table;
 		int			i;
 
-		if (t->relid == relid)
-			MxMarkStale(t);
-		for (i = 0; i < t->ninvolved && !t->stale; i++)
-			if (t->involved[i] == relid)
-				MxMarkStale(t);
+		if (OidIsValid(relid))
+		{
+			for (i = 0; i < t->ninvolved && !t->stale; i++)
+				if (t->involved[i] == relid)
+					MxMarkStale(t);
+		}
+		else
+		{
+			for (i = 0; i < t->ndeps && !t->stale; i++)
+				if (t->deps[i].cacheid == cacheid && t->deps[i].hashvalue == hashvalue)
+					MxMarkStale(t);
+		}
 	}
+}
+
+/* Relcache callback: the entries that involve relid (all, for InvalidOid) */
+static void
+MxRelcacheCallback(Datum arg, Oid relid)
+{
+	if (mx_tables == NULL)
+		return;
+	if (OidIsValid(relid))
+		MxMarkMatching(relid, 0, 0);
+	else
+		MxMarkAllStale();
 }
 
 /*
  * Syscache callback: the entries read from the changed constraint,
  * operator, type or operator family member (AMOPSTRATEGY: ALTER OPERATOR
- * FAMILY ... ADD or DROP OPERATOR)
+ * FAMILY ... ADD or DROP OPERATOR); all, for hash value 0
  */
 static void
 MxSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue)
 {
-	HASH_SEQ_STATUS status;
-	MxTableSlot *slot;
-
 	if (mx_tables == NULL)
 		return;
-	if (hashvalue == 0)
-	{
+	if (hashvalue != 0)
+		MxMarkMatching(InvalidOid, cacheid, hashvalue);
+	else
 		MxMarkAllStale();
-		return;
-	}
-	hash_seq_init(&status, mx_tables);
-	while ((slot = (MxTableSlot *) hash_seq_search(&status)) != NULL)
-	{
-		MxTable    *t = slot->table;
-		int			i;
-
-		for (i = 0; i < t->ndeps && !t->stale; i++)
-			if (t->deps[i].cacheid == cacheid && t->deps[i].hashvalue == hashvalue)
-				MxMarkStale(t);
-	}
 }
 
 /* Frees the memory of dropped entries once no call of ours is running */

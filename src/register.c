@@ -86,6 +86,8 @@ typedef struct MxConfigRow
 
 static Oid	MxConfigTable(void);
 static void MxCheckConfigShape(Relation rel);
+static Oid MxConfigOid(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
+static List *MxConfigNames(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
 static MxConfigRow *MxReadConfigRow(HeapTuple tup, TupleDesc desc);
 static List *MxConfigRows(void);
 static List *MxNameArray(Datum array);
@@ -146,6 +148,26 @@ MxCheckConfigShape(Relation rel)
 					 errhint("Update the extension with ALTER EXTENSION matrx_relations UPDATE, or install the module of the extension's version.")));
 }
 
+/* A regclass column of a config row, InvalidOid when null */
+static Oid
+MxConfigOid(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attnum, desc, &isnull);
+
+	return isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+/* A name[] column of a config row, NIL when null */
+static List *
+MxConfigNames(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attnum, desc, &isnull);
+
+	return isnull ? NIL : MxNameArray(d);
+}
+
 /* One row of the config table, its columns read by attribute number */
 static MxConfigRow *
 MxReadConfigRow(HeapTuple tup, TupleDesc desc)
@@ -154,22 +176,15 @@ MxReadConfigRow(HeapTuple tup, TupleDesc desc)
 	bool		isnull;
 	Datum		d;
 
-	d = heap_getattr(tup, Anum_mx_registered_source, desc, &isnull);
-	row->source = isnull ? InvalidOid : DatumGetObjectId(d);
+	row->source = MxConfigOid(tup, desc, Anum_mx_registered_source);
 	d = heap_getattr(tup, Anum_mx_registered_name, desc, &isnull);
 	row->name = isnull ? pstrdup("") : TextDatumGetCString(d);
-	d = heap_getattr(tup, Anum_mx_registered_target, desc, &isnull);
-	row->target = isnull ? InvalidOid : DatumGetObjectId(d);
-	d = heap_getattr(tup, Anum_mx_registered_source_columns, desc, &isnull);
-	row->source_columns = isnull ? NIL : MxNameArray(d);
-	d = heap_getattr(tup, Anum_mx_registered_target_columns, desc, &isnull);
-	row->target_columns = isnull ? NIL : MxNameArray(d);
-	d = heap_getattr(tup, Anum_mx_registered_via, desc, &isnull);
-	row->via = isnull ? InvalidOid : DatumGetObjectId(d);
-	d = heap_getattr(tup, Anum_mx_registered_via_source_columns, desc, &isnull);
-	row->via_source_columns = isnull ? NIL : MxNameArray(d);
-	d = heap_getattr(tup, Anum_mx_registered_via_target_columns, desc, &isnull);
-	row->via_target_columns = isnull ? NIL : MxNameArray(d);
+	row->target = MxConfigOid(tup, desc, Anum_mx_registered_target);
+	row->source_columns = MxConfigNames(tup, desc, Anum_mx_registered_source_columns);
+	row->target_columns = MxConfigNames(tup, desc, Anum_mx_registered_target_columns);
+	row->via = MxConfigOid(tup, desc, Anum_mx_registered_via);
+	row->via_source_columns = MxConfigNames(tup, desc, Anum_mx_registered_via_source_columns);
+	row->via_target_columns = MxConfigNames(tup, desc, Anum_mx_registered_via_target_columns);
 	return row;
 }
 

@@ -35,21 +35,3 @@ matrx_asan_canary_palloc(PG_FUNCTION_ARGS)
 	p[n] = 1;
 	PG_RETURN_INT32(p[0]);
 }
-
-PG_FUNCTION_INFO_V1(matrx_asan_canary_memcpy);
-
-/*
- * Copies one byte more than a small palloc chunk holds with memcpy: the
- * module's memory built-ins must be checked although the server's memcpy
- * is not (replace_intrin=0, test/asan/run.sh)
- */
-Datum
-matrx_asan_canary_memcpy(PG_FUNCTION_ARGS)
-{
-	volatile int n = PG_GETARG_INT32(0);
-	char	   *p = palloc(n);
-	char	   *src = palloc0(n + 1);
-
-	memcpy(p, src, n + 1);
-	PG_RETURN_INT32(p[0]);
-}
