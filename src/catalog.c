@@ -574,30 +574,6 @@ MxNoteRelationDependencies(MxTable *t, MxRelation *r)
 		}
 }
 
-/*
- * Records the operator family members MxFindEqualityOp looks an equality
- * of inner_type and outer_type up as: a member added to or dropped from
- * those families changes what it finds
- */
-void
-MxNoteEqualityLookup(MxTable *t, Oid inner_type, Oid outer_type)
-{
-	Oid			types[2] = {inner_type, outer_type};
-	int			i;
-
-	for (i = 0; i < 2; i++)
-	{
-		TypeCacheEntry *tc = lookup_type_cache(types[i], TYPECACHE_BTREE_OPFAMILY);
-
-		if (inner_type == outer_type)
-			MxNoteOpfamilyMember(t, tc->btree_opf, tc->btree_opintype, tc->btree_opintype,
-								 BTEqualStrategyNumber);
-		else
-			MxNoteOpfamilyMember(t, tc->btree_opf, inner_type, outer_type,
-								 BTEqualStrategyNumber);
-	}
-}
-
 /* Orders relations by name, then kind, then constraint name */
 static int
 MxRelationCmp(const void *a, const void *b)

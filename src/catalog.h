@@ -114,6 +114,7 @@ extern void MxNoteInvolved(MxTable *t, Oid relid);
 extern void MxNoteDependency(MxTable *t, int cacheid, Oid oid);
 extern void MxNoteOpfamilyMember(MxTable *t, Oid family, Oid lefttype, Oid righttype,
 								 int16 strategy);
+extern void MxNoteEqualityLookup(MxTable *t, Oid inner_type, Oid outer_type);
 extern MxTable *MxGetTable(Oid relid);
 
 /* catalog.c */
@@ -126,7 +127,6 @@ extern List *MxAllSources(void);
 extern const char *MxKindName(MxRelKind kind);
 extern void MxRequireSinglePrimaryKey(MxTable *source);
 extern bool MxFindEqualityOp(Oid inner_type, Oid outer_type, Oid *eqop);
-extern void MxNoteEqualityLookup(MxTable *t, Oid inner_type, Oid outer_type);
 extern bool MxColumnsCoverUnique(Oid relid, int ncols, const AttrNumber *cols, bool exact);
 
 /* retry.c */

@@ -23,11 +23,13 @@
  */
 #include "postgres.h"
 
+#include "access/stratnum.h"
 #include "miscadmin.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "catalog.h"
 #include "matrx_relations.h"
@@ -302,6 +304,30 @@ MxNoteHashValue(MxTable *t, int cacheid, uint32 hashvalue)
 	t->deps[t->ndeps].cacheid = cacheid;
 	t->deps[t->ndeps].hashvalue = hashvalue;
 	t->ndeps++;
+}
+
+/*
+ * Records the operator family members MxFindEqualityOp looks an equality
+ * of inner_type and outer_type up as: a member added to or dropped from
+ * those families changes what it finds
+ */
+void
+MxNoteEqualityLookup(MxTable *t, Oid inner_type, Oid outer_type)
+{
+	Oid			types[2] = {inner_type, outer_type};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(types[i], TYPECACHE_BTREE_OPFAMILY);
+
+		if (inner_type == outer_type)
+			MxNoteOpfamilyMember(t, tc->btree_opf, tc->btree_opintype, tc->btree_opintype,
+								 BTEqualStrategyNumber);
+		else
+			MxNoteOpfamilyMember(t, tc->btree_opf, inner_type, outer_type,
+								 BTEqualStrategyNumber);
+	}
 }
 
 /* The cached metadata of relid (which the caller has locked), read on first use */
