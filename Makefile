@@ -59,7 +59,7 @@ EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql $(DISTNAME).tar.gz
 REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache spec spec_statements typed
 REGRESS_OPTS =
 # isolation specs live in test/specs, their expected output in test/expected
-ISOLATION    = cache_visibility faults invalidation
+ISOLATION    = cache_visibility faults invalidation cache_invalidation
 ISOLATION_OPTS = --inputdir=test --outputdir=output_iso
 
 PG_CONFIG  ?= pg_config

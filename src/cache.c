@@ -26,12 +26,21 @@
  *		  search_path (a spec's regclass, regtype ... values resolve through it);
  *		- the metadata generation (DDL seen by metacache.c).
  *
- *		Invalidations empty it as well: the relcache of a cached table
- *		(DDL, GRANT/REVOKE, policies, RLS switched on) and the syscaches of
- *		roles and memberships, schemas, functions, operators and types
- *		(privileges that a fresh load would check).  Tables with row-level
- *		security enabled, views and foreign tables are never cached: their
- *		rows depend on more than the snapshot.
+ *		Invalidations empty it as well, per dependency as in metacache.c:
+ *		the relcache of a table entries were read from, or of the row type
+ *		of a composite column of one (DDL, GRANT/REVOKE, policies, RLS
+ *		switched on), by relid; the type of a column read, or a type it is
+ *		built on (domain base, array element, range subtype), by syscache
+ *		hash value.  Other sessions' temporary tables and ANALYZE of
+ *		unrelated tables (new relids, new pg_type rows) leave it alone.
+ *		Changes to roles and memberships, schemas, functions, operators and
+ *		enum labels empty it whole: a statement calls functions and
+ *		operators that its text names (built-in ones, a spec's "where"
+ *		operators) and that this file does not see, privileges a fresh load
+ *		would check, and such DDL is rare (neither temporary tables nor
+ *		ANALYZE make any).  Tables with row-level security enabled, views
+ *		and foreign tables are never cached: their rows depend on more than
+ *		the snapshot.
  *
  *		Spaces and the rows of hits are used in place until the call ends,
  *		so memory is never freed under a running call: while any are held,
@@ -51,7 +60,9 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "pgtime.h"
@@ -59,8 +70,10 @@
 #include "utils/bytea.h"
 #include "utils/datum.h"
 #include "utils/float.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/pg_locale.h"
 #include "utils/rls.h"
@@ -161,6 +174,10 @@ static bool mx_doomed = false;	/* invalid, emptied when the calls end */
 static int	mx_nrelids = 0;		/* the tables entries were read from */
 static Oid *mx_relids = NULL;
 static int	mx_relids_cap = 0;
+static int	mx_ntypes = 0;		/* the types of their columns, and below */
+static Oid *mx_types = NULL;
+static uint32 *mx_type_hashes = NULL;	/* their TYPEOID hash values */
+static int	mx_types_cap = 0;
 
 static void MxCacheRelcacheCallback(Datum arg, Oid relid);
 static void MxCacheSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue);
@@ -169,7 +186,9 @@ static void MxEpochTake(MxCacheEpoch *e, Snapshot snap, bool copy);
 static bool MxEpochEqual(MxCacheEpoch *a, MxCacheEpoch *b);
 static int	MxXidCmp(const void *a, const void *b);
 static bool MxRelCacheable(Oid relid);
-static void MxNoteRelids(int nrelids, const Oid *relids);
+static void *MxGrow(void *array, int *cap, int n, Size size);
+static void MxNoteRelation(Oid relid);
+static void MxNoteType(Oid typid);
 
 /* Entries are equal when they belong to one space and their keys are equal */
 static bool
@@ -199,6 +218,7 @@ MxCacheDefineGucs(void)
 	CacheRegisterSyscacheCallback(PROCOID, MxCacheSyscacheCallback, (Datum) 0);
 	CacheRegisterSyscacheCallback(OPEROID, MxCacheSyscacheCallback, (Datum) 0);
 	CacheRegisterSyscacheCallback(TYPEOID, MxCacheSyscacheCallback, (Datum) 0);
+	CacheRegisterSyscacheCallback(ENUMOID, MxCacheSyscacheCallback, (Datum) 0);
 }
 
 /* A relcache invalidation: empties the cache if it holds rows of relid (any, for InvalidOid) */
@@ -222,12 +242,29 @@ MxCacheRelcacheCallback(Datum arg, Oid relid)
 		}
 }
 
-/* A syscache invalidation of roles, memberships, schemas, functions, operators or types */
+/*
+ * A syscache invalidation: of a type, empties the cache when it holds
+ * that type's hash value (all, for 0); of roles, memberships, schemas,
+ * functions, operators or enum labels, always (see the file header).
+ */
 static void
 MxCacheSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue)
 {
-	if (mx_epoch != NULL)
+	int			i;
+
+	if (mx_epoch == NULL)
+		return;
+	if (cacheid != TYPEOID || hashvalue == 0)
+	{
 		MxCacheFlush();
+		return;
+	}
+	for (i = 0; i < mx_ntypes; i++)
+		if (mx_type_hashes[i] == hashvalue)
+		{
+			MxCacheFlush();
+			return;
+		}
 }
 
 /*
@@ -258,6 +295,9 @@ MxCacheReset(void)
 	mx_nentries = 0;
 	mx_relids = NULL;
 	mx_nrelids = mx_relids_cap = 0;
+	mx_types = NULL;
+	mx_type_hashes = NULL;
+	mx_ntypes = mx_types_cap = 0;
 	mx_pins = 0;
 	mx_doomed = false;
 }
@@ -420,29 +460,103 @@ MxRelCacheable(Oid relid)
 	return ok;
 }
 
-/* Records tables entries are read from, for the relcache callback */
-static void
-MxNoteRelids(int nrelids, const Oid *relids)
+/* Grows an array of the cache's context to hold n elements of size */
+static void *
+MxGrow(void *array, int *cap, int n, Size size)
 {
-	int			i;
-	int			j;
+	if (n < *cap)
+		return array;
+	*cap = Max(16, *cap * 2);
+	return array == NULL ? MemoryContextAlloc(mx_cache_cxt, size * *cap) :
+		repalloc(array, size * *cap);
+}
 
-	for (i = 0; i < nrelids; i++)
+/*
+ * Records a table entries are read from, for the relcache callback, and
+ * the types of its columns, for the syscache callback.
+ */
+static void
+MxNoteRelation(Oid relid)
+{
+	HeapTuple	tup;
+	int			natts;
+	int			i;
+
+	for (i = 0; i < mx_nrelids; i++)
+		if (mx_relids[i] == relid)
+			return;
+	mx_relids = MxGrow(mx_relids, &mx_relids_cap, mx_nrelids, sizeof(Oid));
+	mx_relids[mx_nrelids++] = relid;
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	natts = ((Form_pg_class) GETSTRUCT(tup))->relnatts;
+	ReleaseSysCache(tup);
+	for (i = 1; i <= natts; i++)
 	{
-		for (j = 0; j < mx_nrelids; j++)
-			if (mx_relids[j] == relids[i])
-				break;
-		if (j < mx_nrelids)
+		Oid			typid = InvalidOid;
+
+		tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(i));
+		if (!HeapTupleIsValid(tup))
 			continue;
-		if (mx_nrelids == mx_relids_cap)
-		{
-			mx_relids_cap = Max(16, mx_relids_cap * 2);
-			mx_relids = mx_relids == NULL ?
-				MemoryContextAlloc(mx_cache_cxt, sizeof(Oid) * mx_relids_cap) :
-				repalloc(mx_relids, sizeof(Oid) * mx_relids_cap);
-		}
-		mx_relids[mx_nrelids++] = relids[i];
+		if (!((Form_pg_attribute) GETSTRUCT(tup))->attisdropped)
+			typid = ((Form_pg_attribute) GETSTRUCT(tup))->atttypid;
+		ReleaseSysCache(tup);
+		if (OidIsValid(typid))
+			MxNoteType(typid);
 	}
+}
+
+/*
+ * Records a type whose values entries hold, by its syscache hash value,
+ * and what its values' text is built from: a domain's base type, an
+ * array's element type, a range's subtype, a composite type's attributes
+ * (its relid, for the relcache callback).
+ */
+static void
+MxNoteType(Oid typid)
+{
+	HeapTuple	tup;
+	Form_pg_type form;
+	Oid			below = InvalidOid;
+	Oid			relid = InvalidOid;
+	int			i;
+
+	check_stack_depth();
+	for (i = 0; i < mx_ntypes; i++)
+		if (mx_types[i] == typid)
+			return;
+	if (mx_ntypes == mx_types_cap)
+	{
+		int			cap = mx_types_cap;
+
+		mx_types = MxGrow(mx_types, &mx_types_cap, mx_ntypes, sizeof(Oid));
+		mx_type_hashes = MxGrow(mx_type_hashes, &cap, mx_ntypes, sizeof(uint32));
+	}
+	mx_types[mx_ntypes] = typid;
+	mx_type_hashes[mx_ntypes] = GetSysCacheHashValue1(TYPEOID, ObjectIdGetDatum(typid));
+	mx_ntypes++;
+
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	form = (Form_pg_type) GETSTRUCT(tup);
+	if (form->typtype == TYPTYPE_DOMAIN)
+		below = form->typbasetype;
+	else if (IsTrueArrayType(form))
+		below = form->typelem;
+	else if (form->typtype == TYPTYPE_COMPOSITE)
+		relid = form->typrelid;
+	else if (form->typtype == TYPTYPE_RANGE)
+		below = get_range_subtype(typid);
+	else if (form->typtype == TYPTYPE_MULTIRANGE)
+		below = get_multirange_range(typid);
+	ReleaseSysCache(tup);
+	if (OidIsValid(below))
+		MxNoteType(below);
+	if (OidIsValid(relid))
+		MxNoteRelation(relid);
 }
 
 /*
@@ -510,12 +624,14 @@ MxCacheOpen(const char *sql, int nkeys, const Oid *key_types, const Oid *key_col
 	space->cacheable = true;
 	for (i = 0; i < nrelids; i++)
 		space->cacheable &= MxRelCacheable(relids[i]);
+	if (space->cacheable)
+		for (i = 0; i < nrelids; i++)
+			MxNoteRelation(relids[i]);
 	if (mx_doomed || !space->cacheable)
 	{
 		mx_pins--;
 		return NULL;
 	}
-	MxNoteRelids(nrelids, relids);
 	return space;				/* still pinned: held by the call until it ends */
 }
 

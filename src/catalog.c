@@ -172,6 +172,7 @@ MxLoadTable(MxTable *t)
 													 BTEqualStrategyNumber);
 				if (!OidIsValid(t->pk_eqops[i]))
 					elog(ERROR, "no equality operator in operator family %u", family);
+				MxNoteOpfamilyMember(t, family, optype, optype, BTEqualStrategyNumber);
 				MxNoteDependency(t, OPEROID, t->pk_eqops[i]);
 				MxNoteDependency(t, TYPEOID, t->pk_types[i]);
 			}
@@ -526,7 +527,7 @@ MxDiscover(MxTable *t)
 	rels = MxDiscoverM2M(t, ifks, rels);
 
 	/* registered relations come last; name resolution lets them win */
-	registered = MxLoadRegistered(relid);
+	registered = MxLoadRegistered(t);
 	foreach(lc, registered)
 	{
 		MxRelation *r = (MxRelation *) lfirst(lc);
@@ -622,9 +623,7 @@ MxDescribeRelation(MxRelation *rel)
 		appendStringInfo(&buf, " through %s",
 						 format_type_be_qualified(get_rel_type_id(rel->via)));
 	if (rel->conname != NULL)
-		appendStringInfo(&buf, " (name it \"%s\")", rel->conname);
-	else
-		appendStringInfoString(&buf, " (register it under another name with matrx_relations.register_relation)");
+		appendStringInfo(&buf, " by constraint \"%s\"", rel->conname);
 	return buf.data;
 }
 
@@ -690,9 +689,10 @@ MxLookupRelation(MxTable *source, const char *name)
 		}
 		ereport(ERROR,
 				(errcode(ERRCODE_AMBIGUOUS_ALIAS),
-				 errmsg("relation \"%s\" of %s is ambiguous", name,
-						format_type_be_qualified(source->rowtype)),
-				 errdetail("Candidates: %s.", buf.data)));
+				 errmsg("%s has more than one relation named \"%s\"",
+						format_type_be_qualified(source->rowtype), name),
+				 errdetail("The candidates are: %s.", buf.data),
+				 errhint("Name a foreign key's relation by the constraint's name, or register a relation under another name with matrx_relations.register_relation.")));
 	}
 
 	for (i = 0; i < source->nrels; i++)
@@ -701,8 +701,8 @@ MxLookupRelation(MxTable *source, const char *name)
 							 quote_identifier(source->rels[i].name));
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("relation \"%s\" of %s does not exist", name,
-					format_type_be_qualified(source->rowtype)),
+			 errmsg("%s has no relation named \"%s\"",
+					format_type_be_qualified(source->rowtype), name),
 			 buf.len > 0 ?
 			 errhint("Relations of %s: %s.", format_type_be_qualified(source->rowtype), buf.data) :
 			 errhint("%s has no relations: declare a foreign key or use matrx_relations.register_relation.",

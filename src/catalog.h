@@ -6,7 +6,8 @@
  *
  *		Metadata lives in a backend-local cache (metacache.c): a table's
  *		entry is dropped when an invalidation hits a table, constraint,
- *		operator or type it was read from, so DDL is seen by the next call.
+ *		operator, type or operator family member it was read from, so DDL
+ *		is seen by the next call.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,6 +18,7 @@
 
 #include "access/attnum.h"
 #include "nodes/pg_list.h"
+#include "utils/hsearch.h"
 #include "pg_config_manual.h"
 
 #define MX_MAX_KEYS INDEX_MAX_KEYS
@@ -65,7 +67,10 @@ typedef struct MxRelation
 								 * target (one index probe per lookup) */
 } MxRelation;
 
-/* a catalog entry a table's metadata was read from: a syscache and hash value */
+/*
+ * a catalog entry a table's metadata was read from: a syscache and hash
+ * value (CONSTROID, OPEROID, TYPEOID, AMOPSTRATEGY)
+ */
 typedef struct MxDependency
 {
 	int			cacheid;
@@ -99,12 +104,17 @@ typedef struct MxTable
 } MxTable;
 
 /* metacache.c */
+extern HTAB *MxCreateBackendHash(const char *name, Size keysize, Size entrysize,
+								 MemoryContext *cxt);
 extern void MxCatalogInit(void);
 extern void MxCatalogBeginCall(void);
 extern bool MxCatalogIsStale(void);
 extern uint64 MxCatalogGeneration(void);
 extern void MxNoteInvolved(MxTable *t, Oid relid);
 extern void MxNoteDependency(MxTable *t, int cacheid, Oid oid);
+extern void MxNoteOpfamilyMember(MxTable *t, Oid family, Oid lefttype, Oid righttype,
+								 int16 strategy);
+extern void MxNoteEqualityLookup(MxTable *t, Oid inner_type, Oid outer_type);
 extern MxTable *MxGetTable(Oid relid);
 
 /* catalog.c */
@@ -124,11 +134,11 @@ extern void MxRetryDefineGucs(void);
 extern bool MxRetryStale(int *attempt);
 
 /* register.c */
-extern List *MxLoadRegistered(Oid source);
+extern List *MxLoadRegistered(MxTable *t);
 extern List *MxRegisteredSources(void);
 extern bool MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 							  List *source_cols, List *target_cols,
 							  List *via_source_cols, List *via_target_cols,
-							  bool raise);
+							  bool raise, MxTable *deps);
 
 #endif							/* MX_CATALOG_H */

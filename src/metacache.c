@@ -5,7 +5,8 @@
  *		what catalog.c discovers about a table (its keys and relations) is
  *		kept per table, each in its own memory context, with what it was
  *		read from: the tables (its own, its relations' targets and
- *		junctions), constraints, operators and types.
+ *		junctions), constraints, operators, types and the operator family
+ *		members its equality operators were looked up as.
  *
  *		Invalidation is per dependency, as in ri_triggers.c: the relcache
  *		callback marks stale the entries that involve the invalidated
@@ -22,11 +23,13 @@
  */
 #include "postgres.h"
 
+#include "access/stratnum.h"
 #include "miscadmin.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "catalog.h"
 #include "matrx_relations.h"
@@ -47,10 +50,12 @@ static List *mx_zombies = NIL;	/* contexts of dropped entries, in mx_cxt */
 static void MxCatalogSetup(void);
 static void MxMarkStale(MxTable *t);
 static void MxMarkAllStale(void);
+static void MxMarkMatching(Oid relid, int cacheid, uint32 hashvalue);
 static void MxRelcacheCallback(Datum arg, Oid relid);
 static void MxSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue);
 static void MxDropStale(void);
 static void MxFreeZombies(void);
+static void MxNoteHashValue(MxTable *t, int cacheid, uint32 hashvalue);
 
 /* Registers the invalidation callbacks, once per backend */
 void
@@ -60,25 +65,35 @@ MxCatalogInit(void)
 	CacheRegisterSyscacheCallback(CONSTROID, MxSyscacheCallback, (Datum) 0);
 	CacheRegisterSyscacheCallback(OPEROID, MxSyscacheCallback, (Datum) 0);
 	CacheRegisterSyscacheCallback(TYPEOID, MxSyscacheCallback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AMOPSTRATEGY, MxSyscacheCallback, (Datum) 0);
+}
+
+/*
+ * A backend-local hash table of entries of entrysize with keys of keysize
+ * (blobs), in a context of its own under CacheMemoryContext, returned in
+ * *cxt: the metadata cache's and the plan cache's
+ */
+HTAB *
+MxCreateBackendHash(const char *name, Size keysize, Size entrysize, MemoryContext *cxt)
+{
+	HASHCTL		ctl;
+
+	/* name is a literal: it lives as long as the context */
+	*cxt = AllocSetContextCreateInternal(CacheMemoryContext, name, ALLOCSET_SMALL_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = *cxt;
+	return hash_create(name, 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
 /* Creates the cache's context and hash on first use */
 static void
 MxCatalogSetup(void)
 {
-	HASHCTL		ctl;
-
-	if (mx_tables != NULL)
-		return;
-	mx_cxt = AllocSetContextCreate(CacheMemoryContext,
-								   "matrx_relations metadata",
-								   ALLOCSET_SMALL_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(MxTableSlot);
-	ctl.hcxt = mx_cxt;
-	mx_tables = hash_create("matrx_relations tables", 64, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (mx_tables == NULL)
+		mx_tables = MxCreateBackendHash("matrx_relations metadata", sizeof(Oid),
+										sizeof(MxTableSlot), &mx_cxt);
 }
 
 /* Marks one entry stale: dropped by the next call */
@@ -104,58 +119,63 @@ MxMarkAllStale(void)
 		MxMarkStale(slot->table);
 }
 
+/*
+ * Marks stale the entries that involve relid (when valid), else those read
+ * from the syscache entry of cacheid with hashvalue
+ */
+static void
+MxMarkMatching(Oid relid, int cacheid, uint32 hashvalue)
+{
+	HASH_SEQ_STATUS status;
+	MxTableSlot *slot;
+
+	hash_seq_init(&status, mx_tables);
+	while ((slot = (MxTableSlot *) hash_seq_search(&status)) != NULL)
+	{
+		MxTable    *t = slot->table;
+		int			i;
+
+		if (OidIsValid(relid))
+		{
+			for (i = 0; i < t->ninvolved && !t->stale; i++)
+				if (t->involved[i] == relid)
+					MxMarkStale(t);
+		}
+		else
+		{
+			for (i = 0; i < t->ndeps && !t->stale; i++)
+				if (t->deps[i].cacheid == cacheid && t->deps[i].hashvalue == hashvalue)
+					MxMarkStale(t);
+		}
+	}
+}
+
 /* Relcache callback: the entries that involve relid (all, for InvalidOid) */
 static void
 MxRelcacheCallback(Datum arg, Oid relid)
 {
-	HASH_SEQ_STATUS status;
-	MxTableSlot *slot;
-
 	if (mx_tables == NULL)
 		return;
-	if (!OidIsValid(relid))
-	{
+	if (OidIsValid(relid))
+		MxMarkMatching(relid, 0, 0);
+	else
 		MxMarkAllStale();
-		return;
-	}
-	hash_seq_init(&status, mx_tables);
-	while ((slot = (MxTableSlot *) hash_seq_search(&status)) != NULL)
-	{
-		MxTable    *t = slot->table;
-		int			i;
-
-		if (t->relid == relid)
-			MxMarkStale(t);
-		for (i = 0; i < t->ninvolved && !t->stale; i++)
-			if (t->involved[i] == relid)
-				MxMarkStale(t);
-	}
 }
 
-/* Syscache callback: the entries read from the changed constraint, operator or type */
+/*
+ * Syscache callback: the entries read from the changed constraint,
+ * operator, type or operator family member (AMOPSTRATEGY: ALTER OPERATOR
+ * FAMILY ... ADD or DROP OPERATOR); all, for hash value 0
+ */
 static void
 MxSyscacheCallback(Datum arg, int cacheid, uint32 hashvalue)
 {
-	HASH_SEQ_STATUS status;
-	MxTableSlot *slot;
-
 	if (mx_tables == NULL)
 		return;
-	if (hashvalue == 0)
-	{
+	if (hashvalue != 0)
+		MxMarkMatching(InvalidOid, cacheid, hashvalue);
+	else
 		MxMarkAllStale();
-		return;
-	}
-	hash_seq_init(&status, mx_tables);
-	while ((slot = (MxTableSlot *) hash_seq_search(&status)) != NULL)
-	{
-		MxTable    *t = slot->table;
-		int			i;
-
-		for (i = 0; i < t->ndeps && !t->stale; i++)
-			if (t->deps[i].cacheid == cacheid && t->deps[i].hashvalue == hashvalue)
-				MxMarkStale(t);
-	}
 }
 
 /* Frees the memory of dropped entries once no call of ours is running */
@@ -246,12 +266,31 @@ MxNoteInvolved(MxTable *t, Oid relid)
 void
 MxNoteDependency(MxTable *t, int cacheid, Oid oid)
 {
-	uint32		hashvalue;
+	if (OidIsValid(oid))
+		MxNoteHashValue(t, cacheid, GetSysCacheHashValue1(cacheid, ObjectIdGetDatum(oid)));
+}
+
+/*
+ * Records that t was read from an operator family's member for the given
+ * types and strategy, found or not: adding or dropping it drops t
+ */
+void
+MxNoteOpfamilyMember(MxTable *t, Oid family, Oid lefttype, Oid righttype, int16 strategy)
+{
+	if (OidIsValid(family))
+		MxNoteHashValue(t, AMOPSTRATEGY,
+						GetSysCacheHashValue4(AMOPSTRATEGY, ObjectIdGetDatum(family),
+											  ObjectIdGetDatum(lefttype),
+											  ObjectIdGetDatum(righttype),
+											  Int16GetDatum(strategy)));
+}
+
+/* Records that t was read from the syscache entry with this hash value */
+static void
+MxNoteHashValue(MxTable *t, int cacheid, uint32 hashvalue)
+{
 	int			i;
 
-	if (!OidIsValid(oid))
-		return;
-	hashvalue = GetSysCacheHashValue1(cacheid, ObjectIdGetDatum(oid));
 	for (i = 0; i < t->ndeps; i++)
 		if (t->deps[i].cacheid == cacheid && t->deps[i].hashvalue == hashvalue)
 			return;
@@ -265,6 +304,30 @@ MxNoteDependency(MxTable *t, int cacheid, Oid oid)
 	t->deps[t->ndeps].cacheid = cacheid;
 	t->deps[t->ndeps].hashvalue = hashvalue;
 	t->ndeps++;
+}
+
+/*
+ * Records the operator family members MxFindEqualityOp looks an equality
+ * of inner_type and outer_type up as: a member added to or dropped from
+ * those families changes what it finds
+ */
+void
+MxNoteEqualityLookup(MxTable *t, Oid inner_type, Oid outer_type)
+{
+	Oid			types[2] = {inner_type, outer_type};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(types[i], TYPECACHE_BTREE_OPFAMILY);
+
+		if (inner_type == outer_type)
+			MxNoteOpfamilyMember(t, tc->btree_opf, tc->btree_opintype, tc->btree_opintype,
+								 BTEqualStrategyNumber);
+		else
+			MxNoteOpfamilyMember(t, tc->btree_opf, inner_type, outer_type,
+								 BTEqualStrategyNumber);
+	}
 }
 
 /* The cached metadata of relid (which the caller has locked), read on first use */

@@ -39,6 +39,7 @@
 #include "utils/plancache.h"
 #include "utils/resowner.h"
 
+#include "catalog.h"
 #include "matrx_relations.h"
 #include "plancache.h"
 
@@ -91,19 +92,9 @@ MxPlanCacheInit(void)
 static void
 MxPlanCacheSetup(void)
 {
-	HASHCTL		ctl;
-
-	if (mx_plan_hash != NULL)
-		return;
-	mx_plan_cxt = AllocSetContextCreate(CacheMemoryContext,
-										"matrx_relations plans",
-										ALLOCSET_SMALL_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(uint64);
-	ctl.entrysize = sizeof(MxPlanEntry);
-	ctl.hcxt = mx_plan_cxt;
-	mx_plan_hash = hash_create("matrx_relations plans", 64, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (mx_plan_hash == NULL)
+		mx_plan_hash = MxCreateBackendHash("matrx_relations plans", sizeof(uint64),
+										   sizeof(MxPlanEntry), &mx_plan_cxt);
 }
 
 /* Hash of a statement's text, parameter types and cursor options */

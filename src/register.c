@@ -86,6 +86,8 @@ typedef struct MxConfigRow
 
 static Oid	MxConfigTable(void);
 static void MxCheckConfigShape(Relation rel);
+static Oid MxConfigOid(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
+static List *MxConfigNames(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
 static MxConfigRow *MxReadConfigRow(HeapTuple tup, TupleDesc desc);
 static List *MxConfigRows(void);
 static List *MxNameArray(Datum array);
@@ -93,7 +95,7 @@ static List *MxTextArrayArg(ArrayType *arr, const char *what);
 static bool MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise);
 static bool MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 					  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner,
-					  bool raise);
+					  bool raise, MxTable *deps);
 static bool MxRegisteredExists(Oid source, const char *name);
 static void MxCheckOwner(Oid source);
 static int	MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
@@ -146,6 +148,26 @@ MxCheckConfigShape(Relation rel)
 					 errhint("Update the extension with ALTER EXTENSION matrx_relations UPDATE, or install the module of the extension's version.")));
 }
 
+/* A regclass column of a config row, InvalidOid when null */
+static Oid
+MxConfigOid(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attnum, desc, &isnull);
+
+	return isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+/* A name[] column of a config row, NIL when null */
+static List *
+MxConfigNames(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attnum, desc, &isnull);
+
+	return isnull ? NIL : MxNameArray(d);
+}
+
 /* One row of the config table, its columns read by attribute number */
 static MxConfigRow *
 MxReadConfigRow(HeapTuple tup, TupleDesc desc)
@@ -154,22 +176,15 @@ MxReadConfigRow(HeapTuple tup, TupleDesc desc)
 	bool		isnull;
 	Datum		d;
 
-	d = heap_getattr(tup, Anum_mx_registered_source, desc, &isnull);
-	row->source = isnull ? InvalidOid : DatumGetObjectId(d);
+	row->source = MxConfigOid(tup, desc, Anum_mx_registered_source);
 	d = heap_getattr(tup, Anum_mx_registered_name, desc, &isnull);
 	row->name = isnull ? pstrdup("") : TextDatumGetCString(d);
-	d = heap_getattr(tup, Anum_mx_registered_target, desc, &isnull);
-	row->target = isnull ? InvalidOid : DatumGetObjectId(d);
-	d = heap_getattr(tup, Anum_mx_registered_source_columns, desc, &isnull);
-	row->source_columns = isnull ? NIL : MxNameArray(d);
-	d = heap_getattr(tup, Anum_mx_registered_target_columns, desc, &isnull);
-	row->target_columns = isnull ? NIL : MxNameArray(d);
-	d = heap_getattr(tup, Anum_mx_registered_via, desc, &isnull);
-	row->via = isnull ? InvalidOid : DatumGetObjectId(d);
-	d = heap_getattr(tup, Anum_mx_registered_via_source_columns, desc, &isnull);
-	row->via_source_columns = isnull ? NIL : MxNameArray(d);
-	d = heap_getattr(tup, Anum_mx_registered_via_target_columns, desc, &isnull);
-	row->via_target_columns = isnull ? NIL : MxNameArray(d);
+	row->target = MxConfigOid(tup, desc, Anum_mx_registered_target);
+	row->source_columns = MxConfigNames(tup, desc, Anum_mx_registered_source_columns);
+	row->target_columns = MxConfigNames(tup, desc, Anum_mx_registered_target_columns);
+	row->via = MxConfigOid(tup, desc, Anum_mx_registered_via);
+	row->via_source_columns = MxConfigNames(tup, desc, Anum_mx_registered_via_source_columns);
+	row->via_target_columns = MxConfigNames(tup, desc, Anum_mx_registered_via_target_columns);
 	return row;
 }
 
@@ -217,12 +232,15 @@ MxNameArray(Datum array)
 }
 
 /*
- * The registered relations of source, resolved against the catalog as it
- * is now.  Rows whose tables or columns no longer match are left out.
+ * The registered relations of t, resolved against the catalog as it is
+ * now.  Rows whose tables or columns no longer match are left out; the
+ * operator family members their equalities were looked up as are noted
+ * in t either way.
  */
 List *
-MxLoadRegistered(Oid source)
+MxLoadRegistered(MxTable *t)
 {
+	Oid			source = t->relid;
 	List	   *result = NIL;
 	ListCell   *lc;
 
@@ -244,7 +262,7 @@ MxLoadRegistered(Oid source)
 		r->name = row->name;
 		if (MxBuildRegistered(r, source, target, via,
 							  row->source_columns, row->target_columns,
-							  row->via_source_columns, row->via_target_columns, false))
+							  row->via_source_columns, row->via_target_columns, false, t))
 			result = lappend(result, r);
 	}
 	return result;
@@ -300,7 +318,8 @@ MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise)
  */
 static bool
 MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
-		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner, bool raise)
+		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner, bool raise,
+		  MxTable *deps)
 {
 	int			i;
 
@@ -318,6 +337,9 @@ MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 		get_atttypetypmodcoll(inner_rel, inner_cols[i], &hop->inner_types[i],
 							  &typmod, &hop->inner_collations[i]);
 		hop->collations[i] = key_inner ? hop->inner_collations[i] : hop->outer_collations[i];
+		/* found or not: ALTER OPERATOR FAMILY can change the answer */
+		if (deps != NULL)
+			MxNoteEqualityLookup(deps, hop->inner_types[i], hop->outer_types[i]);
 		if (!MxFindEqualityOp(hop->inner_types[i], hop->outer_types[i], &hop->eqops[i]))
 		{
 			if (!raise)
@@ -338,12 +360,15 @@ MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 /*
  * Builds a registered relation from column names.  Kind: m2m when via is
  * given; else fk when target_cols cover a primary key or unique constraint
- * of the target (at most one target row per source row); else ifk.
+ * of the target (at most one target row per source row); else ifk.  deps:
+ * the table whose metadata is being read, noted with the lookups (NULL
+ * when registering).
  */
 bool
 MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 				  List *source_cols, List *target_cols,
-				  List *via_source_cols, List *via_target_cols, bool raise)
+				  List *via_source_cols, List *via_target_cols, bool raise,
+				  MxTable *deps)
 {
 	AttrNumber	scols[MX_MAX_KEYS];
 	AttrNumber	tcols[MX_MAX_KEYS];
@@ -361,7 +386,7 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 			return false;
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("column lists of relation \"%s\" do not match", rel->name),
+				 errmsg("column lists of registered relation \"%s\" do not match", rel->name),
 				 errdetail("Without via, source_columns and target_columns must have the same length; with via, via_source_columns must match source_columns and via_target_columns target_columns, each with 1 to %d columns.",
 						   MX_MAX_KEYS)));
 	}
@@ -384,8 +409,8 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 			return false;
 		rel->kind = MX_KIND_M2M;
 		rel->nhops = 2;
-		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, false, raise) ||
-			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, true, raise))
+		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, false, raise, deps) ||
+			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, true, raise, deps))
 			return false;
 		memcpy(both, vscols, sizeof(AttrNumber) * ns);
 		memcpy(both + ns, vtcols, sizeof(AttrNumber) * nt);
@@ -398,7 +423,7 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 		rel->target_unique = (rel->kind == MX_KIND_FK);
 		rel->nhops = 1;
 		if (!MxFillHop(&rel->hops[0], source, target, ns, scols, tcols,
-					   rel->kind == MX_KIND_FK, raise))
+					   rel->kind == MX_KIND_FK, raise, deps))
 			return false;
 	}
 	return true;
@@ -514,11 +539,18 @@ register_relation(PG_FUNCTION_ARGS)
 	char		nulls[MX_REGISTER_NARGS];
 	int			i;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null",
-						PG_ARGISNULL(0) ? "source" : PG_ARGISNULL(1) ? "relation name" : "target")));
+				 errmsg("source must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation name must not be null")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target must not be null")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (name[0] == '\0')
 		ereport(ERROR,
@@ -547,7 +579,7 @@ register_relation(PG_FUNCTION_ARGS)
 
 	memset(&rel, 0, sizeof(rel));
 	rel.name = name;
-	(void) MxBuildRegistered(&rel, source, target, via, scols, tcols, vscols, vtcols, true);
+	(void) MxBuildRegistered(&rel, source, target, via, scols, tcols, vscols, vtcols, true, NULL);
 
 	if (MxRegisteredExists(source, name))
 		ereport(ERROR,

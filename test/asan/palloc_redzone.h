@@ -13,6 +13,11 @@
  * repalloc, a context reset, from the module or from core) hands it back to
  * the sanitizer, which re-marks it.
  *
+ * An assert-enabled server (CLOBBER_FREED_MEMORY) wipes a chunk it frees
+ * (wipe_mem: a memset over the whole block), poisoned tail included, which
+ * the sanitizer would report: the module's pfree and repalloc unpoison the
+ * tail first.
+ *
  * Each request then costs a block of over 8 kB, so a backend pads only its
  * first MX_REDZONE_BUDGET bytes and allocates normally after that.  The
  * relation cache's context is never padded: its size limit counts the
@@ -62,11 +67,46 @@ mx_redzone_alloc(MemoryContext cxt, Size size, int flags)
 	return mx_redzone_poison(MemoryContextAllocExtended(cxt, asked, flags), size, asked);
 }
 
+/*
+ * Unpoisons what a padded chunk may hold poisoned, before the allocator
+ * frees or moves it.  A padded chunk is one with a block of its own (its
+ * size past ALLOCSET_SEPARATE_THRESHOLD, its space less the chunk header,
+ * measured once on an 8-byte chunk); any such chunk holds at least the
+ * padded size, so unpoisoning that much stays within it.
+ */
+static inline void
+mx_redzone_unpoison(void *pointer)
+{
+	static Size header = 0;
+
+	if (!IsA(GetMemoryChunkContext(pointer), AllocSetContext))
+		return;
+	if (header == 0)
+	{
+		void	   *probe = MemoryContextAlloc(TopMemoryContext, 8);
+
+		header = GetMemoryChunkSpace(probe) - 8;
+		pfree(probe);
+	}
+	if (GetMemoryChunkSpace(pointer) - header > ALLOCSET_SEPARATE_THRESHOLD)
+		ASAN_UNPOISON_MEMORY_REGION(pointer, ALLOCSET_SEPARATE_THRESHOLD + 1);
+}
+
+/* pfree, the tail unpoisoned first */
+static inline void
+mx_redzone_free(void *pointer)
+{
+	mx_redzone_unpoison(pointer);
+	pfree(pointer);
+}
+
 /* repalloc, or repalloc_huge, with a poisoned tail */
 static inline void *
 mx_redzone_realloc(void *pointer, Size size, bool huge)
 {
 	Size		asked = mx_redzone_size(GetMemoryChunkContext(pointer), size);
+
+	mx_redzone_unpoison(pointer);
 
 	return mx_redzone_poison(huge ? repalloc_huge(pointer, asked) : repalloc(pointer, asked),
 							 size, asked);
@@ -82,5 +122,6 @@ mx_redzone_realloc(void *pointer, Size size, bool huge)
 #define palloc_extended(size, flags) mx_redzone_alloc(CurrentMemoryContext, (size), (flags))
 #define repalloc(pointer, size) mx_redzone_realloc((pointer), (size), false)
 #define repalloc_huge(pointer, size) mx_redzone_realloc((pointer), (size), true)
+#define pfree(pointer) mx_redzone_free(pointer)
 
 #endif							/* MX_PALLOC_REDZONE_H */

@@ -489,63 +489,78 @@ class Churn:
 def measure_churn(cur, n, count, results, per_second=50, rounds=20):
     """The churn workload: the nested load while another session churns the
     catalogs (Churn), against the same load on a quiet server, in alternating
-    rounds; the ratio of the medians, and how many plans and table metadata
-    the loading session prepared and read again while churned."""
+    rounds; the ratio of the medians, and how many plans, table metadata and
+    relation cache contents the loading session prepared, read and emptied
+    again while churned.  The same = ANY statements run bare from the client
+    (client-side batching), interleaved with the load in the same rounds,
+    show what the churn costs plain SQL on the same machine at the same
+    time: the load's ratio over theirs is what the churn costs the
+    extension."""
     cur.execute(CHURN_SETUP)
     bs = batches(n, count, seed=zlib.crc32(f"churn/{n}".encode()))
-    fn = prefetch_keys(NESTED)
-    fn(cur, bs[0], None)                # warm up: plans prepared, metadata read
-    times = {"quiet": [], "churn": []}
-    cpu = {"quiet": [], "churn": []}
-    ratios, cpu_ratios = [], []
-    again = [0, 0]
+    fns = {"ours": prefetch_keys(NESTED), "bare": client_batching(NESTED)}
+    for fn in fns.values():
+        fn(cur, bs[0], None)            # warm up: plans prepared, metadata read
+    times = {(f, c): [] for f in fns for c in ("quiet", "churn")}
+    cpu = {(f, c): [] for f in fns for c in ("quiet", "churn")}
+    ratios = {f: [] for f in fns}
+    cpu_ratios = {f: [] for f in fns}
+    again = [0, 0, 0]
+    counters = "SELECT plans_prepared, metadata_loads, cache_invalidations FROM matrx_relations.stats()"
     cur.execute("SELECT pg_backend_pid()")
     pid = cur.fetchone()[0]
     per_round = max(1, count // rounds)
+
+    def run_both(part, cond, r):
+        # alternate which runs first, so neither always follows the other
+        for f in (("ours", "bare") if r % 2 == 0 else ("bare", "ours")):
+            c0 = backend_cpu_ms(pid)
+            ts = timed_runs(fns[f], cur, part)
+            c1 = backend_cpu_ms(pid)
+            times[(f, cond)].append(statistics.median(ts))
+            cpu[(f, cond)].append((c1 - c0) / len(part))
+
     for r in range(rounds):
+        part = bs[r * per_round:(r + 1) * per_round] or bs[:per_round]
         for cond in ("quiet", "churn"):
-            part = bs[r * per_round:(r + 1) * per_round] or bs[:per_round]
-            cur.execute("SELECT plans_prepared, metadata_loads FROM matrx_relations.stats()")
+            cur.execute(counters)
             before = cur.fetchone()
             if cond == "churn":
                 with Churn(per_second):
-                    c0 = backend_cpu_ms(pid)
-                    ts = timed_runs(fn, cur, part)
-                    c1 = backend_cpu_ms(pid)
+                    run_both(part, cond, r)
             else:
-                c0 = backend_cpu_ms(pid)
-                ts = timed_runs(fn, cur, part)
-                c1 = backend_cpu_ms(pid)
-            times[cond] += ts
-            cpu[cond].append((c1 - c0) / len(part))
-            if cond == "churn":
-                ratios.append(statistics.median(ts) / statistics.median(times["quiet"][-len(part):]))
-                cpu_ratios.append(cpu["churn"][-1] / cpu["quiet"][-1])
-            cur.execute("SELECT plans_prepared, metadata_loads FROM matrx_relations.stats()")
+                run_both(part, cond, r)
+            cur.execute(counters)
             after = cur.fetchone()
             if cond == "churn":
-                again = [again[0] + after[0] - before[0], again[1] + after[1] - before[1]]
-    q, c = statistics.median(times["quiet"]), statistics.median(times["churn"])
-    print(f"\nchurn, N = {n} (nested; another session: temp table + ANALYZE of an unrelated table, {per_second}/s)")
-    print(f"  {'server':<34} {'median ms':>10} {'min-max ms':>19} {'ratio':>7} {'runs':>5}")
-    for cond, med in (("quiet", q), ("churned", c)):
-        ts = times["quiet" if cond == "quiet" else "churn"]
-        print(f"  {cond:<34} {med:10.2f} {min(ts):9.2f}-{max(ts):<9.2f} {med / q:7.3f} {len(ts):5d}")
-        results.append(dict(workload="churn", n=n, competitor=cond, median_ms=round(med, 3),
-                            min_ms=round(min(ts), 3), max_ms=round(max(ts), 3), ratio=round(med / q, 3),
-                            runs=len(ts)))
-    # each churned round against the quiet round just before it: the other
-    # jobs of a shared machine change its speed between rounds, not within
-    print(f"  churned / quiet: {statistics.median(ratios):.3f}x (median of {len(ratios)} paired rounds' ratios; "
-          f"pooled medians {c / q:.3f}x); while churned the loading session prepared {again[0]} plans "
-          f"and read {again[1]} tables' metadata again")
-    print(f"  the loading backend's CPU per call: quiet {statistics.median(cpu['quiet']):.2f} ms, churned "
-          f"{statistics.median(cpu['churn']):.2f} ms, {statistics.median(cpu_ratios):.3f}x (paired rounds): "
-          f"the rest of the wall-clock ratio is the churning session's own CPU on a shared machine")
-    results.append(dict(workload="churn", n=n, competitor="churned / quiet (paired rounds)",
-                        ratio=round(statistics.median(ratios), 3), runs=len(ratios)))
-    results.append(dict(workload="churn", n=n, competitor="backend CPU churned / quiet (paired rounds)",
-                        ratio=round(statistics.median(cpu_ratios), 3), runs=len(cpu_ratios)))
+                again = [a + x - b for a, x, b in zip(again, after, before)]
+        for f in fns:
+            ratios[f].append(times[(f, "churn")][-1] / times[(f, "quiet")][-1])
+            cpu_ratios[f].append(cpu[(f, "churn")][-1] / cpu[(f, "quiet")][-1])
+    med = statistics.median
+    print(f"\nchurn, N = {n} (nested; another session: temp table + ANALYZE of an unrelated table, {per_second}/s; "
+          f"{rounds} alternating rounds of {per_round} calls)")
+    print(f"  {'':<38} {'quiet ms':>9} {'churned ms':>11} {'ratio':>7} {'CPU quiet':>10} {'CPU churned':>12} {'CPU ratio':>10}")
+    labels = {"ours": "prefetch_related (keys)", "bare": "the same = ANY statements, bare"}
+    for f in fns:
+        q, c = med(times[(f, "quiet")]), med(times[(f, "churn")])
+        print(f"  {labels[f]:<38} {q:9.2f} {c:11.2f} {med(ratios[f]):7.3f} {med(cpu[(f, 'quiet')]):10.2f} "
+              f"{med(cpu[(f, 'churn')]):12.2f} {med(cpu_ratios[f]):10.3f}")
+        results.append(dict(workload="churn", n=n, competitor=labels[f] + ", quiet", median_ms=round(q, 3),
+                            runs=len(times[(f, "quiet")])))
+        results.append(dict(workload="churn", n=n, competitor=labels[f] + ", churned", median_ms=round(c, 3),
+                            runs=len(times[(f, "churn")])))
+        results.append(dict(workload="churn", n=n, competitor=labels[f] + ", churned / quiet (paired rounds)",
+                            ratio=round(med(ratios[f]), 3), runs=len(ratios[f])))
+        results.append(dict(workload="churn", n=n, competitor=labels[f] + ", backend CPU churned / quiet",
+                            ratio=round(med(cpu_ratios[f]), 3), runs=len(cpu_ratios[f])))
+    excess = [a / b for a, b in zip(ratios["ours"], ratios["bare"])]
+    print(f"  churned / quiet: prefetch_related {med(ratios['ours']):.3f}x, bare statements {med(ratios['bare']):.3f}x "
+          f"(medians of paired rounds); prefetch_related's over the bare statements' {med(excess):.3f}x")
+    print(f"  while churned the loading session prepared {again[0]} plans, read {again[1]} tables' metadata "
+          f"and emptied its relation cache {again[2]} times again")
+    results.append(dict(workload="churn", n=n, competitor="prefetch_related's ratio / bare statements' ratio",
+                        ratio=round(med(excess), 3), runs=len(excess)))
 
 
 def backend_cpu_ms(pid):
