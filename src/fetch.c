@@ -78,7 +78,7 @@ MxLookupOneSegment(MxTable *src, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"%s\" is not a one-segment relation path", name),
-				 errdetail("fetch_related and fetch_related_array load one relation of the source, named without \".\"."),
+				 errdetail("Functions fetch_related and fetch_related_array load one relation of the source, named without \".\"."),
 				 errhint("Load nested relations with prefetch_related.")));
 	colon = strchr(name, ':');
 	if (colon != NULL)

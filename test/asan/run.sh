@@ -124,8 +124,9 @@ canary "matrx_asan_canary_palloc(100)" "use-after-poison" "a planted overrun of 
 cluster_stop
 rm -f "$work"/log/asan.*
 
-# the whole suite, on its own cluster with the same environment
-MATRX_ASAN_INSTALLED=1 test/run-tests.sh
+# the whole suite, on its own cluster with the same environment; ASan with
+# assertions makes limits.sh's 10,000,000-key loads take 3-4 minutes each
+LIMITS_TIMEOUT=${LIMITS_TIMEOUT:-600s} MATRX_ASAN_INSTALLED=1 test/run-tests.sh
 status=$?
 
 reports=$(find "$work/log" -name 'asan.*' | wc -l)
