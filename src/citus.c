@@ -33,6 +33,7 @@
 #include "access/table.h"
 #include "catalog/pg_namespace.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -175,28 +176,42 @@ MxCitusShard(Oid relid)
 }
 
 /*
- * SPI_cursor_open (read-only) of one of our kept plans; where the citus
- * extension exists, under plan_cache_mode auto rather than
- * force_generic_plan, which Citus cannot plan our statements under.
+ * Where the citus extension exists and plan_cache_mode is
+ * force_generic_plan (Citus cannot plan our "= ANY($1)" statements
+ * generically), sets plan_cache_mode to auto at a new GUC nest level and
+ * returns it; otherwise returns -1.  MxCitusPlanModeEnd restores the
+ * setting; an error restores it through the (sub)transaction's abort.
  */
+int
+MxCitusPlanModeBegin(void)
+{
+	int			nest;
+
+	if (plan_cache_mode != PLAN_CACHE_MODE_FORCE_GENERIC_PLAN ||
+		!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+		return -1;
+	nest = NewGUCNestLevel();
+	(void) set_config_option("plan_cache_mode", "auto", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+/* Restores what MxCitusPlanModeBegin changed (nest -1: nothing) */
+void
+MxCitusPlanModeEnd(int nest)
+{
+	if (nest >= 0)
+		AtEOXact_GUC(true, nest);
+}
+
+/* SPI_cursor_open (read-only) of one of our kept plans, in a plan mode Citus can run */
 Portal
 MxCitusCursorOpen(SPIPlanPtr plan, Datum *values, const char *nulls)
 {
-	int			save = plan_cache_mode;
+	int			nest = MxCitusPlanModeBegin();
 	Portal		portal;
 
-	if (save != PLAN_CACHE_MODE_FORCE_GENERIC_PLAN ||
-		!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
-		return SPI_cursor_open(NULL, plan, values, nulls, true);
-	plan_cache_mode = PLAN_CACHE_MODE_AUTO;
-	PG_TRY();
-	{
-		portal = SPI_cursor_open(NULL, plan, values, nulls, true);
-	}
-	PG_FINALLY();
-	{
-		plan_cache_mode = save;
-	}
-	PG_END_TRY();
+	portal = SPI_cursor_open(NULL, plan, values, nulls, true);
+	MxCitusPlanModeEnd(nest);
 	return portal;
 }

@@ -18,6 +18,8 @@
 
 extern bool MxCitusTable(Oid relid);
 extern bool MxCitusShard(Oid relid);
+extern int	MxCitusPlanModeBegin(void);
+extern void MxCitusPlanModeEnd(int nest);
 extern Portal MxCitusCursorOpen(SPIPlanPtr plan, Datum *values, const char *nulls);
 
 #endif							/* MX_CITUS_H */

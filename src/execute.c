@@ -122,6 +122,7 @@ MxRunPlanSlots(SPIPlanPtr plan, Datum *values, const char *nulls,
 	MxSlotReceiver receiver;
 	int			i;
 	int			rc;
+	int			nest;
 
 	for (i = 0; i < nargs; i++)
 	{
@@ -146,7 +147,9 @@ MxRunPlanSlots(SPIPlanPtr plan, Datum *values, const char *nulls,
 	options.read_only = true;
 	options.dest = (DestReceiver *) &receiver;
 	mx_counters.statements++;
+	nest = MxCitusPlanModeBegin();
 	rc = SPI_execute_plan_extended(plan, &options);
+	MxCitusPlanModeEnd(nest);
 	MemoryContextSwitchTo(caller);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan_extended failed: %s", SPI_result_code_string(rc));
