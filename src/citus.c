@@ -41,6 +41,7 @@
 #include "utils/plancache.h"
 #include "utils/rel.h"
 
+#include "catalog.h"
 #include "citus.h"
 
 /* columns of Citus's catalog: the first of both is logicalrelid */
@@ -55,6 +56,7 @@ typedef struct MxCitusEntry
 } MxCitusEntry;
 
 static HTAB *mx_citus_tables = NULL;
+static MemoryContext mx_citus_cxt = NULL;
 
 static void MxCitusRelcacheCallback(Datum arg, Oid relid);
 static bool MxCitusLookup(const char *catalog, const char *index, AttrNumber attnum,
@@ -127,13 +129,8 @@ MxCitusTable(Oid relid)
 
 	if (mx_citus_tables == NULL)
 	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(MxCitusEntry);
-		ctl.hcxt = CacheMemoryContext;
-		mx_citus_tables = hash_create("matrx_relations Citus tables", 64, &ctl,
-									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		mx_citus_tables = MxCreateBackendHash("matrx_relations Citus tables", sizeof(Oid),
+											  sizeof(MxCitusEntry), &mx_citus_cxt);
 		CacheRegisterRelcacheCallback(MxCitusRelcacheCallback, (Datum) 0);
 	}
 	e = hash_search(mx_citus_tables, &relid, HASH_FIND, NULL);
