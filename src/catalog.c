@@ -519,6 +519,9 @@ MxDiscover(MxTable *t)
 		r->conname = fk->conname;
 		r->nhops = 1;
 		MxFkHop(&r->hops[0], fk, false);
+		/* a child whose FK columns are unique is at most one (one-to-one) */
+		r->reverse_unique = MxColumnsCoverUnique(fk->conrelid, fk->nkeys, fk->conkey, false);
+		r->target_unique = r->reverse_unique;
 		r->name = same_child == 1 ? get_rel_name(fk->conrelid) : fk->conname;
 		rels = lappend(rels, r);
 		MxNoteInvolved(t, r->target);

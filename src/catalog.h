@@ -65,7 +65,16 @@ typedef struct MxRelation
 	bool		via_unique;		/* m2m: junction pairs are unique */
 	bool		target_unique;	/* fk, m2m: the last hop reads a unique key of the
 								 * target (one index probe per lookup) */
+	bool		reverse_unique; /* ifk: the child's FK columns cover its primary
+								 * key or a unique constraint (to one) */
 } MxRelation;
+
+/* Whether a relation loads one row or null (fk, unique ifk), not a list */
+static inline bool
+MxRelToOne(const MxRelation *rel)
+{
+	return rel->kind == MX_KIND_FK || rel->reverse_unique;
+}
 
 /*
  * a catalog entry a table's metadata was read from: a syscache and hash

@@ -72,7 +72,7 @@ MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt)
 		int			r;
 
 		cv->key = child->key;
-		cv->to_many = (child->rel->kind != MX_KIND_FK);
+		cv->to_many = !MxRelToOne(child->rel);
 		cv->n = 0;
 		cv->docs = NULL;
 		if (ki < 0)

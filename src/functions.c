@@ -29,7 +29,7 @@
 #include "path.h"
 #include "sqlgen.h"
 
-#define RELATIONS_COLS 11
+#define RELATIONS_COLS 12
 
 static Datum MxNameArrayDatum(Oid relid, int n, const AttrNumber *cols);
 static void MxEmitRelations(ReturnSetInfo *rsinfo, MxTable *t);
@@ -109,6 +109,7 @@ MxEmitRelations(ReturnSetInfo *rsinfo, MxTable *t)
 		else
 			nulls[9] = true;
 		values[10] = CStringGetTextDatum(r->registered ? "registered" : "catalog");
+		values[11] = CStringGetTextDatum(MxRelToOne(r) ? "one" : "many");
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }

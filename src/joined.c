@@ -239,7 +239,7 @@ MxDocExpr(MxSqlBuilder *b, MxPathNode *node, const char *alias, StringInfo from,
 		char	   *value;
 
 		CHECK_FOR_INTERRUPTS();
-		if (child->rel->kind == MX_KIND_FK)
+		if (MxRelToOne(child->rel))
 			value = MxToOneValue(b, child, alias, from, nested);
 		else
 			value = MxToManyValue(b, child, alias, from);

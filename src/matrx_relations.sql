@@ -38,7 +38,7 @@ CREATE FUNCTION matrx_relations.relations_all(
     OUT source regclass, OUT name text, OUT kind text, OUT target regclass,
     OUT source_columns name[], OUT target_columns name[], OUT via regclass,
     OUT via_source_columns name[], OUT via_target_columns name[],
-    OUT constraint_name name, OUT origin text)
+    OUT constraint_name name, OUT origin text, OUT cardinality text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'relations_all'
 LANGUAGE C STABLE PARALLEL RESTRICTED;

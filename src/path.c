@@ -220,7 +220,7 @@ MxSameEdge(MxRelation *a, MxRelation *b)
 	if (a == b)
 		return true;
 	if (a->target != b->target || a->via != b->via || a->nhops != b->nhops ||
-		(a->kind == MX_KIND_FK) != (b->kind == MX_KIND_FK) ||
+		MxRelToOne(a) != MxRelToOne(b) ||
 		(a->nhops == 2 && a->via_unique != b->via_unique))
 		return false;
 	for (h = 0; h < a->nhops; h++)

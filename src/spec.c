@@ -6,10 +6,13 @@
  *
  *		spec := { "<output name>": edge, ... }
  *		edge := { "relation": name, "columns": [col, ...],
- *				  "where": { col: value | { op: value, ... }, ... },
+ *				  "where": where,
  *				  "order_by": ["col [asc|desc] [nulls first|last]", ...],
  *				  "limit": n, "include": spec }
+ *		where := { col: value | { op: value, ... }, "or": [where, ...],
+ *				   "and": [where, ...], "not": where, ... }
  *		op   := eq | ne | lt | lte | gt | gte | in | is_null | like | ilike
+ *				| is_distinct_from | is_not_distinct_from
  *
  *		A spec builds the same tree as relation paths (MxAddChild), with
  *		the options of each edge on its node; edges whose options differ
@@ -63,6 +66,15 @@ static void MxEdgeFieldsOf(JsonbValue *edge, const char *path, MxEdgeFields *f);
 static MxEdgeOpts *MxParseOpts(MxPathNode *node, MxEdgeFields *f);
 static AttrNumber MxSpecColumn(MxPathNode *node, const char *option, const char *name, int len);
 static void MxParseWhere(MxPathNode *node, MxEdgeOpts *o, JsonbValue *where, StringInfo sig);
+static void MxParseWhereObject(MxPathNode *node, MxEdgeOpts *o, JsonbValue *where,
+							   StringInfo sig, int depth);
+static void MxParseWhereList(MxPathNode *node, MxEdgeOpts *o, JsonbValue *list,
+							 StringInfo sig, int depth, bool any);
+static void MxParseColumnConds(MxPathNode *node, MxEdgeOpts *o, AttrNumber a, JsonbValue *v,
+							   StringInfo sig);
+static MxQualSpec *MxNextQual(MxEdgeOpts *o);
+static void MxAddGroupMark(MxEdgeOpts *o, MxQualKind kind, StringInfo sig);
+static AttrNumber MxWhereColumn(MxPathNode *node, const char *key, int len);
 static void MxAddQual(MxPathNode *node, MxEdgeOpts *o, AttrNumber attnum, const char *op,
 					  JsonbValue *v, StringInfo sig);
 static void MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo sig);
@@ -72,6 +84,9 @@ static Oid	MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike
 static void MxValueSig(StringInfo sig, JsonbValue *v);
 static void MxValueContext(void *arg);
 static Datum MxWhereValue(MxPathNode *node, const char *col, JsonbValue *v, Oid typid, bool *isnull);
+
+/* how deep "or", "and" and "not" groups may nest in one "where" */
+#define MX_MAX_WHERE_DEPTH 32
 
 /* 22023 (the message names the path) */
 #define MX_SPEC_ERROR(path, ...) \
@@ -226,7 +241,7 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 	MxEdgeOpts *o;
 	MxTable    *target;
 	StringInfoData sig;
-	bool		to_many = node->rel->kind != MX_KIND_FK;
+	bool		to_many = !MxRelToOne(node->rel);
 	int			i;
 
 	if (f->columns == NULL && f->where == NULL && f->order_by == NULL && f->limit == NULL)
@@ -237,7 +252,10 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 				 f->limit != NULL ?
 				 errmsg("\"limit\" on spec edge \"%s\", which is to one", node->path) :
 				 errmsg("\"order_by\" on spec edge \"%s\", which is to one", node->path),
+				 node->rel->kind == MX_KIND_FK ?
 				 errdetail("Relation \"%s\" of %s is an fk: it gives one row or null.",
+						   node->rel->name, format_type_be_qualified(get_rel_type_id(node->rel->source))) :
+				 errdetail("Relation \"%s\" of %s is an ifk whose foreign key columns are unique: it gives one row or null.",
 						   node->rel->name, format_type_be_qualified(get_rel_type_id(node->rel->source)))));
 	o = palloc0(sizeof(MxEdgeOpts));
 	target = MxGetTable(node->table);
@@ -317,58 +335,172 @@ MxSpecColumn(MxPathNode *node, const char *option, const char *name, int len)
 	return a;
 }
 
-/* "where": { col: value | { op: value, ... }, ... } */
+/* The next free condition of o (the array grows as needed) */
+static MxQualSpec *
+MxNextQual(MxEdgeOpts *o)
+{
+	if (o->nquals == o->maxquals)
+	{
+		o->maxquals = Max(8, o->maxquals * 2);
+		o->quals = o->quals == NULL ? palloc0(sizeof(MxQualSpec) * o->maxquals) :
+			repalloc(o->quals, sizeof(MxQualSpec) * o->maxquals);
+	}
+	memset(&o->quals[o->nquals], 0, sizeof(MxQualSpec));
+	return &o->quals[o->nquals];
+}
+
+/* Adds a group's opening or closing to o's conditions */
 static void
-MxParseWhere(MxPathNode *node, MxEdgeOpts *o, JsonbValue *where, StringInfo sig)
+MxAddGroupMark(MxEdgeOpts *o, MxQualKind kind, StringInfo sig)
+{
+	MxNextQual(o)->kind = kind;
+	o->nquals++;
+	appendStringInfoString(sig, kind == MX_QUAL_CLOSE ? " )" :
+						   kind == MX_QUAL_OPEN_OR ? " (or" :
+						   kind == MX_QUAL_OPEN_NOT ? " (not" : " (and");
+}
+
+/*
+ * The column a "where" key names: a key in double quotes is always a
+ * column ("\"or\"" is the column or), with "" for a double quote inside
+ */
+static AttrNumber
+MxWhereColumn(MxPathNode *node, const char *key, int len)
+{
+	StringInfoData name;
+	int			i;
+
+	if (len < 2 || key[0] != '"' || key[len - 1] != '"')
+		return MxSpecColumn(node, "where", key, len);
+	initStringInfo(&name);
+	for (i = 1; i < len - 1; i++)
+	{
+		if (key[i] == '"' && i + 1 < len - 1 && key[i + 1] == '"')
+			i++;
+		appendStringInfoChar(&name, key[i]);
+	}
+	return MxSpecColumn(node, "where", name.data, name.len);
+}
+
+/*
+ * One "where" object, all of whose entries hold (AND): { col: value |
+ * { op: value, ... }, "or": [where, ...], "and": [where, ...],
+ * "not": where, ... }
+ */
+static void
+MxParseWhereObject(MxPathNode *node, MxEdgeOpts *o, JsonbValue *where, StringInfo sig,
+				   int depth)
 {
 	JsonbIterator *it;
 	JsonbValue	k;
 	JsonbIteratorToken tok;
-	int			max = 0;
 
-	if (!MxIsObject(where))
-		MX_SPEC_ERROR(node->path, "\"where\" of \"%s\" must be an object", node->path);
-	/* at most one condition per operator per column */
-	it = JsonbIteratorInit(where->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-		if (tok == WJB_VALUE)
-			max += MxIsObject(&k) ? JsonContainerSize(k.val.binary.data) : 1;
-	o->quals = palloc0(sizeof(MxQualSpec) * Max(max, 1));
-	appendStringInfoString(sig, "w");
+	check_stack_depth();
+	if (depth > MX_MAX_WHERE_DEPTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("\"where\" of spec edge \"%s\" nests groups more than %d deep",
+						node->path, MX_MAX_WHERE_DEPTH)));
 	it = JsonbIteratorInit(where->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
 	{
 		JsonbValue	v;
-		AttrNumber	a;
+		char	   *key;
+		int			len;
 
 		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_KEY)
 			continue;
-		a = MxSpecColumn(node, "where", k.val.string.val, k.val.string.len);
+		key = k.val.string.val;
+		len = k.val.string.len;
 		(void) JsonbIteratorNext(&it, &v, true);
-		if (MxIsObject(&v))
+		if ((len == 2 && strncmp(key, "or", 2) == 0) || (len == 3 && strncmp(key, "and", 3) == 0))
+			MxParseWhereList(node, o, &v, sig, depth, key[0] == 'o');
+		else if (len == 3 && strncmp(key, "not", 3) == 0)
 		{
-			JsonbIterator *oit = JsonbIteratorInit(v.val.binary.data);
-			JsonbValue	op;
-			int			n = 0;
-
-			while ((tok = JsonbIteratorNext(&oit, &op, true)) != WJB_DONE)
-			{
-				JsonbValue	ov;
-
-				if (tok != WJB_KEY)
-					continue;
-				(void) JsonbIteratorNext(&oit, &ov, true);
-				MxAddQual(node, o, a, pnstrdup(op.val.string.val, op.val.string.len), &ov, sig);
-				n++;
-			}
-			if (n == 0)
-				MX_SPEC_ERROR(node->path, "condition on column \"%s\" in \"where\" of \"%s\" is empty",
-							  get_attname(node->table, a, false), node->path);
+			if (!MxIsObject(&v) || JsonContainerSize(v.val.binary.data) == 0)
+				MX_SPEC_ERROR(node->path, "\"not\" in \"where\" of \"%s\" takes a non-empty object of conditions",
+							  node->path);
+			MxAddGroupMark(o, MX_QUAL_OPEN_NOT, sig);
+			MxParseWhereObject(node, o, &v, sig, depth + 1);
+			MxAddGroupMark(o, MX_QUAL_CLOSE, sig);
 		}
 		else
-			MxAddQual(node, o, a, "eq", &v, sig);
+			MxParseColumnConds(node, o, MxWhereColumn(node, key, len), &v, sig);
 	}
+}
+
+/*
+ * "or": [where, ...] (any = true: one of them holds) or "and": [where,
+ * ...] (all hold), each element an object of conditions
+ */
+static void
+MxParseWhereList(MxPathNode *node, MxEdgeOpts *o, JsonbValue *list, StringInfo sig, int depth,
+				 bool any)
+{
+	const char *name = any ? "or" : "and";
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+
+	if (!MxIsArray(list) || JsonContainerSize(list->val.binary.data) == 0)
+		MX_SPEC_ERROR(node->path, "\"%s\" in \"where\" of \"%s\" takes a non-empty array of objects",
+					  name, node->path);
+	MxAddGroupMark(o, any ? MX_QUAL_OPEN_OR : MX_QUAL_OPEN_AND, sig);
+	it = JsonbIteratorInit(list->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (!MxIsObject(&e) || JsonContainerSize(e.val.binary.data) == 0)
+			MX_SPEC_ERROR(node->path, "\"%s\" in \"where\" of \"%s\" takes a non-empty array of objects",
+						  name, node->path);
+		MxAddGroupMark(o, MX_QUAL_OPEN_AND, sig);
+		MxParseWhereObject(node, o, &e, sig, depth + 1);
+		MxAddGroupMark(o, MX_QUAL_CLOSE, sig);
+	}
+	MxAddGroupMark(o, MX_QUAL_CLOSE, sig);
+}
+
+/* The conditions on one column: a bare value (eq), or { op: value, ... } */
+static void
+MxParseColumnConds(MxPathNode *node, MxEdgeOpts *o, AttrNumber a, JsonbValue *v,
+				   StringInfo sig)
+{
+	JsonbIterator *oit;
+	JsonbValue	op;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (!MxIsObject(v))
+	{
+		MxAddQual(node, o, a, "eq", v, sig);
+		return;
+	}
+	oit = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&oit, &op, true)) != WJB_DONE)
+	{
+		JsonbValue	ov;
+
+		if (tok != WJB_KEY)
+			continue;
+		(void) JsonbIteratorNext(&oit, &ov, true);
+		MxAddQual(node, o, a, pnstrdup(op.val.string.val, op.val.string.len), &ov, sig);
+		n++;
+	}
+	if (n == 0)
+		MX_SPEC_ERROR(node->path, "condition on column \"%s\" in \"where\" of \"%s\" is empty",
+					  get_attname(node->table, a, false), node->path);
+}
+
+/* "where": the conditions of one edge, all of which hold */
+static void
+MxParseWhere(MxPathNode *node, MxEdgeOpts *o, JsonbValue *where, StringInfo sig)
+{
+	if (!MxIsObject(where))
+		MX_SPEC_ERROR(node->path, "\"where\" of \"%s\" must be an object", node->path);
+	appendStringInfoString(sig, "w");
+	MxParseWhereObject(node, o, where, sig, 0);
 	appendStringInfoChar(sig, ';');
 }
 
@@ -377,16 +509,18 @@ static void
 MxAddQual(MxPathNode *node, MxEdgeOpts *o, AttrNumber a, const char *op, JsonbValue *v,
 		  StringInfo sig)
 {
-	MxQualSpec *q = &o->quals[o->nquals];
+	MxQualSpec *q = MxNextQual(o);
 	char	   *col = get_attname(node->table, a, false);
 	int32		typmod;
 	bool		isnull;
+	bool		null_safe;
 
 	get_atttypetypmodcoll(node->table, a, &q->coltype, &typmod, &q->colcoll);
 	q->attnum = a;
 	appendStringInfo(sig, " %d %s", a, op);
+	null_safe = strcmp(op, "is_distinct_from") == 0 || strcmp(op, "is_not_distinct_from") == 0;
 	if (strcmp(op, "is_null") == 0 ||
-		(v->type == jbvNull && (strcmp(op, "eq") == 0 || strcmp(op, "ne") == 0)))
+		(v->type == jbvNull && (strcmp(op, "eq") == 0 || strcmp(op, "ne") == 0 || null_safe)))
 	{
 		bool		want_null;
 
@@ -397,8 +531,8 @@ MxAddQual(MxPathNode *node, MxEdgeOpts *o, AttrNumber a, const char *op, JsonbVa
 							  col, node->path);
 			want_null = v->val.boolean;
 		}
-		else
-			want_null = strcmp(op, "eq") == 0;	/* {"col": null} is IS NULL */
+		else					/* {"col": null} is IS NULL */
+			want_null = strcmp(op, "eq") == 0 || strcmp(op, "is_not_distinct_from") == 0;
 		q->kind = want_null ? MX_QUAL_NULL : MX_QUAL_NOT_NULL;
 		appendStringInfoString(sig, want_null ? " t" : " f");
 		o->nquals++;
@@ -464,7 +598,7 @@ MxAddQual(MxPathNode *node, MxEdgeOpts *o, AttrNumber a, const char *op, JsonbVa
 	else
 	{
 		/* the comparisons: unknown operators are 22023 there */
-		q->opno = MxCompareOp(node, a, q->coltype, op);
+		q->opno = MxCompareOp(node, a, q->coltype, null_safe ? "eq" : op);
 		if (v->type == jbvBinary)
 			MX_SPEC_ERROR(node->path, "\"%s\" on column \"%s\" of \"%s\" takes a scalar value", op,
 						  col, node->path);
@@ -472,7 +606,8 @@ MxAddQual(MxPathNode *node, MxEdgeOpts *o, AttrNumber a, const char *op, JsonbVa
 			MX_SPEC_ERROR(node->path, "\"%s\" on column \"%s\" of \"%s\" cannot take null", op, col,
 						  node->path);
 	}
-	q->kind = MX_QUAL_OP;
+	q->kind = !null_safe ? MX_QUAL_OP :
+		strcmp(op, "is_distinct_from") == 0 ? MX_QUAL_DISTINCT : MX_QUAL_NOT_DISTINCT;
 	q->param_type = q->coltype;
 	q->value = MxWhereValue(node, col, v, q->coltype, &isnull);
 	MxValueSig(sig, v);
@@ -540,7 +675,7 @@ MxCompareOp(MxPathNode *node, AttrNumber attnum, Oid coltype, const char *op)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown operator \"%s\" in \"where\" of spec edge \"%s\"", op, node->path),
-				 errhint("The operators are eq, ne, lt, lte, gt, gte, in, is_null, like and ilike.")));
+				 errhint("The operators are eq, ne, lt, lte, gt, gte, in, is_null, is_distinct_from, is_not_distinct_from, like and ilike.")));
 	if (ops[i].strategy == BTEqualStrategyNumber)
 		opno = tce->eq_opr;
 	else if (ops[i].strategy == 0)

@@ -24,10 +24,26 @@ typedef enum MxQualKind
 	MX_QUAL_OP,					/* col OPERATOR(op) $n */
 	MX_QUAL_ANY,				/* col OPERATOR(=) ANY ($n) */
 	MX_QUAL_NULL,				/* col IS NULL */
-	MX_QUAL_NOT_NULL			/* col IS NOT NULL */
+	MX_QUAL_NOT_NULL,			/* col IS NOT NULL */
+	MX_QUAL_NOT_DISTINCT,		/* (col OPERATOR(=) $n AND col IS NOT NULL) */
+	MX_QUAL_DISTINCT,			/* NOT (col OPERATOR(=) $n AND col IS NOT NULL) */
+	MX_QUAL_OPEN_AND,			/* "(": what follows up to its close, all of it */
+	MX_QUAL_OPEN_OR,			/* "(": what follows up to its close, any of it */
+	MX_QUAL_OPEN_NOT,			/* "NOT (": what follows up to its close, not all */
+	MX_QUAL_CLOSE				/* ")" */
 } MxQualKind;
 
-/* one condition on a target column */
+/* Whether a condition takes a parameter (its value) */
+#define MX_QUAL_HAS_PARAM(kind) \
+	((kind) == MX_QUAL_OP || (kind) == MX_QUAL_ANY || \
+	 (kind) == MX_QUAL_NOT_DISTINCT || (kind) == MX_QUAL_DISTINCT)
+
+/*
+ * one condition on a target column, or a group's opening or closing: a
+ * "where" is the sequence of its conditions in the order written, groups
+ * ("or", "and", "not") bracketing theirs, so the parameters' order is the
+ * text's
+ */
 typedef struct MxQualSpec
 {
 	MxQualKind	kind;
@@ -53,6 +69,7 @@ typedef struct MxEdgeOpts
 	int			ncolumns;		/* -1: every column */
 	AttrNumber *columns;
 	int			nquals;
+	int			maxquals;		/* allocated */
 	MxQualSpec *quals;
 	int			nparams;		/* quals that take a parameter */
 	int			norder;			/* the full order, primary key tie-breakers included */

@@ -338,7 +338,7 @@ MxBuildStmt(MxStmt *stmt)
 			MxStmtJunctionHop(&sb);
 		if (stmt->opts != NULL && stmt->opts->limit >= 0)
 			MxWindowLimit(&sb);
-		else if (rel->kind != MX_KIND_FK)
+		else if (!MxRelToOne(rel))
 			MxOptsOrder(&sb.b.sql, stmt->opts, stmt->target, sb.t);
 	}
 	MxStmtParams(&sb);
@@ -468,20 +468,41 @@ MxOptsQuals(const MxEdgeOpts *opts, Oid relid, const char *alias, int first_para
 	StringInfoData buf;
 	int			p = first_param;
 	int			i;
+	int			depth = 0;
+	bool	   *any;			/* per open group: OR (else AND) */
+	bool		first = true;
 
 	if (opts == NULL || opts->nquals == 0)
 		return NULL;
 	initStringInfo(&buf);
+	any = palloc0(sizeof(bool) * (opts->nquals + 1));
 	for (i = 0; i < opts->nquals; i++)
 	{
 		const MxQualSpec *q = &opts->quals[i];
-		char	   *col = psprintf("%s.%s", alias, MxQuoteCol(relid, q->attnum));
+		char	   *col;
 		Oid			left = InvalidOid;
 		Oid			right = InvalidOid;
 		char	   *param;
 
-		if (i > 0)
-			appendStringInfoString(&buf, " AND ");
+		if (q->kind == MX_QUAL_CLOSE)
+		{
+			appendStringInfoChar(&buf, ')');
+			depth--;
+			first = false;
+			continue;
+		}
+		if (!first)
+			appendStringInfoString(&buf, any[depth] ? " OR " : " AND ");
+		first = false;
+		if (q->kind == MX_QUAL_OPEN_AND || q->kind == MX_QUAL_OPEN_OR ||
+			q->kind == MX_QUAL_OPEN_NOT)
+		{
+			appendStringInfoString(&buf, q->kind == MX_QUAL_OPEN_NOT ? "NOT (" : "(");
+			any[++depth] = q->kind == MX_QUAL_OPEN_OR;
+			first = true;
+			continue;
+		}
+		col = psprintf("%s.%s", alias, MxQuoteCol(relid, q->attnum));
 		if (q->kind == MX_QUAL_NULL || q->kind == MX_QUAL_NOT_NULL)
 		{
 			appendStringInfo(&buf, "%s IS %sNULL", col, q->kind == MX_QUAL_NULL ? "" : "NOT ");
@@ -489,7 +510,15 @@ MxOptsQuals(const MxEdgeOpts *opts, Oid relid, const char *alias, int first_para
 		}
 		op_input_types(q->opno, &left, &right);
 		param = psprintf("$%d", p++);
-		if (q->kind == MX_QUAL_ANY)
+		if (q->kind == MX_QUAL_NOT_DISTINCT || q->kind == MX_QUAL_DISTINCT)
+		{
+			/* null-safe, two-valued, and the operator still schema-qualified */
+			appendStringInfo(&buf, "%s(%s %s %s AND %s IS NOT NULL)",
+							 q->kind == MX_QUAL_DISTINCT ? "NOT " : "",
+							 MxOperand(col, q->coltype, left), MxQuoteOp(q->opno),
+							 MxOperand(param, q->param_type, right), col);
+		}
+		else if (q->kind == MX_QUAL_ANY)
 		{
 			Oid			arr = get_typtype(right) == TYPTYPE_PSEUDO ? q->param_type :
 				get_array_type(right);
@@ -539,7 +568,7 @@ MxOptsParams(const MxEdgeOpts *opts, Datum *values, Oid *types)
 		return 0;
 	for (i = 0; i < opts->nquals; i++)
 	{
-		if (opts->quals[i].kind != MX_QUAL_OP && opts->quals[i].kind != MX_QUAL_ANY)
+		if (!MX_QUAL_HAS_PARAM(opts->quals[i].kind))
 			continue;
 		values[n] = opts->quals[i].value;
 		types[n] = opts->quals[i].param_type;

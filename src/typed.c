@@ -401,7 +401,7 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 	MxNodeState *st = (MxNodeState *) node->exec;
 	MxRowSet   *rs = st->rows;
 	MxRowIds   *ci = MxRowIdsFor(out, node);
-	bool		to_one = node->rel->kind == MX_KIND_FK;
+	bool		to_one = MxRelToOne(node->rel);
 	int			stamp = ++out->stamp;
 	int			cap = 16;
 	int			n = 0;
@@ -718,7 +718,7 @@ MxLoadNodes(FunctionCallInfo fcinfo, bool spec_form)
 			values[2] = CStringGetTextDatum(node->key);
 			values[3] = CStringGetTextDatum(node->rel->name);
 			values[4] = CStringGetTextDatum(MxKindName(node->rel->kind));
-			values[5] = BoolGetDatum(node->rel->kind != MX_KIND_FK);
+			values[5] = BoolGetDatum(!MxRelToOne(node->rel));
 		}
 		values[6] = ObjectIdGetDatum(node->table);
 		MxNodeColumns(node, &values[7], &values[8]);

@@ -88,3 +88,29 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
 
 COMMENT ON FUNCTION matrx_relations.load_nodes(regclass, jsonb) IS
 'the nodes of load''s output for a spec: number, parent, output name, relation, kind, target and output columns';
+
+-- The relations view: a cardinality column at the end ('one' for an fk and
+-- for an ifk whose foreign key columns are unique, else 'many').
+DROP VIEW matrx_relations.relations;
+DROP FUNCTION matrx_relations.relations_all();
+
+
+CREATE FUNCTION matrx_relations.relations_all(
+    OUT source regclass, OUT name text, OUT kind text, OUT target regclass,
+    OUT source_columns name[], OUT target_columns name[], OUT via regclass,
+    OUT via_source_columns name[], OUT via_target_columns name[],
+    OUT constraint_name name, OUT origin text, OUT cardinality text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'relations_all'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.relations_all() IS
+'every relation of every table; the rows of the view matrx_relations.relations';
+
+CREATE VIEW matrx_relations.relations AS
+    SELECT * FROM matrx_relations.relations_all();
+
+COMMENT ON VIEW matrx_relations.relations IS
+'one row per relation (fk, ifk, m2m), under the name that loads it';
+GRANT SELECT ON matrx_relations.relations TO PUBLIC;
+
