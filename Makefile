@@ -26,6 +26,7 @@ OBJS = \
 	src/catalog.o \
 	src/metacache.o \
 	src/register.o \
+	src/junction.o \
 	src/keys.o \
 	src/keyrows.o \
 	src/deparse.o \

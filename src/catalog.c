@@ -677,6 +677,8 @@ MxLookupRelation(MxTable *source, const char *name)
 	}
 	if (nmatch == 1)
 		return match;
+	if (nmatch == 0 && MxIsJunctionName(name))
+		return MxJunctionRelation(source, name);
 
 	initStringInfo(&buf);
 	if (nmatch > 1)

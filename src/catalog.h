@@ -138,6 +138,10 @@ extern void MxRequireSinglePrimaryKey(MxTable *source);
 extern bool MxFindEqualityOp(Oid inner_type, Oid outer_type, Oid *eqop);
 extern bool MxColumnsCoverUnique(Oid relid, int ncols, const AttrNumber *cols, bool exact);
 
+/* junction.c */
+extern bool MxIsJunctionName(const char *name);
+extern MxRelation *MxJunctionRelation(MxTable *source, const char *name);
+
 /* retry.c */
 extern void MxRetryDefineGucs(void);
 extern bool MxRetryStale(int *attempt);

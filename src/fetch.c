@@ -81,6 +81,8 @@ MxLookupOneSegment(MxTable *src, const char *name)
 				 errdetail("Functions fetch_related and fetch_related_array load one relation of the source, named without \".\"."),
 				 errhint("Load nested relations with prefetch_related.")));
 	colon = strchr(name, ':');
+	if (colon != NULL && strstr(name, "::") != NULL)
+		return MxLookupRelation(src, colon == strstr(name, "::") ? name : colon + 1);	/* junction */
 	if (colon != NULL)
 	{
 		if (colon == name || colon[1] == '\0' || strchr(colon + 1, ':') != NULL)

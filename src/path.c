@@ -5,6 +5,7 @@
  *
  *		path    := segment ('.' segment)*
  *		segment := name | alias ':' name
+ *		name    := relation | junction '::' [fk]	(junction.c)
  *
  *		Paths become a tree rooted at the source; paths that share a prefix
  *		share its nodes ("items" and "items.product" load items once).  The
@@ -99,7 +100,14 @@ MxSplitPath(const char *path, int index)
 					 errmsg("relation path %d has more than %d segments", index,
 							MX_MAX_PATH_DEPTH)));
 		colon = strchr(seg, ':');
-		if (colon != NULL)
+		if (colon != NULL && colon == strstr(seg, "::"))
+		{
+			/* junction::fk without an alias: keyed by its target, once resolved */
+			sg->key = NULL;
+			sg->name = seg;
+			colon = NULL;
+		}
+		else if (colon != NULL)
 		{
 			*colon = '\0';
 			sg->key = seg;
@@ -107,11 +115,12 @@ MxSplitPath(const char *path, int index)
 		}
 		else
 			sg->key = sg->name = seg;
-		if (*seg == '\0' || *sg->name == '\0' || strchr(sg->name, ':') != NULL)
+		if (*seg == '\0' || *sg->name == '\0' ||
+			(strchr(sg->name, ':') != NULL && !MxIsJunctionName(sg->name)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("relation path \"%s\" is malformed", path),
-					 errdetail("A path is segments separated by \".\"; a segment is \"name\" or \"alias:name\", neither empty.")));
+					 errdetail("A path is segments separated by \".\"; a segment is \"name\" or \"alias:name\", neither empty, where a name may be \"junction::fk\".")));
 		if (prefix.len > 0)
 			appendStringInfoChar(&prefix, '.');
 		if (colon != NULL)
@@ -139,6 +148,13 @@ MxAddPath(MxPathNode *root, List *segments)
 		MxPathNode *child = NULL;
 		ListCell   *lc2;
 
+		if (sg->key == NULL)
+		{
+			/* an unaliased junction::fk is keyed by its target's name */
+			MxRelation *rel = MxLookupRelation(MxGetRelations(node->table), sg->name);
+
+			sg->key = get_rel_name(rel->target);
+		}
 		foreach(lc2, node->children)
 		{
 			MxPathNode *c = (MxPathNode *) lfirst(lc2);
