@@ -323,21 +323,25 @@ MxAppendKeyJoin(StringInfo buf, const MxHop *hop, const Oid *key_types, int firs
  *   (SELECT [DISTINCT] key AS k1, .., j.c AS v1, .. FROM from [WHERE where]) q
  *
  * DISTINCT unless a unique constraint already makes the pairs distinct.
+ * keep: every junction row (no DISTINCT), with the junction's order
+ * columns as o1.. (MxJunctionOrder orders by them).
  */
 void
 MxAppendJunctionRows(StringInfo buf, const MxRelation *rel, bool distinct, int nkeys,
 					 char **key_exprs, const char *j, const char *from, const char *where,
-					 const char *q)
+					 const char *q, bool keep)
 {
 	const MxHop *hop1 = &rel->hops[1];
 	char	  **v = MxColumnRefs(j, rel->via, hop1->nkeys, hop1->outer_cols);
 	int			i;
 
-	appendStringInfo(buf, "(SELECT %s", distinct ? "DISTINCT " : "");
+	appendStringInfo(buf, "(SELECT %s", distinct && !keep ? "DISTINCT " : "");
 	for (i = 0; i < nkeys; i++)
 		appendStringInfo(buf, "%s AS k%d, ", key_exprs[i], i + 1);
 	for (i = 0; i < hop1->nkeys; i++)
 		appendStringInfo(buf, "%s%s AS v%d", i > 0 ? ", " : "", v[i], i + 1);
+	if (keep)
+		MxAppendJunctionOrderCols(buf, rel, j);
 	appendStringInfo(buf, " FROM %s", from);
 	if (where != NULL && where[0] != '\0')
 		appendStringInfo(buf, " WHERE %s", where);

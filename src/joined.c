@@ -167,6 +167,7 @@ MxToManyValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo 
 	StringInfoData sub;
 	char	   *where;
 	char	   *cdoc;
+	char	   *jq = NULL;		/* kept duplicate links: the junction rows' alias */
 
 	initStringInfo(&sub);
 	if (rel->nhops == 1)
@@ -190,7 +191,10 @@ MxToManyValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo 
 		MxAppendHopMatch(&quals, h1, x, MxNumberedRefs(q, "v", h1->nkeys), h1->outer_types);
 		MxAppendJunctionRows(&sub, rel, !rel->via_unique, 0, NULL, j,
 							 psprintf("%s %s", MxQuoteRel(rel->via), j),
-							 MxHopQuals(&rel->hops[0], alias, j), q);
+							 MxHopQuals(&rel->hops[0], alias, j), q,
+							 MxKeepsDuplicates(child->opts, rel));
+		if (MxKeepsDuplicates(child->opts, rel))
+			jq = q;
 		if (rel->target_unique)
 			appendStringInfo(&sub, " CROSS JOIN %s", MxProbe(child->table, ta, x, quals.data));
 		else
@@ -203,15 +207,36 @@ MxToManyValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo 
 		StringInfoData cut;
 
 		initStringInfo(&cut);
-		appendStringInfo(&cut, "(SELECT %s.* FROM %s WHERE %s", ta, sub.data, where);
-		MxOptsOrder(&cut, child->opts, target, ta);
-		appendStringInfo(&cut, " LIMIT " INT64_FORMAT ") %s", child->opts->limit, a);
+		if (jq == NULL)
+			appendStringInfo(&cut, "(SELECT %s.* FROM %s WHERE %s", ta, sub.data, where);
+		else
+		{
+			int			o;
+
+			/* the junction's order goes along, beside the row, not in it */
+			appendStringInfo(&cut, "(SELECT CAST(ROW(%s.*) AS %s) AS r", ta,
+							 MxQuoteType(get_rel_type_id(child->table)));
+			for (o = 1; o <= MxGetTable(rel->via)->order_ncols; o++)
+				appendStringInfo(&cut, ", %s.o%d AS o%d", jq, o, o);
+			appendStringInfo(&cut, " FROM %s WHERE %s", sub.data, where);
+		}
+		MxEdgeOrder(&cut, child->opts, target, ta, rel, jq);
+		if (jq == NULL)
+			appendStringInfo(&cut, " LIMIT " INT64_FORMAT ") %s", child->opts->limit, a);
+		else
+		{
+			char	   *c = MxBuilderAlias(b);
+
+			appendStringInfo(&cut, " LIMIT " INT64_FORMAT ") %s CROSS JOIN LATERAL (SELECT (%s.r).*) %s",
+							 child->opts->limit, c, c, a);
+			jq = c;
+		}
 		sub = cut;
 		where = "true";
 	}
 	cdoc = MxDocExpr(b, child, a, &sub, true);
 	appendStringInfo(from, " LEFT JOIN LATERAL (SELECT pg_catalog.jsonb_agg(%s", cdoc);
-	MxOptsOrder(from, child->opts, target, a);
+	MxEdgeOrder(from, child->opts, target, a, rel, jq);
 	appendStringInfo(from, ") AS d FROM %s WHERE %s) %s ON true", sub.data, where, l);
 	return psprintf("COALESCE(%s.d, '[]'::pg_catalog.jsonb)", l);
 }

@@ -33,6 +33,7 @@
 #include "utils/lsyscache.h"
 
 #include "catalog.h"
+#include "sqlgen.h"
 
 static MxRelation *MxJunctionWayIn(MxTable *source, Oid junction, const MxRelation *out,
 								   const char *name);
@@ -223,4 +224,49 @@ MxJunctionRelation(MxTable *source, const char *name)
 		cols[n++] = r->hops[1].outer_cols[i];
 	r->via_unique = MxColumnsCoverUnique(junction, n, cols, false);
 	return r;
+}
+
+/* Whether an edge keeps one entry per junction row (an m2m with "duplicates": "keep") */
+bool
+MxKeepsDuplicates(const MxEdgeOpts *opts, const MxRelation *rel)
+{
+	return opts != NULL && opts->keep_duplicates && rel != NULL && rel->nhops == 2;
+}
+
+/* ", j.c AS o1, ..": the junction's order columns (its primary key, else all orderable ones) */
+void
+MxAppendJunctionOrderCols(StringInfo buf, const MxRelation *rel, const char *j)
+{
+	MxTable    *jt = MxGetTable(rel->via);
+	int			i;
+
+	for (i = 0; i < jt->order_ncols; i++)
+		appendStringInfo(buf, ", %s.%s AS o%d", j, MxQuoteCol(rel->via, jt->order_cols[i]),
+						 i + 1);
+}
+
+/*
+ * " ORDER BY ..." of a to-many edge on alias: the options' order (else the
+ * target's primary key); when the edge keeps duplicate links, the
+ * "order_by" given (if any) and then the junction's order, from the
+ * junction rows' derived table q (MxAppendJunctionRows with keep)
+ */
+void
+MxEdgeOrder(StringInfo buf, const MxEdgeOpts *opts, MxTable *target, const char *alias,
+			const MxRelation *rel, const char *q)
+{
+	MxTable    *jt;
+	int			i;
+
+	if (!MxKeepsDuplicates(opts, rel) || q == NULL)
+	{
+		MxOptsOrder(buf, opts, target, alias);
+		return;
+	}
+	if (opts->norder > 0)
+		MxOptsOrder(buf, opts, target, alias);
+	jt = MxGetTable(rel->via);
+	for (i = 0; i < jt->order_ncols; i++)
+		appendStringInfo(buf, "%s%s.o%d", i == 0 && opts->norder == 0 ? " ORDER BY " : ", ",
+						 q, i + 1);
 }

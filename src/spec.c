@@ -59,6 +59,7 @@ typedef struct MxEdgeFields
 	JsonbValue *order_by;
 	JsonbValue *limit;
 	JsonbValue *include;
+	JsonbValue *duplicates;
 } MxEdgeFields;
 
 static void MxParseLevel(MxPathNode *parent, JsonbValue *spec);
@@ -79,6 +80,7 @@ static void MxAddQual(MxPathNode *node, MxEdgeOpts *o, AttrNumber attnum, const 
 					  JsonbValue *v, StringInfo sig);
 static void MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo sig);
 static int64 MxParseLimit(MxPathNode *node, JsonbValue *limit);
+static bool MxParseDuplicates(MxPathNode *node, JsonbValue *v, StringInfo sig);
 static Oid	MxCompareOp(MxPathNode *node, AttrNumber attnum, Oid coltype, const char *op);
 static Oid	MxLikeOp(MxPathNode *node, AttrNumber attnum, Oid coltype, bool ilike);
 static void MxValueSig(StringInfo sig, JsonbValue *v);
@@ -226,11 +228,13 @@ MxEdgeFieldsOf(JsonbValue *edge, const char *path, MxEdgeFields *f)
 			f->limit = v;
 		else if (strcmp(key, "include") == 0)
 			f->include = v;
+		else if (strcmp(key, "duplicates") == 0)
+			f->duplicates = v;
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown option \"%s\" in spec edge \"%s\"", key, path),
-					 errhint("The options are \"relation\", \"columns\", \"where\", \"order_by\", \"limit\" and \"include\".")));
+					 errhint("The options are \"relation\", \"columns\", \"where\", \"order_by\", \"limit\", \"duplicates\" and \"include\".")));
 	}
 }
 
@@ -244,7 +248,8 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 	bool		to_many = !MxRelToOne(node->rel);
 	int			i;
 
-	if (f->columns == NULL && f->where == NULL && f->order_by == NULL && f->limit == NULL)
+	if (f->columns == NULL && f->where == NULL && f->order_by == NULL && f->limit == NULL &&
+		f->duplicates == NULL)
 		return NULL;
 	if (!to_many && (f->order_by != NULL || f->limit != NULL))
 		ereport(ERROR,
@@ -299,9 +304,12 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 		MxParseWhere(node, o, f->where, &sig);
 	if (f->order_by != NULL)
 		MxParseOrder(node, o, f->order_by, &sig);
-	if (o->ncolumns < 0 && o->nquals == 0 && o->norder == 0 && f->limit == NULL)
+	if (f->duplicates != NULL)
+		o->keep_duplicates = MxParseDuplicates(node, f->duplicates, &sig);
+	if (o->ncolumns < 0 && o->nquals == 0 && o->norder == 0 && f->limit == NULL &&
+		!o->keep_duplicates)
 		return NULL;			/* {"where": {}} or "order_by": [] change nothing */
-	if (to_many && o->norder == 0 && target->order_ncols > 0)
+	if (to_many && o->norder == 0 && target->order_ncols > 0 && !o->keep_duplicates)
 	{
 		/* default order: the target's primary key, as without options */
 		o->order = palloc0(sizeof(MxOrderItem) * target->order_ncols);
@@ -315,6 +323,36 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 	}
 	o->sig = sig.data;
 	return o;
+}
+
+/*
+ * "duplicates": "keep" (one entry per junction row) or "collapse" (each
+ * target once per parent, the default); only on an m2m edge
+ */
+static bool
+MxParseDuplicates(MxPathNode *node, JsonbValue *v, StringInfo sig)
+{
+	bool		keep;
+
+	if (v->type == jbvString && v->val.string.len == 4 &&
+		strncmp(v->val.string.val, "keep", 4) == 0)
+		keep = true;
+	else if (v->type == jbvString && v->val.string.len == 8 &&
+			 strncmp(v->val.string.val, "collapse", 8) == 0)
+		keep = false;
+	else
+		MX_SPEC_ERROR(node->path, "\"duplicates\" of \"%s\" must be \"keep\" or \"collapse\"",
+					  node->path);
+	if (node->rel->nhops != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"duplicates\" on spec edge \"%s\", which is no many-to-many", node->path),
+				 errdetail("Relation \"%s\" of %s is an %s: only a junction's rows can link a target twice.",
+						   node->rel->name, format_type_be_qualified(get_rel_type_id(node->rel->source)),
+						   MxKindName(node->rel->kind))));
+	if (keep)
+		appendStringInfoString(sig, "d;");
+	return keep;
 }
 
 /* The attnum of a column of node's target, 42703 when it has none */

@@ -75,6 +75,8 @@ typedef struct MxEdgeOpts
 	int			norder;			/* the full order, primary key tie-breakers included */
 	MxOrderItem *order;
 	int64		limit;			/* per parent; -1: none */
+	bool		keep_duplicates;	/* m2m: one entry per junction row, in the
+									 * junction's order (after order_by's) */
 	char	   *sig;			/* canonical text: equal options, equal text */
 } MxEdgeOpts;
 
@@ -82,6 +84,12 @@ struct MxPathNode;
 
 /* spec.c */
 extern struct MxPathNode *MxParseSpec(Oid source, Jsonb *spec);
+
+/* junction.c: kept duplicate links of an m2m, in the junction's order */
+extern bool MxKeepsDuplicates(const MxEdgeOpts *opts, const MxRelation *rel);
+extern void MxAppendJunctionOrderCols(StringInfo buf, const MxRelation *rel, const char *j);
+extern void MxEdgeOrder(StringInfo buf, const MxEdgeOpts *opts, MxTable *target,
+						const char *alias, const MxRelation *rel, const char *q);
 
 /* sqlgen.c: the SQL the options add */
 extern bool MxSameOpts(const MxEdgeOpts *a, const MxEdgeOpts *b);

@@ -48,6 +48,7 @@ typedef struct MxStmtBuilder
 	char	  **part;			/* the key in the select list (PARTITION BY) */
 	int			sel_end;		/* where the select list ends in the text */
 	char	   *quals;			/* the spec's conditions, or NULL */
+	char	   *q;				/* m2m: the junction rows' alias, or NULL */
 } MxStmtBuilder;
 
 static char *MxPickAlias(MxStmtBuilder *sb, const char *base);
@@ -287,7 +288,9 @@ MxStmtJunctionHop(MxStmtBuilder *sb)
 	MxSelectList(sb, MxNumberedRefs(q, "k", stmt->nkeys), plain_keys);
 	appendStringInfoString(buf, " FROM ");
 	MxAppendJunctionRows(buf, rel, !(rel->via_unique && !sb->via_source), stmt->nkeys,
-						 sb->key_exprs, "j", sb->from.data, sb->where.data, q);
+						 sb->key_exprs, "j", sb->from.data, sb->where.data, q,
+						 MxKeepsDuplicates(stmt->opts, rel));
+	sb->q = q;
 	appendStringInfo(buf, " JOIN %s %s ON ", MxQuoteRel(stmt->target->relid), sb->t);
 	MxAppendHopMatch(buf, hop1, sb->t, MxNumberedRefs(q, "v", hop1->nkeys), hop1->outer_types);
 	if (sb->quals != NULL)
@@ -339,7 +342,7 @@ MxBuildStmt(MxStmt *stmt)
 		if (stmt->opts != NULL && stmt->opts->limit >= 0)
 			MxWindowLimit(&sb);
 		else if (!MxRelToOne(rel))
-			MxOptsOrder(&sb.b.sql, stmt->opts, stmt->target, sb.t);
+			MxEdgeOrder(&sb.b.sql, stmt->opts, stmt->target, sb.t, rel, sb.q);
 	}
 	MxStmtParams(&sb);
 }
@@ -395,7 +398,7 @@ MxWindowLimit(MxStmtBuilder *sb)
 	appendStringInfoString(&w, ", pg_catalog.row_number() OVER (PARTITION BY ");
 	for (i = 0; i < stmt->nkeys; i++)
 		appendStringInfo(&w, "%s%s", i > 0 ? ", " : "", sb->part[i]);
-	MxOptsOrder(&w, stmt->opts, stmt->target, sb->t);
+	MxEdgeOrder(&w, stmt->opts, stmt->target, sb->t, stmt->rel, sb->q);
 	/* rn is no column of the tables read: the select list's names are theirs */
 	appendStringInfo(&w, ") AS %s%s) mx_w WHERE mx_w.%s OPERATOR(pg_catalog.<=) "
 					 "CAST(" INT64_FORMAT " AS pg_catalog.int8) ORDER BY mx_w.%s",

@@ -86,7 +86,8 @@ extern void MxAppendKeyJoin(StringInfo buf, const MxHop *hop, const Oid *key_typ
 							int first_param, const char *k, bool ordinality, const char *ia);
 extern void MxAppendJunctionRows(StringInfo buf, const MxRelation *rel, bool distinct,
 								 int nkeys, char **key_exprs, const char *j,
-								 const char *from, const char *where, const char *q);
+								 const char *from, const char *where, const char *q,
+								 bool keep);
 extern void MxPkHop(const MxTable *t, MxHop *hop);
 
 /* sqlgen.c: the batched engine's statements */

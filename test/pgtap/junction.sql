@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 CREATE EXTENSION matrx_relations;
 
-SELECT plan(26);
+SELECT plan(44);
 
 CREATE SCHEMA jtap;
 SET LOCAL search_path = jtap, public;
@@ -197,6 +197,64 @@ SELECT count(*) FROM matrx_relations.prefetch_related('person', ARRAY[1], 'group
 SELECT public.pg_stat_statements_reset();
 SELECT count(*) FROM matrx_relations.prefetch_related('person', ARRAY[1, 2, 3], 'groups:membership::group', 'g2:membership::group');
 SELECT is(statements(), 2, 'statements: 1 + one group for two aliases of one junction relation');
+
+-- ---------------------------------------------------------------------------
+-- "duplicates": "keep": one entry per junction row, in the junction's order
+-- (Django's [3, 2, 2]) or after a given order_by; "collapse" is the default
+-- ---------------------------------------------------------------------------
+-- naive SQL: person's groups, one per membership row, ordered by ord, the first lim
+CREATE FUNCTION naive_keep(ids int[], ord text, lim int, cond text DEFAULT 'true') RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE result jsonb;
+BEGIN
+    EXECUTE format($q$SELECT jsonb_agg(to_jsonb(p) || jsonb_build_object('groups',
+        coalesce((SELECT jsonb_agg(x.g ORDER BY x.rn) FROM (SELECT to_jsonb(g) AS g, row_number() OVER (ORDER BY %s) AS rn
+                  FROM membership m JOIN grp g ON g.id = m.group_id WHERE m.person_id = p.id AND (%s)) x WHERE x.rn <= %s), '[]')) ORDER BY k.n)
+        FROM unnest($1) WITH ORDINALITY k(id, n) JOIN person p ON p.id = k.id$q$, ord, cond, lim) USING ids INTO result;
+    RETURN result;
+END $$;
+CREATE FUNCTION keep(extra jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_object('groups', jsonb_build_object('relation', 'membership::group', 'duplicates', 'keep') || extra) $$;
+SELECT is(docs_spec('person', ARRAY[1, 2, 3, 4], keep()), naive_keep(ARRAY[1, 2, 3, 4], 'm.id', 1000),
+          'keep: one entry per junction row, in junction order');
+SELECT is((SELECT jsonb_agg(x->'id') FROM jsonb_array_elements(docs_spec('person', ARRAY[1], keep())->0->'groups') x), '[3, 2, 2]'::jsonb,
+          'keep: Django''s [3, 2, 2]');
+SELECT is(docs_spec('person', ARRAY[1, 2, 3], '{"groups": {"relation": "membership::group", "duplicates": "collapse"}}'),
+          docs('person', ARRAY[1, 2, 3], 'groups:membership::group'), 'collapse: the default');
+SELECT is(docs_spec('person', ARRAY[1, 2, 3, 4], keep('{"order_by": ["name desc"]}')), naive_keep(ARRAY[1, 2, 3, 4], 'g.name DESC, g.id, m.id', 1000),
+          'keep with order_by: that order, then the junction''s');
+SELECT is(docs_spec('person', ARRAY[1, 2, 3, 4], keep('{"limit": 2}')), naive_keep(ARRAY[1, 2, 3, 4], 'm.id', 2), 'keep with a per-parent limit');
+SELECT is(docs_spec('person', ARRAY[1, 2, 3, 4], keep('{"where": {"name": {"ne": "g3"}}, "columns": ["name"]}')),
+          (SELECT jsonb_agg(jsonb_set(e, '{groups}', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', x->'name')), '[]') FROM jsonb_array_elements(e->'groups') x)))
+           FROM jsonb_array_elements(naive_keep(ARRAY[1, 2, 3, 4], 'm.id', 1000, $$g.name <> 'g3'$$)) e),
+          'keep with where and columns');
+SELECT is(matrx_relations.prefetch_related('person', '[{"id": 3}, {"id": 1}]'::jsonb, keep()),
+          (SELECT jsonb_agg(jsonb_build_object('id', e->'id', 'groups', e->'groups')) FROM jsonb_array_elements(naive_keep(ARRAY[3, 1], 'm.id', 1000)) e),
+          'keep: instances form');
+SELECT is((SELECT jsonb_agg(d) FROM matrx_relations.select_related('person', ARRAY[1, 2, 3, 4], keep()) d), naive_keep(ARRAY[1, 2, 3, 4], 'm.id', 1000),
+          'keep: select_related');
+SELECT is((SELECT jsonb_agg(d) FROM matrx_relations.select_related('person', ARRAY[1, 2, 3, 4], keep('{"limit": 2, "order_by": ["name"]}')) d),
+          naive_keep(ARRAY[1, 2, 3, 4], 'g.name, g.id, m.id', 2), 'keep: select_related with limit and order_by');
+SELECT is((SELECT jsonb_agg(d) FROM matrx_relations.select_related('grp', ARRAY[2, 3],
+              '{"members": {"relation": "membership::person", "include": {"groups": {"relation": "membership::group", "duplicates": "keep", "limit": 2}}}}'::jsonb) d),
+          docs_spec('grp', ARRAY[2, 3], '{"members": {"relation": "membership::person", "include": {"groups": {"relation": "membership::group", "duplicates": "keep", "limit": 2}}}}'),
+          'keep: nested, with a limit, select_related equals prefetch_related');
+SELECT is(matrx_relations.prefetch_batch(jsonb_build_array(jsonb_build_object('source', 'jtap.person', 'keys', '[1, 2]'::jsonb, 'spec', keep()),
+                                                           jsonb_build_object('source', 'jtap.person', 'keys', '[1, 3]'::jsonb, 'relations', '["groups:membership::group"]'::jsonb))),
+          jsonb_build_array(naive_keep(ARRAY[1, 2], 'm.id', 1000), docs('person', ARRAY[1, 3], 'groups:membership::group')),
+          'keep: prefetch_batch, beside a collapsing request');
+SELECT is(typed_spec('person', ARRAY[1, 2, 3, 4], keep()), naive_keep(ARRAY[1, 2, 3, 4], 'm.id', 1000), 'keep: load, rebuilt');
+SELECT is((SELECT count(*) FROM matrx_relations.load('person', ARRAY[1], keep()) WHERE node = 1), 3::bigint, 'keep: load links once per junction row');
+SELECT is((SELECT count(DISTINCT id) FROM matrx_relations.load('person', ARRAY[1], keep()) WHERE node = 1), 2::bigint, 'keep: each row still sent once');
+SELECT is((SELECT jsonb_agg(x->'id') FROM jsonb_array_elements(docs_spec('book', ARRAY[3],
+              '{"authors": {"relation": "book_authors::author", "duplicates": "keep"}}')->0->'authors') x),
+          (SELECT jsonb_agg(author_id ORDER BY id) FROM book_authors WHERE book_id = 3), 'keep on a unique junction: junction order');
+SELECT public.pg_stat_statements_reset();
+SELECT count(*) FROM matrx_relations.prefetch_related('person', ARRAY[1, 2], '{"a": {"relation": "membership::group"}, "b": {"relation": "membership::group", "duplicates": "keep"}}'::jsonb);
+SELECT is(statements(), 3, 'keep and collapse edges are two groups');
+SELECT throws_ok($$SELECT * FROM matrx_relations.prefetch_related('grp', ARRAY[1], '{"membership": {"duplicates": "keep"}}'::jsonb)$$, '22023', NULL,
+          'duplicates on an ifk: 22023');
+SELECT throws_ok($$SELECT * FROM matrx_relations.prefetch_related('person', ARRAY[1], '{"g": {"relation": "membership::group", "duplicates": true}}'::jsonb)$$, '22023', NULL,
+          'duplicates neither keep nor collapse: 22023');
 
 -- ---------------------------------------------------------------------------
 -- Errors
