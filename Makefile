@@ -33,6 +33,7 @@ OBJS = \
 	src/sqlgen.o \
 	src/path.o \
 	src/spec.o \
+	src/where.o \
 	src/request.o \
 	src/batch.o \
 	src/retry.o \

@@ -82,8 +82,22 @@ typedef struct MxEdgeOpts
 
 struct MxPathNode;
 
+/* 22023 (the message names the path) */
+#define MX_SPEC_ERROR(path, ...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE), \
+			 errmsg(__VA_ARGS__)))
+
 /* spec.c */
 extern struct MxPathNode *MxParseSpec(Oid source, Jsonb *spec);
+extern bool MxIsObject(JsonbValue *v);
+extern bool MxIsArray(JsonbValue *v);
+extern AttrNumber MxSpecColumn(struct MxPathNode *node, const char *option, const char *name,
+							   int len);
+
+/* where.c */
+extern void MxParseWhere(struct MxPathNode *node, MxEdgeOpts *o, JsonbValue *where,
+						 StringInfo sig);
 
 /* junction.c: kept duplicate links of an m2m, in the junction's order */
 extern bool MxKeepsDuplicates(const MxEdgeOpts *opts, const MxRelation *rel);
