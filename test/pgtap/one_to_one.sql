@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 CREATE EXTENSION matrx_relations;
 
-SELECT plan(29);
+SELECT plan(31);
 
 CREATE SCHEMA o2o;
 SET LOCAL search_path = o2o, public;
@@ -211,6 +211,15 @@ SELECT count(*) FROM matrx_relations.prefetch_related('place', ARRAY[1], 'restau
 SELECT public.pg_stat_statements_reset();
 SELECT count(*) FROM matrx_relations.prefetch_related('place', ARRAY[1, 2, 3, 4, 5, 6], 'restaurant.waiter');
 SELECT is(statements(), 3, 'statements: 1 + one per edge');
+-- an fk and a to-one ifk reading the same table on the same key columns share a statement
+SELECT public.pg_stat_statements_reset();
+SELECT jsonb_array_length(matrx_relations.prefetch_batch('[{"source": "o2o.place", "keys": [1, 2, 3], "relations": ["restaurant"]},
+                                                           {"source": "o2o.waiter", "keys": [1, 2, 3], "relations": ["restaurant"]}]'));
+SELECT is(statements(), 3, 'prefetch_batch: place.restaurant (ifk) and waiter.restaurant (fk) are one group: 2 + 1 statements');
+SELECT is(matrx_relations.prefetch_batch('[{"source": "o2o.place", "keys": [1, 2, 3], "relations": ["restaurant"]},
+                                           {"source": "o2o.waiter", "keys": [1, 2, 3], "relations": ["restaurant"]}]'),
+          jsonb_build_array(docs('place', ARRAY[1, 2, 3], 'restaurant'), docs('waiter', ARRAY[1, 2, 3], 'restaurant')),
+          'prefetch_batch: the shared group gives each request its own documents');
 
 -- ---------------------------------------------------------------------------
 -- The relation cache: a hit gives the same object
