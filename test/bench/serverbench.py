@@ -79,6 +79,11 @@ def line(what, a, b):
     print(f"  {what}  " + "  ".join(out), flush=True)
 
 
+def any_ctx(conn):
+    """e2e.py's context for its client = ANY competitor, on conn alone."""
+    return e2e.Ctx({"client = ANY": conn}, e2e.Pool([conn]))
+
+
 async def typed_rounds(conns, workload, pool):
     """Load against bare = ANY statements, per database: medians of server ms."""
     source, paths = e2e.PATHS[workload]
@@ -89,7 +94,7 @@ async def typed_rounds(conns, workload, pool):
         keys = (random.Random(1) if SAME else rng).sample(pool[source], N)
         order = list(conns.items())
         for db, conn in order[i % len(order):] + order[:i % len(order)]:
-            ctx = e2e.Ctx(conn, e2e.Pool([conn]), None)
+            ctx = any_ctx(conn)
             pairs = [("load", lambda: conn.fetch(LOAD, source, keys, list(paths))),
                      ("bare", lambda: e2e.any_batching(ctx, source, t, keys))]
             if i % 2:
