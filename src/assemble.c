@@ -328,6 +328,48 @@ MxJsonbArray(int n, Jsonb **docs)
 }
 
 /*
+ * A jsonb array of n arrays of documents (the i-th: counts[i] of them,
+ * docs[i]), written as MxJsonbArray would write the array of the
+ * MxJsonbArray of each, in one buffer: the documents are copied once
+ */
+Jsonb *
+MxJsonbArrays(int n, const int *counts, Jsonb ***docs)
+{
+	StringInfoData buf;
+	Size		bound = 2 * sizeof(uint32) + sizeof(JEntry) * (Size) n;
+	uint32		header = (uint32) n | JB_FARRAY;
+	uint32		totallen = 0;
+	int			jentries;
+	int			i;
+
+	if ((uint32) n > JB_CMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("number of jsonb array elements exceeds the maximum allowed (%u)",
+						JB_CMASK)));
+	for (i = 0; i < n; i++)
+		bound += MxDocsBound(counts[i], docs[i]) + sizeof(uint32);
+	MxInitBuffer(&buf, VARHDRSZ + bound, CurrentMemoryContext);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	appendBinaryStringInfo(&buf, (char *) &header, sizeof(uint32));
+	jentries = buf.len;
+	enlargeStringInfo(&buf, sizeof(JEntry) * n);
+	buf.len += sizeof(JEntry) * n;
+	for (i = 0; i < n; i++)
+	{
+		JEntry		meta = MxAppendArray(&buf, counts[i], docs[i]);
+
+		totallen += JBE_OFFLENFLD(meta);
+		MxCheckLength(totallen);
+		if (i % JB_OFFSET_STRIDE == 0)
+			meta = JENTRY_ISCONTAINER | totallen | JENTRY_HAS_OFF;
+		memcpy(buf.data + jentries + sizeof(JEntry) * i, &meta, sizeof(JEntry));
+	}
+	SET_VARSIZE(buf.data, buf.len);
+	return (Jsonb *) buf.data;
+}
+
+/*
  * An array of n documents written one by one (for results too big to hold
  * twice): the header and the n JEntries first, each document appended as
  * it comes, in the context current at MxArrayBegin.

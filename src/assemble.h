@@ -41,6 +41,7 @@ extern Jsonb *MxArrayEnd(MxArrayWriter *w);
 extern Jsonb *MxDocWithChildren(Jsonb *doc, int nchildren, MxChildValue *children,
 								 MemoryContext result_cxt);
 extern Jsonb *MxJsonbArray(int n, Jsonb **docs);
+extern Jsonb *MxJsonbArrays(int n, const int *counts, Jsonb ***docs);
 extern Datum MxJsonbToDatum(JsonbValue *v, Oid typid, int32 typmod, bool *isnull);
 extern Jsonb *MxContainerToJsonb(JsonbValue *v);
 

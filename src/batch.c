@@ -19,6 +19,7 @@
 
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/regproc.h"
 
 #include "assemble.h"
@@ -47,6 +48,14 @@ typedef struct MxBatchShapeCache
 	MxRequest  *req[MX_BATCH_SHAPES];	/* the request opened from it */
 } MxBatchShapeCache;
 
+/* the type a batch's requests' keys are read as, for the source read last */
+typedef struct MxBatchKeyType
+{
+	Oid			source;
+	Oid			type;			/* its primary key's type */
+	int32		typmod;
+} MxBatchKeyType;
+
 static JsonbValue *MxBatchField(Jsonb *obj, const char *key, JsonbValue *buf);
 static List *MxBatchShapes(Jsonb *requests);
 static void MxBatchShape(Jsonb *obj, int n);
@@ -56,7 +65,8 @@ static bool MxSameField(JsonbValue *a, JsonbValue *b);
 static JsonbValue *MxShapeRels(Jsonb *obj, bool *spec, JsonbValue *buf);
 static MxRequest *MxShapeRequest(MxBatchShapeCache *cache, Jsonb *obj);
 static void MxShapeRemember(MxBatchShapeCache *cache, Jsonb *obj, MxRequest *req);
-static void MxBatchRows(Jsonb *obj, int n, MxRequest *req);
+static bool MxBatchOneKey(MxBatchKeyType *kt, MxRequest *req, JsonbValue *keys);
+static void MxBatchRows(MxBatchKeyType *kt, Jsonb *obj, int n, MxRequest *req);
 
 /*
  * The value of key in a request object (into buf: a batch's many requests
@@ -192,9 +202,49 @@ MxBatchOpen(Jsonb *obj, int n)
 						f != NULL && f->type != jbvNull ? MxContainerToJsonb(f) : NULL);
 }
 
+/*
+ * The one key of a request like an earlier one of its shape (whose keys
+ * were read in full: its source has a one-column primary key) when its
+ * "keys" is an array of one scalar, read as MxRequestKeysJson would
+ * (a DataLoader's many requests, without a copy, an iterator or a
+ * catalog lookup each); false when keys is anything else
+ */
+static bool
+MxBatchOneKey(MxBatchKeyType *kt, MxRequest *req, JsonbValue *keys)
+{
+	JsonbValue *v;
+	bool		isnull;
+	Datum		k;
+
+	if (req->shape == NULL || req->shape == req ||
+		!JsonContainerIsArray(keys->val.binary.data) ||
+		JsonContainerIsScalar(keys->val.binary.data) ||
+		JsonContainerSize(keys->val.binary.data) != 1)
+		return false;
+	v = getIthJsonbValueFromContainer(keys->val.binary.data, 0);
+	if (v == NULL || v->type == jbvBinary)
+		return false;
+	if (kt->source != req->source)
+	{
+		MxTable    *src = MxGetTable(req->source);
+		Oid			typid;
+		Oid			collid;
+
+		kt->type = src->pk_types[0];
+		get_atttypetypmodcoll(req->source, src->pk_cols[0], &typid, &kt->typmod, &collid);
+		kt->source = req->source;
+	}
+	k = MxJsonbToDatum(v, kt->type, kt->typmod, &isnull);
+	req->keys = palloc(sizeof(Datum));
+	req->nkeys = 0;
+	if (!isnull)
+		req->keys[req->nkeys++] = k;
+	return true;
+}
+
 /* The rows of request n: its "keys" or its "instances" */
 static void
-MxBatchRows(Jsonb *obj, int n, MxRequest *req)
+MxBatchRows(MxBatchKeyType *kt, Jsonb *obj, int n, MxRequest *req)
 {
 	JsonbValue	buf;
 	JsonbValue *f = MxBatchField(obj, "keys", &buf);
@@ -205,7 +255,8 @@ MxBatchRows(Jsonb *obj, int n, MxRequest *req)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("\"keys\" of request %d must be an array", n)));
-		MxRequestKeysJson(req, MxContainerToJsonb(f), n);
+		if (!MxBatchOneKey(kt, req, f))
+			MxRequestKeysJson(req, MxContainerToJsonb(f), n);
 		return;
 	}
 	f = MxBatchField(obj, "instances", &buf);
@@ -298,6 +349,7 @@ List *
 MxBatchRequests(Jsonb *requests)
 {
 	List	   *objs = MxBatchShapes(requests);
+	MxBatchKeyType kt;
 	List	   *reqs = NIL;
 	ListCell   *lc;
 	ListCell   *lc2;
@@ -329,7 +381,8 @@ MxBatchRequests(Jsonb *requests)
 	} while (MxRetryStale(&attempt));
 
 	n = 0;
+	memset(&kt, 0, sizeof(kt));
 	forboth(lc, objs, lc2, reqs)
-		MxBatchRows((Jsonb *) lfirst(lc), ++n, (MxRequest *) lfirst(lc2));
+		MxBatchRows(&kt, (Jsonb *) lfirst(lc), ++n, (MxRequest *) lfirst(lc2));
 	return reqs;
 }

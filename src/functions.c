@@ -418,7 +418,8 @@ Datum
 prefetch_batch(PG_FUNCTION_ARGS)
 {
 	List	   *reqs;
-	Jsonb	  **arrays;
+	Jsonb	 ***docs;
+	int		   *counts;
 	ListCell   *lc;
 	int			n = 0;
 	Jsonb	   *result;
@@ -427,14 +428,17 @@ prefetch_batch(PG_FUNCTION_ARGS)
 	mx_counters.calls++;
 	reqs = MxBatchRequests(PG_GETARG_JSONB_P(0));
 	MxLoad(reqs);
-	arrays = palloc(sizeof(Jsonb *) * Max(list_length(reqs), 1));
+	/* the array of each request's array, written in one piece */
+	docs = palloc(sizeof(Jsonb **) * Max(list_length(reqs), 1));
+	counts = palloc(sizeof(int) * Max(list_length(reqs), 1));
 	foreach(lc, reqs)
 	{
 		MxRequest  *req = (MxRequest *) lfirst(lc);
 
-		arrays[n++] = MxJsonbArray(req->nresults, req->results);
+		counts[n] = req->nresults;
+		docs[n++] = req->results;
 	}
-	result = MxJsonbArray(n, arrays);
+	result = MxJsonbArrays(n, counts, docs);
 	MxLeaveCall();
 	PG_RETURN_JSONB_P(result);
 }

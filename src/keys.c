@@ -19,6 +19,7 @@
 #include "catalog/pg_collation.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/typcache.h"
@@ -64,6 +65,8 @@ struct MxKeySet
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
+static char MxFastKind(Oid hash_fn, Oid eq_fn);
+
 /*
  * Looks up the type cache's hash and equality functions of each key
  * column (FmgrInfos in cxt); 42883 when a type has no equality.
@@ -95,7 +98,37 @@ MxKeyFuncsInit(MxKeyFuncs *f, MemoryContext cxt, int nkeys, const Oid *types,
 			f->collations[i] = DEFAULT_COLLATION_OID;
 		f->byval[i] = tc->typbyval;
 		f->typlen[i] = tc->typlen;
+		f->fast[i] = MxFastKind(f->has_hash[i] ? f->hash_fn[i].fn_oid : InvalidOid,
+								f->eq_fn[i].fn_oid);
 	}
+}
+
+/*
+ * 8, 4 or 2 when hash_fn and eq_fn are hashint8/int8eq, hashint4/int4eq or
+ * hashint2/int2eq (MxKeyHash and MxKeyEqual then compute them in place,
+ * with the same results), else 0
+ */
+static char
+MxFastKind(Oid hash_fn, Oid eq_fn)
+{
+	if (hash_fn == F_HASHINT8 && eq_fn == F_INT8EQ)
+		return 8;
+	if (hash_fn == F_HASHINT4 && eq_fn == F_INT4EQ)
+		return 4;
+	if (hash_fn == F_HASHINT2 && eq_fn == F_INT2EQ)
+		return 2;
+	return 0;
+}
+
+/* hashint8's value for v */
+static inline uint32
+MxHashInt8(int64 v)
+{
+	uint32		lohalf = (uint32) v;
+	uint32		hihalf = (uint32) (v >> 32);
+
+	lohalf ^= (v >= 0) ? hihalf : ~hihalf;
+	return hash_bytes_uint32(lohalf);
 }
 
 /* Creates an empty key set for keys of the given column types */
@@ -124,7 +157,13 @@ MxKeyHash(const MxKeyFuncs *f, const Datum *values)
 	{
 		uint32		hi = 0;
 
-		if (f->has_hash[i])
+		if (f->fast[i] == 8)
+			hi = MxHashInt8(DatumGetInt64(values[i]));
+		else if (f->fast[i] == 4)
+			hi = hash_bytes_uint32((uint32) DatumGetInt32(values[i]));
+		else if (f->fast[i] == 2)
+			hi = hash_bytes_uint32((uint32) (int32) DatumGetInt16(values[i]));
+		else if (f->has_hash[i])
 			hi = DatumGetUInt32(FunctionCall1Coll((FmgrInfo *) &f->hash_fn[i], f->collations[i], values[i]));
 		h = hash_combine(h, hi);
 	}
@@ -138,8 +177,26 @@ MxKeyEqual(const MxKeyFuncs *f, const Datum *a, const Datum *b)
 	int			i;
 
 	for (i = 0; i < f->nkeys; i++)
-		if (!DatumGetBool(FunctionCall2Coll((FmgrInfo *) &f->eq_fn[i], f->collations[i], a[i], b[i])))
+	{
+		if (f->fast[i] == 8)
+		{
+			if (DatumGetInt64(a[i]) != DatumGetInt64(b[i]))
+				return false;
+		}
+		else if (f->fast[i] == 4)
+		{
+			if (DatumGetInt32(a[i]) != DatumGetInt32(b[i]))
+				return false;
+		}
+		else if (f->fast[i] == 2)
+		{
+			if (DatumGetInt16(a[i]) != DatumGetInt16(b[i]))
+				return false;
+		}
+		else if (!DatumGetBool(FunctionCall2Coll((FmgrInfo *) &f->eq_fn[i], f->collations[i],
+												 a[i], b[i])))
 			return false;
+	}
 	return true;
 }
 

@@ -39,6 +39,8 @@ typedef struct MxKeyFuncs
 	bool		byval[MX_MAX_KEYS];
 	int16		typlen[MX_MAX_KEYS];
 	bool		has_hash[MX_MAX_KEYS];
+	char		fast[MX_MAX_KEYS];	/* 8, 4, 2: an integer type's own hash and
+									 * equality, computed in place; 0: by fmgr */
 } MxKeyFuncs;
 
 /* converts values of one type to another with SQL's implicit cast */

@@ -66,6 +66,7 @@ typedef struct MxTypedSink
 {
 	ReturnSetInfo *rsinfo;
 	bool		batch;			/* load_batch: a leading request column */
+	bool		direct;			/* result rows formed here (MxTypedTuple) */
 } MxTypedSink;
 
 /* rows of one table with one set of output columns: their ids by identity */
@@ -122,6 +123,8 @@ typedef struct MxTypedOut
 	List	   *rowsets;		/* every row set of the call, with ... */
 	List	   *rowset_nodes;	/* ... a node holding it */
 	MxTreeOut  *tree;			/* the last request's tree */
+	char	   *tuple;			/* where MxTypedTuple forms a result row */
+	Size		tuple_cap;
 } MxTypedOut;
 
 static bool MxSameColumns(const MxEdgeOpts *a, const MxEdgeOpts *b);
@@ -131,6 +134,9 @@ static int	MxRowId(MxTypedOut *out, MxRowIds *ri, int row);
 static int	MxNewId(MxTypedOut *out);
 static void MxCollectRowSets(MxTypedOut *out, MxPathNode *node);
 static int	MxSpaceRowSets(MxTypedOut *out, MxPathNode *node);
+static bool MxDirectDesc(TupleDesc desc);
+static void MxTypedTuple(MxTypedOut *out, int nints, const int32 *ints, const bool *nulls,
+						 Jsonb *record);
 static void MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent,
 						int parent, MxRowSet *rs, int row);
 static List *MxNodesInOrder(MxPathNode *root);
@@ -335,6 +341,96 @@ MxSpaceRowSets(MxTypedOut *out, MxPathNode *node)
 	return n;
 }
 
+/*
+ * Whether result rows of desc can be formed by MxTypedTuple: int4 columns,
+ * then the record
+ */
+static bool
+MxDirectDesc(TupleDesc desc)
+{
+	int			i;
+
+	if (desc->natts < 2 || desc->natts > 8)
+		return false;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		last = i == desc->natts - 1;
+
+		if (att->attisdropped ||
+			att->atttypid != (last ? RECORDOID : INT4OID) ||
+			att->attlen != (last ? -1 : sizeof(int32)) ||
+			att->attalign != (last ? TYPALIGN_DOUBLE : TYPALIGN_INT))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Puts one result row into the tuplestore: nints int4 columns (nulls
+ * for each) and the record (NULL: a null), laid out as heap_fill_tuple
+ * would, but with the record kept as it is held (a 4-byte header,
+ * aligned: a reader takes it without a copy), formed in one buffer that
+ * the tuplestore copies
+ */
+static void
+MxTypedTuple(MxTypedOut *out, int nints, const int32 *ints, const bool *nulls,
+			 Jsonb *record)
+{
+	ReturnSetInfo *rsinfo = out->sink->rsinfo;
+	bool		hasnull = record == NULL;
+	Size		hoff;
+	Size		len;
+	Size		at;
+	HeapTupleHeader th;
+	HeapTupleData tuple;
+	int			i;
+
+	for (i = 0; i < nints; i++)
+		hasnull |= nulls[i];
+	hoff = MAXALIGN(SizeofHeapTupleHeader + (hasnull ? BITMAPLEN(nints + 1) : 0));
+	len = hoff + sizeof(int32) * nints;
+	if (record != NULL)
+		len = TYPEALIGN(ALIGNOF_DOUBLE, len) + VARSIZE(record);
+	if (len > out->tuple_cap)
+	{
+		out->tuple_cap = Max(len, 2 * out->tuple_cap);
+		out->tuple = out->tuple == NULL ? MemoryContextAlloc(out->cxt, out->tuple_cap) :
+			repalloc(out->tuple, out->tuple_cap);
+	}
+	th = (HeapTupleHeader) out->tuple;
+	memset(th, 0, hoff);
+	HeapTupleHeaderSetNatts(th, nints + 1);
+	th->t_hoff = hoff;
+	if (hasnull)
+		th->t_infomask |= HEAP_HASNULL;
+	at = hoff;
+	for (i = 0; i < nints; i++)
+	{
+		if (nulls[i])
+			continue;
+		if (hasnull)
+			th->t_bits[i >> 3] |= 1 << (i & 7);
+		memcpy(out->tuple + at, &ints[i], sizeof(int32));
+		at += sizeof(int32);
+	}
+	if (record != NULL)
+	{
+		Size		aligned = TYPEALIGN(ALIGNOF_DOUBLE, at);
+
+		if (hasnull)
+			th->t_bits[nints >> 3] |= 1 << (nints & 7);
+		th->t_infomask |= HEAP_HASVARWIDTH;
+		memset(out->tuple + at, 0, aligned - at);
+		memcpy(out->tuple + aligned, record, VARSIZE(record));
+	}
+	tuple.t_len = len;
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	tuplestore_puttuple(rsinfo->setResult, &tuple);
+}
+
 /* Writes one result row: a link, with the row itself when its id is new to the output */
 static void
 MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent, int parent,
@@ -343,22 +439,32 @@ MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent, int
 	ReturnSetInfo *rsinfo = out->sink->rsinfo;
 	Datum		values[5];
 	bool		nulls[5];
+	int32		ints[4];
+	Jsonb	   *record = NULL;
 	int			c = 0;
+	int			i;
 
 	memset(nulls, 0, sizeof(nulls));
 	if (out->sink->batch)
-		values[c++] = Int32GetDatum(request);
-	values[c++] = Int32GetDatum(node);
-	values[c++] = Int32GetDatum(id);
+		ints[c++] = request;
+	ints[c++] = node;
+	ints[c++] = id;
 	nulls[c] = !has_parent;
-	values[c++] = Int32GetDatum(parent);
-	if (out->state[id].sent)
-		nulls[c] = true;
-	else
+	ints[c++] = has_parent ? parent : 0;
+	if (!out->state[id].sent)
 	{
 		out->state[id].sent = true;
-		values[c] = PointerGetDatum(rs->docs[row]);
+		record = rs->docs[row];
 	}
+	if (out->sink->direct && (record == NULL || !VARATT_IS_EXTENDED(record)))
+	{
+		MxTypedTuple(out, c, ints, nulls, record);
+		return;
+	}
+	for (i = 0; i < c; i++)
+		values[i] = Int32GetDatum(ints[i]);
+	nulls[c] = record == NULL;
+	values[c] = PointerGetDatum(record);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -572,6 +678,7 @@ MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
 
 	sink.rsinfo = rsinfo;
 	sink.batch = batch;
+	sink.direct = MxDirectDesc(rsinfo->setDesc);
 	foreach(lc, reqs)
 	{
 		MxRequest  *req = (MxRequest *) lfirst(lc);

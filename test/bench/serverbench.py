@@ -20,7 +20,11 @@ their own library (UPDATE pg_proc SET probin = '/path/x.so' WHERE probin =
 Environment: PGHOST, PGPORT, PGUSER; SB_DBS; SB_N (default 10000); SB_RS
 (default 1000,10000); SB_RUNS (default 7); SB_WORKLOADS (default
 fk,ifk,m2m,five,nested,batch); SB_KEYS=same: the same keys in every run
-(data in the buffers; default fresh: new random keys each run).
+(data in the buffers; default fresh: new random keys each run);
+SB_BACKENDS=own (default): load and the bare statements each on their own
+connection, as in e2e.py (a backend that has just run one competitor hands
+the next one memory its C library kept: the page faults of a large call
+are a good part of its CPU time on this machine), or shared: both on one.
 """
 import asyncio
 import json
@@ -43,6 +47,7 @@ RS = [int(x) for x in os.environ.get("SB_RS", "1000,10000").split(",")]
 RUNS = int(os.environ.get("SB_RUNS", "7"))
 WORKLOADS = os.environ.get("SB_WORKLOADS", "fk,ifk,m2m,five,nested,batch").split(",")
 SAME = os.environ.get("SB_KEYS", "fresh") == "same"
+OWN = os.environ.get("SB_BACKENDS", "own") == "own"
 
 SERVER_MS = ("SELECT coalesce(sum(total_exec_time), 0)::float8 FROM pg_stat_statements "
              "WHERE toplevel AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_catalog.pg_%'")
@@ -50,6 +55,7 @@ LOAD = "SELECT node, id, parent, r FROM matrx_relations.load($1::regclass, $2::b
 
 
 PIDS = {}
+BARE = {}  # connection -> the bare statements' own connection (SB_BACKENDS=own)
 
 
 def cpu_ns(pid):
@@ -58,25 +64,37 @@ def cpu_ns(pid):
         return int(f.read().split()[0])
 
 
+def minflt(pid):
+    """The backend's minor page faults so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
+
 async def timed(conn, fn):
-    """(server ms from pg_stat_statements, backend CPU ms) of one run of fn()."""
+    """(server ms from pg_stat_statements, backend CPU ms, page faults) of one run of fn()."""
     await conn.execute("SELECT pg_stat_statements_reset()")
     pid = PIDS[id(conn)]
-    c0 = cpu_ns(pid)
+    c0, f0 = cpu_ns(pid), minflt(pid)
     await fn()
-    cpu = (cpu_ns(pid) - c0) / 1e6
-    return await conn.fetchval(SERVER_MS), cpu
+    cpu, flt = (cpu_ns(pid) - c0) / 1e6, minflt(pid) - f0
+    return await conn.fetchval(SERVER_MS), cpu, flt
 
 
 def line(what, a, b):
-    """Medians of a and b (pairs of (server ms, cpu ms)) and of their ratios b/a, both measures."""
+    """Medians of a and b ((server ms, cpu ms, page faults) each) and of their ratios b/a."""
     out = []
     for i, name in ((0, "exec"), (1, "cpu")):
         x, y = [p[i] for p in a], [p[i] for p in b]
         r = [v / u for u, v in zip(x, y)]
         out.append(f"{name} {statistics.median(x):7.1f}/{statistics.median(y):7.1f} ms ratio {statistics.median(r):5.2f} "
                    f"({min(r):.2f}-{max(r):.2f}; of minimums {min(y) / min(x):.2f})")
+    out.append(f"faults {statistics.median(p[2] for p in a):.0f}/{statistics.median(p[2] for p in b):.0f}")
     print(f"  {what}  " + "  ".join(out), flush=True)
+
+
+def any_ctx(conn):
+    """e2e.py's context for its client = ANY competitor, on conn alone."""
+    return e2e.Ctx({"client = ANY": conn}, e2e.Pool([conn]))
 
 
 async def typed_rounds(conns, workload, pool):
@@ -89,14 +107,15 @@ async def typed_rounds(conns, workload, pool):
         keys = (random.Random(1) if SAME else rng).sample(pool[source], N)
         order = list(conns.items())
         for db, conn in order[i % len(order):] + order[:i % len(order)]:
-            ctx = e2e.Ctx(conn, e2e.Pool([conn]), None)
-            pairs = [("load", lambda: conn.fetch(LOAD, source, keys, list(paths))),
-                     ("bare", lambda: e2e.any_batching(ctx, source, t, keys))]
+            bare = BARE.get(id(conn), conn)
+            ctx = any_ctx(bare)
+            pairs = [("load", conn, lambda: conn.fetch(LOAD, source, keys, list(paths))),
+                     ("bare", bare, lambda: e2e.any_batching(ctx, source, t, keys))]
             if i % 2:
                 pairs.reverse()
             got = {}
-            for name, fn in pairs:
-                got[name] = await timed(conn, fn)
+            for name, c, fn in pairs:
+                got[name] = await timed(c, fn)
             if i:
                 acc[db][0].append(got["bare"])
                 acc[db][1].append(got["load"])
@@ -135,8 +154,11 @@ async def main():
     kw = dict(host=os.environ.get("PGHOST", "127.0.0.1"), port=int(os.environ.get("PGPORT", "5432")),
               user=os.environ.get("PGUSER", "postgres"))
     conns = {db: await asyncpg.connect(database=db, **kw) for db in DBS}
-    for c in conns.values():
+    for db, c in conns.items():
         PIDS[id(c)] = await c.fetchval("SELECT pg_backend_pid()")
+        if OWN:
+            b = BARE[id(c)] = await asyncpg.connect(database=db, **kw)
+            PIDS[id(b)] = await b.fetchval("SELECT pg_backend_pid()")
     first = next(iter(conns.values()))
     pool = {t: [r[0] for r in await first.fetch(f"SELECT id FROM {t} ORDER BY id")]
             for t in ("orders", "customers", "products")}
@@ -147,6 +169,8 @@ async def main():
         else:
             await typed_rounds(conns, w, pool)
     for c in conns.values():
+        if id(c) in BARE:
+            await BARE[id(c)].close()
         await c.close()
 
 
