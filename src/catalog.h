@@ -19,6 +19,7 @@
 #include "access/attnum.h"
 #include "nodes/pg_list.h"
 #include "utils/hsearch.h"
+#include "utils/jsonb.h"
 #include "pg_config_manual.h"
 
 #define MX_MAX_KEYS INDEX_MAX_KEYS
@@ -65,7 +66,17 @@ typedef struct MxRelation
 	bool		via_unique;		/* m2m: junction pairs are unique */
 	bool		target_unique;	/* fk, m2m: the last hop reads a unique key of the
 								 * target (one index probe per lookup) */
+	/* registered relations (register.c): their options, in the table's context */
+	Jsonb	   *options;		/* as registered (the view shows them), or NULL */
+	Jsonb	   *defaults;		/* "where", "order_by", "columns" as a spec edge, or NULL */
+	char	   *relation_set;	/* the published set it belongs to, or NULL */
 } MxRelation;
+
+/* key casts of a registered relation: per hop and key column, a type or InvalidOid */
+typedef struct MxKeyCasts
+{
+	Oid			types[2][MX_MAX_KEYS];
+} MxKeyCasts;
 
 /*
  * a catalog entry a table's metadata was read from: a syscache and hash
@@ -139,6 +150,9 @@ extern List *MxRegisteredSources(void);
 extern bool MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 							  List *source_cols, List *target_cols,
 							  List *via_source_cols, List *via_target_cols,
-							  bool raise, MxTable *deps);
+							  const MxKeyCasts *casts, bool raise, MxTable *deps);
+
+/* model.c */
+extern bool MxNameReplacesColumn(MxTable *from, const char *key, const char *relname);
 
 #endif							/* MX_CATALOG_H */

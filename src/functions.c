@@ -29,7 +29,7 @@
 #include "path.h"
 #include "sqlgen.h"
 
-#define RELATIONS_COLS 11
+#define RELATIONS_COLS 13
 
 static Datum MxNameArrayDatum(Oid relid, int n, const AttrNumber *cols);
 static void MxEmitRelations(ReturnSetInfo *rsinfo, MxTable *t);
@@ -109,6 +109,11 @@ MxEmitRelations(ReturnSetInfo *rsinfo, MxTable *t)
 		else
 			nulls[9] = true;
 		values[10] = CStringGetTextDatum(r->registered ? "registered" : "catalog");
+		/* registered relations: their published set and options */
+		nulls[11] = r->relation_set == NULL;
+		values[11] = r->relation_set ? CStringGetTextDatum(r->relation_set) : (Datum) 0;
+		nulls[12] = r->options == NULL;
+		values[12] = r->options ? JsonbPGetDatum(r->options) : (Datum) 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }

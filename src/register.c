@@ -13,6 +13,11 @@
  *		table's owner (the extension's owner), the way ri_triggers.c switches
  *		identity for its checks.
  *
+ *		A registration may carry options (model.c validates them): a fixed
+ *		filter, a default order, output columns and key casts; and may
+ *		belong to a published relation set (publish_relations), whose rows
+ *		are replaced together.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -21,19 +26,25 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "parser/parse_coerce.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "catalog.h"
 #include "matrx_relations.h"
+#include "model.h"
 
 #define MX_CONFIG_SCHEMA "matrx_relations"
 #define MX_CONFIG_TABLE "registered_relations"
@@ -47,10 +58,12 @@
 #define Anum_mx_registered_via					6
 #define Anum_mx_registered_via_source_columns	7
 #define Anum_mx_registered_via_target_columns	8
-#define Natts_mx_registered						8
+#define Anum_mx_registered_options				9
+#define Anum_mx_registered_relation_set			10
+#define Natts_mx_registered						10
 
-/* register_relation's arguments, all passed on to the config table's INSERT */
-#define MX_REGISTER_NARGS 8
+/* the config table's INSERT: one parameter per column */
+#define MX_INSERT_NARGS 10
 
 /* the shape this module reads the config table in: name and type per column */
 typedef struct MxConfigColumn
@@ -69,36 +82,26 @@ static const MxConfigColumn mx_config_columns[] = {
 	{Anum_mx_registered_via, "via", REGCLASSOID},
 	{Anum_mx_registered_via_source_columns, "via_source_columns", NAMEARRAYOID},
 	{Anum_mx_registered_via_target_columns, "via_target_columns", NAMEARRAYOID},
+	{Anum_mx_registered_options, "options", JSONBOID},
+	{Anum_mx_registered_relation_set, "relation_set", TEXTOID},
 };
-
-/* one row of the config table, read by attribute number */
-typedef struct MxConfigRow
-{
-	Oid			source;
-	char	   *name;
-	Oid			target;
-	List	   *source_columns;
-	List	   *target_columns;
-	Oid			via;			/* InvalidOid when NULL */
-	List	   *via_source_columns;	/* NIL when NULL */
-	List	   *via_target_columns;
-} MxConfigRow;
 
 static Oid	MxConfigTable(void);
 static void MxCheckConfigShape(Relation rel);
 static Oid MxConfigOid(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
 static List *MxConfigNames(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
-static MxConfigRow *MxReadConfigRow(HeapTuple tup, TupleDesc desc);
-static List *MxConfigRows(void);
+static MxRegistration *MxReadConfigRow(HeapTuple tup, TupleDesc desc);
+static char *MxConfigText(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
 static List *MxNameArray(Datum array);
 static List *MxTextArrayArg(ArrayType *arr, const char *what);
 static bool MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise);
 static bool MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 					  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner,
-					  bool raise, MxTable *deps);
-static bool MxRegisteredExists(Oid source, const char *name);
-static void MxCheckOwner(Oid source);
+					  const Oid *casts, bool raise, MxTable *deps);
+static bool MxCastKey(MxHop *hop, int i, Oid cast, bool raise, MxTable *deps);
+static MxRegistration *MxRegisteredRow(Oid source, const char *name);
 static int	MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
+static Datum MxTextArrayDatum(List *names);
 
 /* The config table's OID, or InvalidOid when the extension is not installed */
 static Oid
@@ -168,17 +171,31 @@ MxConfigNames(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
 	return isnull ? NIL : MxNameArray(d);
 }
 
+/* A text column of a config row, NULL when null */
+static char *
+MxConfigText(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attnum, desc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
 /* One row of the config table, its columns read by attribute number */
-static MxConfigRow *
+static MxRegistration *
 MxReadConfigRow(HeapTuple tup, TupleDesc desc)
 {
-	MxConfigRow *row = palloc0(sizeof(MxConfigRow));
+	MxRegistration *row = palloc0(sizeof(MxRegistration));
 	bool		isnull;
 	Datum		d;
 
 	row->source = MxConfigOid(tup, desc, Anum_mx_registered_source);
-	d = heap_getattr(tup, Anum_mx_registered_name, desc, &isnull);
-	row->name = isnull ? pstrdup("") : TextDatumGetCString(d);
+	row->name = MxConfigText(tup, desc, Anum_mx_registered_name);
+	if (row->name == NULL)
+		row->name = pstrdup("");
+	d = heap_getattr(tup, Anum_mx_registered_options, desc, &isnull);
+	row->options = isnull ? NULL : DatumGetJsonbPCopy(d);
+	row->relation_set = MxConfigText(tup, desc, Anum_mx_registered_relation_set);
 	row->target = MxConfigOid(tup, desc, Anum_mx_registered_target);
 	row->source_columns = MxConfigNames(tup, desc, Anum_mx_registered_source_columns);
 	row->target_columns = MxConfigNames(tup, desc, Anum_mx_registered_target_columns);
@@ -189,8 +206,8 @@ MxReadConfigRow(HeapTuple tup, TupleDesc desc)
 }
 
 /* Every row of the config table (a small table), read out of the scan */
-static List *
-MxConfigRows(void)
+List *
+MxRegisteredRows(void)
 {
 	Oid			cfg = MxConfigTable();
 	Relation	rel;
@@ -244,12 +261,15 @@ MxLoadRegistered(MxTable *t)
 	List	   *result = NIL;
 	ListCell   *lc;
 
-	foreach(lc, MxConfigRows())
+	foreach(lc, MxRegisteredRows())
 	{
-		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
+		MxRegistration *row = (MxRegistration *) lfirst(lc);
 		MxRelation *r;
 		Oid			target;
 		Oid			via;
+		MxKeyCasts	casts;
+		int			ncasts[2];
+		bool		ok = true;
 
 		if (row->source != source)
 			continue;
@@ -258,12 +278,37 @@ MxLoadRegistered(MxTable *t)
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(target)) ||
 			(OidIsValid(via) && !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(via))))
 			continue;
+		ncasts[0] = list_length(row->source_columns);
+		ncasts[1] = OidIsValid(via) ? list_length(row->target_columns) : 0;
+		memset(&casts, 0, sizeof(casts));
+		if (row->options != NULL)
+			(void) MxNormalizeOptions(row->options, row->name, ncasts, &casts, false, &ok);
+		if (!ok)
+			continue;			/* a cast type that is gone */
 		r = palloc0(sizeof(MxRelation));
 		r->name = row->name;
 		if (MxBuildRegistered(r, source, target, via,
 							  row->source_columns, row->target_columns,
-							  row->via_source_columns, row->via_target_columns, false, t))
+							  row->via_source_columns, row->via_target_columns, &casts,
+							  false, t))
+		{
+			Jsonb	   *defaults = row->options ? MxOptionDefaults(row->options) : NULL;
+
+			/* catalog.c copies the struct into t's context: these go there now */
+			if (defaults != NULL)
+			{
+				r->defaults = MemoryContextAlloc(t->cxt, VARSIZE(defaults));
+				memcpy(r->defaults, defaults, VARSIZE(defaults));
+			}
+			if (row->options != NULL)
+			{
+				r->options = MemoryContextAlloc(t->cxt, VARSIZE(row->options));
+				memcpy(r->options, row->options, VARSIZE(row->options));
+			}
+			if (row->relation_set != NULL)
+				r->relation_set = MemoryContextStrdup(t->cxt, row->relation_set);
 			result = lappend(result, r);
+		}
 	}
 	return result;
 }
@@ -275,9 +320,9 @@ MxRegisteredSources(void)
 	List	   *result = NIL;
 	ListCell   *lc;
 
-	foreach(lc, MxConfigRows())
+	foreach(lc, MxRegisteredRows())
 	{
-		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
+		MxRegistration *row = (MxRegistration *) lfirst(lc);
 		if (OidIsValid(row->source) &&
 			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(row->source)))
 			result = list_append_unique_oid(result, row->source);
@@ -318,8 +363,8 @@ MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise)
  */
 static bool
 MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
-		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner, bool raise,
-		  MxTable *deps)
+		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner,
+		  const Oid *casts, bool raise, MxTable *deps)
 {
 	int			i;
 
@@ -337,6 +382,12 @@ MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 		get_atttypetypmodcoll(inner_rel, inner_cols[i], &hop->inner_types[i],
 							  &typmod, &hop->inner_collations[i]);
 		hop->collations[i] = key_inner ? hop->inner_collations[i] : hop->outer_collations[i];
+		if (casts != NULL && OidIsValid(casts[i]))
+		{
+			if (!MxCastKey(hop, i, casts[i], raise, deps))
+				return false;
+			continue;
+		}
 		/* found or not: ALTER OPERATOR FAMILY can change the answer */
 		if (deps != NULL)
 			MxNoteEqualityLookup(deps, hop->inner_types[i], hop->outer_types[i]);
@@ -358,17 +409,73 @@ MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 }
 
 /*
+ * Key column pair i of hop compared as type cast: both columns cast to it
+ * (each by some cast, explicit ones included: varchar to integer goes
+ * through the types' text forms), matched by its default equality.  The
+ * outer side's values are converted to it in C (the loaders' key
+ * coercion) or in SQL, the inner column cast in SQL when it is of another
+ * type.  42846 when a column cannot be cast, 42883 when the type has no
+ * equality.
+ */
+static bool
+MxCastKey(MxHop *hop, int i, Oid cast, bool raise, MxTable *deps)
+{
+	Oid			from[2] = {hop->outer_types[i], hop->inner_types[i]};
+	Oid			rels[2] = {hop->outer_rel, hop->inner_rel};
+	AttrNumber	cols[2] = {hop->outer_cols[i], hop->inner_cols[i]};
+	int			s;
+
+	for (s = 0; s < 2; s++)
+		if (from[s] != cast && !can_coerce_type(1, &from[s], &cast, COERCION_EXPLICIT))
+		{
+			if (!raise)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_CANNOT_COERCE),
+					 errmsg("column \"%s\" of %s cannot be cast to %s",
+							get_attname(rels[s], cols[s], false),
+							format_type_be_qualified(get_rel_type_id(rels[s])),
+							format_type_be(cast)),
+					 errdetail("There is no cast from %s to %s.", format_type_be(from[s]),
+							   format_type_be(cast))));
+		}
+	if (deps != NULL)
+		MxNoteEqualityLookup(deps, cast, cast);
+	hop->eqops[i] = lookup_type_cache(cast, TYPECACHE_EQ_OPR)->eq_opr;
+	if (!OidIsValid(hop->eqops[i]))
+	{
+		if (!raise)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("key cast type %s has no equality operator", format_type_be(cast)),
+				 errdetail("Columns \"%s\" and \"%s\" are matched by the equality of the type they are cast to.",
+						   get_attname(rels[0], cols[0], false),
+						   get_attname(rels[1], cols[1], false))));
+	}
+	/* a collatable type compares under a column's collation, else its own */
+	if (!type_is_collatable(cast))
+		hop->collations[i] = InvalidOid;
+	else if (!OidIsValid(hop->collations[i]))
+		hop->collations[i] = OidIsValid(hop->inner_collations[i]) ? hop->inner_collations[i] :
+			OidIsValid(hop->outer_collations[i]) ? hop->outer_collations[i] :
+			get_typcollation(cast);
+	return true;
+}
+
+/*
  * Builds a registered relation from column names.  Kind: m2m when via is
  * given; else fk when target_cols cover a primary key or unique constraint
  * of the target (at most one target row per source row); else ifk.  deps:
  * the table whose metadata is being read, noted with the lookups (NULL
- * when registering).
+ * when registering).  casts: per hop and key column, a type both columns
+ * are compared as, or InvalidOid (NULL: none).
  */
 bool
 MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 				  List *source_cols, List *target_cols,
-				  List *via_source_cols, List *via_target_cols, bool raise,
-				  MxTable *deps)
+				  List *via_source_cols, List *via_target_cols,
+				  const MxKeyCasts *casts, bool raise, MxTable *deps)
 {
 	AttrNumber	scols[MX_MAX_KEYS];
 	AttrNumber	tcols[MX_MAX_KEYS];
@@ -409,8 +516,10 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 			return false;
 		rel->kind = MX_KIND_M2M;
 		rel->nhops = 2;
-		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, false, raise, deps) ||
-			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, true, raise, deps))
+		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, false,
+					   casts ? casts->types[0] : NULL, raise, deps) ||
+			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, true,
+					   casts ? casts->types[1] : NULL, raise, deps))
 			return false;
 		memcpy(both, vscols, sizeof(AttrNumber) * ns);
 		memcpy(both + ns, vtcols, sizeof(AttrNumber) * nt);
@@ -423,31 +532,30 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 		rel->target_unique = (rel->kind == MX_KIND_FK);
 		rel->nhops = 1;
 		if (!MxFillHop(&rel->hops[0], source, target, ns, scols, tcols,
-					   rel->kind == MX_KIND_FK, raise, deps))
+					   rel->kind == MX_KIND_FK, casts ? casts->types[0] : NULL, raise, deps))
 			return false;
 	}
 	return true;
 }
 
-/* True when source already has a registered relation called name */
-static bool
-MxRegisteredExists(Oid source, const char *name)
+/* The stored row of source's registered relation name (resolving or not), or NULL */
+static MxRegistration *
+MxRegisteredRow(Oid source, const char *name)
 {
 	ListCell   *lc;
 
-	/* the stored rows, including ones that no longer resolve */
-	foreach(lc, MxConfigRows())
+	foreach(lc, MxRegisteredRows())
 	{
-		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
+		MxRegistration *row = (MxRegistration *) lfirst(lc);
 
 		if (row->source == source && strcmp(row->name, name) == 0)
-			return true;
+			return row;
 	}
-	return false;
+	return NULL;
 }
 
 /* Raises 42501 unless the current user owns source (or is superuser) */
-static void
+void
 MxCheckOwner(Oid source)
 {
 	if (!MxOwnerCheck(source, GetUserId()))
@@ -519,25 +627,128 @@ MxTextArrayArg(ArrayType *arr, const char *what)
 	return result;
 }
 
-/* register_relation(source, name, target, source_columns, target_columns, via, via_source_columns, via_target_columns) */
+/* A list of C strings as a text[] datum */
+static Datum
+MxTextArrayDatum(List *names)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(names), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, names)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Checks a registration and completes it: its tables opened (42P01,
+ * 42809), the caller owning its source (42501), its columns and key
+ * matches (22023, 42703, 42804), its options (model.c: 22023, 42703,
+ * 42704, 42846, 42883).  Sets its normalized options and its kind.
+ */
+void
+MxValidateRegistration(MxRegistration *reg)
+{
+	MxRelation	rel;
+	MxKeyCasts	casts;
+	int			ncasts[2];
+	bool		ok;
+
+	if (reg->name == NULL || reg->name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation name must not be empty")));
+	(void) MxOpenTable(reg->source, "source");
+	(void) MxOpenTable(reg->target, "target");
+	if (OidIsValid(reg->via))
+		(void) MxOpenTable(reg->via, "junction");
+	MxCheckOwner(reg->source);
+
+	ncasts[0] = list_length(reg->source_columns);
+	ncasts[1] = OidIsValid(reg->via) ? list_length(reg->target_columns) : 0;
+	memset(&casts, 0, sizeof(casts));
+	if (reg->options != NULL)
+		reg->options = MxNormalizeOptions(reg->options, reg->name, ncasts, &casts, true, &ok);
+
+	memset(&rel, 0, sizeof(rel));
+	rel.name = reg->name;
+	(void) MxBuildRegistered(&rel, reg->source, reg->target, reg->via,
+							 reg->source_columns, reg->target_columns,
+							 reg->via_source_columns, reg->via_target_columns, &casts,
+							 true, NULL);
+	reg->kind = rel.kind;
+	rel.defaults = reg->options ? MxOptionDefaults(reg->options) : NULL;
+	MxCheckDefaults(&rel, reg->name);
+}
+
+/* Writes a validated registration into the config table */
+void
+MxInsertRegistration(MxRegistration *reg)
+{
+	Oid			types[MX_INSERT_NARGS] = {REGCLASSOID, TEXTOID, REGCLASSOID, TEXTARRAYOID,
+		TEXTARRAYOID, REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID, JSONBOID, TEXTOID};
+	Datum		values[MX_INSERT_NARGS];
+	char		nulls[MX_INSERT_NARGS];
+	bool		via = OidIsValid(reg->via);
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = ObjectIdGetDatum(reg->source);
+	values[1] = CStringGetTextDatum(reg->name);
+	values[2] = ObjectIdGetDatum(reg->target);
+	values[3] = MxTextArrayDatum(reg->source_columns);
+	values[4] = MxTextArrayDatum(reg->target_columns);
+	values[5] = ObjectIdGetDatum(reg->via);
+	values[6] = via ? MxTextArrayDatum(reg->via_source_columns) : (Datum) 0;
+	values[7] = via ? MxTextArrayDatum(reg->via_target_columns) : (Datum) 0;
+	values[8] = reg->options ? JsonbPGetDatum(reg->options) : (Datum) 0;
+	values[9] = reg->relation_set ? CStringGetTextDatum(reg->relation_set) : (Datum) 0;
+	if (!via)
+		nulls[5] = nulls[6] = nulls[7] = 'n';
+	if (reg->options == NULL)
+		nulls[8] = 'n';
+	if (reg->relation_set == NULL)
+		nulls[9] = 'n';
+	MxRunAsOwner("INSERT INTO " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
+				 " (source, name, target, source_columns, target_columns, via,"
+				 " via_source_columns, via_target_columns, options, relation_set)"
+				 " VALUES ($1, $2, $3, $4::pg_catalog.name[], $5::pg_catalog.name[], $6,"
+				 " $7::pg_catalog.name[], $8::pg_catalog.name[], $9, $10)",
+				 MX_INSERT_NARGS, types, values, nulls);
+}
+
+/* Serializes changes of relation sets: the config table locked against other writers */
+void
+MxLockRegistrations(void)
+{
+	Oid			cfg = MxConfigTable();
+
+	if (OidIsValid(cfg))
+		LockRelationOid(cfg, ShareRowExclusiveLock);
+}
+
+/* Deletes the rows of a published set; returns how many */
+int
+MxDeleteRelationSet(const char *relation_set)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	values[0] = CStringGetTextDatum(relation_set);
+	return MxRunAsOwner("DELETE FROM " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
+						" WHERE relation_set OPERATOR(pg_catalog.=) $1",
+						1, types, values, NULL);
+}
+
+/*
+ * register_relation(source, name, target, source_columns, target_columns,
+ * via, via_source_columns, via_target_columns, options)
+ */
 PG_FUNCTION_INFO_V1(register_relation);
 Datum
 register_relation(PG_FUNCTION_ARGS)
 {
-	Oid			source = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
-	Oid			target = PG_ARGISNULL(2) ? InvalidOid : PG_GETARG_OID(2);
-	Oid			via = PG_ARGISNULL(5) ? InvalidOid : PG_GETARG_OID(5);
-	char	   *name;
-	List	   *scols;
-	List	   *tcols;
-	List	   *vscols = NIL;
-	List	   *vtcols = NIL;
-	MxRelation	rel;
-	Oid			types[MX_REGISTER_NARGS] = {REGCLASSOID, TEXTOID, REGCLASSOID, TEXTARRAYOID,
-	TEXTARRAYOID, REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID};
-	Datum		values[MX_REGISTER_NARGS];
-	char		nulls[MX_REGISTER_NARGS];
-	int			i;
+	MxRegistration reg;
+	MxRegistration *old;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -551,56 +762,57 @@ register_relation(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("target must not be null")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (name[0] == '\0')
+	memset(&reg, 0, sizeof(reg));
+	reg.source = PG_GETARG_OID(0);
+	reg.name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	reg.target = PG_GETARG_OID(2);
+	reg.via = PG_ARGISNULL(5) ? InvalidOid : PG_GETARG_OID(5);
+	reg.options = PG_NARGS() > 8 && !PG_ARGISNULL(8) ? PG_GETARG_JSONB_P(8) : NULL;
+	if (reg.name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("relation name must not be empty")));
 
 	MxEnterCall();
 	MxCatalogBeginCall();
-	(void) MxOpenTable(source, "source");
-	(void) MxOpenTable(target, "target");
-	if (OidIsValid(via))
-		(void) MxOpenTable(via, "junction");
-	MxCheckOwner(source);
+	(void) MxOpenTable(reg.source, "source");
+	(void) MxOpenTable(reg.target, "target");
+	if (OidIsValid(reg.via))
+		(void) MxOpenTable(reg.via, "junction");
+	MxCheckOwner(reg.source);
 
-	scols = MxTextArrayArg(PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3), "source_columns");
-	tcols = MxTextArrayArg(PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4), "target_columns");
-	if (OidIsValid(via))
+	reg.source_columns = MxTextArrayArg(PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3),
+										"source_columns");
+	reg.target_columns = MxTextArrayArg(PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4),
+										"target_columns");
+	if (OidIsValid(reg.via))
 	{
-		vscols = MxTextArrayArg(PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6), "via_source_columns");
-		vtcols = MxTextArrayArg(PG_ARGISNULL(7) ? NULL : PG_GETARG_ARRAYTYPE_P(7), "via_target_columns");
+		reg.via_source_columns = MxTextArrayArg(PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6),
+												"via_source_columns");
+		reg.via_target_columns = MxTextArrayArg(PG_ARGISNULL(7) ? NULL : PG_GETARG_ARRAYTYPE_P(7),
+												"via_target_columns");
 	}
 	else if (!PG_ARGISNULL(6) || !PG_ARGISNULL(7))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("via_source_columns and via_target_columns need via")));
 
-	memset(&rel, 0, sizeof(rel));
-	rel.name = name;
-	(void) MxBuildRegistered(&rel, source, target, via, scols, tcols, vscols, vtcols, true, NULL);
+	MxValidateRegistration(&reg);
 
-	if (MxRegisteredExists(source, name))
+	old = MxRegisteredRow(reg.source, reg.name);
+	if (old != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("relation \"%s\" is already registered for %s", name,
-						format_type_be_qualified(get_rel_type_id(source))),
+				 errmsg("relation \"%s\" is already registered for %s", reg.name,
+						format_type_be_qualified(get_rel_type_id(reg.source))),
+				 old->relation_set != NULL ?
+				 errdetail("It belongs to the published relation set \"%s\".", old->relation_set) : 0,
+				 old->relation_set != NULL ?
+				 errhint("Publish the set \"%s\" without it first.", old->relation_set) :
 				 errhint("Unregister it first with matrx_relations.unregister_relation.")));
 
-	/* the arguments in order, $1 .. $8 of the INSERT, which names its columns */
-	for (i = 0; i < MX_REGISTER_NARGS; i++)
-	{
-		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
-		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
-	}
-	MxRunAsOwner("INSERT INTO " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
-				 " (source, name, target, source_columns, target_columns, via,"
-				 " via_source_columns, via_target_columns)"
-				 " VALUES ($1, $2, $3, $4::pg_catalog.name[], $5::pg_catalog.name[], $6,"
-				 " $7::pg_catalog.name[], $8::pg_catalog.name[])",
-				 MX_REGISTER_NARGS, types, values, nulls);
-	CacheInvalidateRelcacheByRelid(source);
+	MxInsertRegistration(&reg);
+	CacheInvalidateRelcacheByRelid(reg.source);
 	MxLeaveCall();
 	PG_RETURN_VOID();
 }

@@ -61,6 +61,8 @@ typedef struct MxEdgeFields
 static void MxParseLevel(MxPathNode *parent, JsonbValue *spec);
 static void MxEdgeFieldsOf(JsonbValue *edge, const char *path, MxEdgeFields *f);
 static MxEdgeOpts *MxParseOpts(MxPathNode *node, MxEdgeFields *f);
+static void MxMergeDefaults(MxPathNode *node, MxEdgeFields *f, JsonbValue **fixed);
+static void MxAddWhere(MxPathNode *node, MxEdgeOpts *o, JsonbValue *where, StringInfo sig);
 static AttrNumber MxSpecColumn(MxPathNode *node, const char *option, const char *name, int len);
 static void MxParseWhere(MxPathNode *node, MxEdgeOpts *o, JsonbValue *where, StringInfo sig);
 static void MxAddQual(MxPathNode *node, MxEdgeOpts *o, AttrNumber attnum, const char *op,
@@ -162,7 +164,8 @@ MxParseLevel(MxPathNode *parent, JsonbValue *spec)
 		{
 			AttrNumber	clash = get_attnum(parent->table, key);
 
-			if (clash > 0 && MxOptsOutputs(parent->opts, clash))
+			if (clash > 0 && MxOptsOutputs(parent->opts, clash) &&
+				!MxNameReplacesColumn(MxGetRelations(parent->table), key, relname))
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
 						 errmsg("output name \"%s\" of spec path \"%s\" is also a column of %s",
@@ -227,9 +230,12 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 	MxTable    *target;
 	StringInfoData sig;
 	bool		to_many = node->rel->kind != MX_KIND_FK;
+	JsonbValue *fixed;
 	int			i;
 
-	if (f->columns == NULL && f->where == NULL && f->order_by == NULL && f->limit == NULL)
+	MxMergeDefaults(node, f, &fixed);
+	if (f->columns == NULL && f->where == NULL && f->order_by == NULL && f->limit == NULL &&
+		fixed == NULL)
 		return NULL;
 	if (!to_many && (f->order_by != NULL || f->limit != NULL))
 		ereport(ERROR,
@@ -277,8 +283,10 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 		}
 		appendStringInfoChar(&sig, ';');
 	}
+	if (fixed != NULL)
+		MxParseWhere(node, o, fixed, &sig);
 	if (f->where != NULL)
-		MxParseWhere(node, o, f->where, &sig);
+		MxAddWhere(node, o, f->where, &sig);
 	if (f->order_by != NULL)
 		MxParseOrder(node, o, f->order_by, &sig);
 	if (o->ncolumns < 0 && o->nquals == 0 && o->norder == 0 && f->limit == NULL)
@@ -742,4 +750,67 @@ MxParseLimit(MxPathNode *node, JsonbValue *limit)
 		MX_SPEC_ERROR(node->path, "\"limit\" of \"%s\" must be a whole number from 0 up, not %s",
 					  node->path, s);
 	return n;
+}
+
+/* ---- registered relations' options (register.c stores them) ---- */
+
+/*
+ * The registered options of node's relation merged under the spec's
+ * fields: the spec's "columns" and "order_by" replace the registered ones;
+ * the registered "where" (*fixed) is a fixed filter, ANDed with the
+ * spec's.  An "order_by" is ignored on a relation that has become to-one.
+ */
+static void
+MxMergeDefaults(MxPathNode *node, MxEdgeFields *f, JsonbValue **fixed)
+{
+	Jsonb	   *defaults = node->rel != NULL ? node->rel->defaults : NULL;
+	MxEdgeFields d;
+	JsonbValue	v;
+
+	*fixed = NULL;
+	if (defaults == NULL)
+		return;
+	v.type = jbvBinary;
+	v.val.binary.data = &defaults->root;
+	v.val.binary.len = VARSIZE(defaults) - VARHDRSZ;
+	MxEdgeFieldsOf(&v, node->path, &d);
+	if (f->columns == NULL)
+		f->columns = d.columns;
+	if (f->order_by == NULL && node->rel->kind != MX_KIND_FK)
+		f->order_by = d.order_by;
+	*fixed = d.where;
+}
+
+/* Adds the conditions of a "where" after those o already has (ANDed) */
+static void
+MxAddWhere(MxPathNode *node, MxEdgeOpts *o, JsonbValue *where, StringInfo sig)
+{
+	MxEdgeOpts	more;
+
+	if (o->nquals == 0)
+	{
+		MxParseWhere(node, o, where, sig);
+		return;
+	}
+	memset(&more, 0, sizeof(more));
+	MxParseWhere(node, &more, where, sig);
+	o->quals = repalloc(o->quals, sizeof(MxQualSpec) * (o->nquals + more.nquals));
+	memcpy(o->quals + o->nquals, more.quals, sizeof(MxQualSpec) * more.nquals);
+	o->nquals += more.nquals;
+	o->nparams += more.nparams;
+}
+
+/*
+ * The options a path node gets without a spec: its registered relation's
+ * (NULL when it has none).  Raises as a spec's options would.
+ */
+MxEdgeOpts *
+MxDefaultOpts(MxPathNode *node)
+{
+	MxEdgeFields f;
+
+	if (node->rel == NULL || node->rel->defaults == NULL)
+		return NULL;
+	memset(&f, 0, sizeof(f));
+	return MxParseOpts(node, &f);
 }

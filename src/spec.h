@@ -65,6 +65,7 @@ struct MxPathNode;
 
 /* spec.c */
 extern struct MxPathNode *MxParseSpec(Oid source, Jsonb *spec);
+extern MxEdgeOpts *MxDefaultOpts(struct MxPathNode *node);
 
 /* sqlgen.c: the SQL the options add */
 extern bool MxSameOpts(const MxEdgeOpts *a, const MxEdgeOpts *b);

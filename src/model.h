@@ -1,0 +1,52 @@
+/*-------------------------------------------------------------------------
+ *
+ * model.h
+ *		Registered relations with options (a fixed filter, a default order,
+ *		output columns, key casts) and published relation sets: what
+ *		register.c (the config table) and model.c (options, publishing)
+ *		share.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MX_MODEL_H
+#define MX_MODEL_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+#include "catalog.h"
+
+/* One registration: a row of the config table, as validated */
+typedef struct MxRegistration
+{
+	Oid			source;
+	char	   *name;
+	Oid			target;
+	Oid			via;			/* InvalidOid: none */
+	List	   *source_columns; /* C strings */
+	List	   *target_columns;
+	List	   *via_source_columns;	/* NIL when no via */
+	List	   *via_target_columns;
+	Jsonb	   *options;		/* normalized, or NULL when none */
+	char	   *relation_set;	/* NULL: registered one by one */
+	MxRelKind	kind;			/* as built */
+} MxRegistration;
+
+/* register.c */
+extern List *MxRegisteredRows(void);
+extern void MxValidateRegistration(MxRegistration *reg);
+extern void MxCheckOwner(Oid source);
+extern void MxInsertRegistration(MxRegistration *reg);
+extern int	MxDeleteRelationSet(const char *relation_set);
+extern void MxLockRegistrations(void);
+
+/* model.c */
+extern Jsonb *MxNormalizeOptions(Jsonb *options, const char *name, int ncasts[2],
+								 MxKeyCasts *casts, bool raise, bool *ok);
+extern Jsonb *MxOptionDefaults(Jsonb *options);
+extern void MxCheckDefaults(MxRelation *rel, const char *name);
+extern bool MxSameRegistration(const MxRegistration *a, const MxRegistration *b);
+
+#endif							/* MX_MODEL_H */
