@@ -62,6 +62,9 @@
 #define Anum_mx_registered_relation_set			10
 #define Natts_mx_registered						10
 
+/* the columns of 0.2.0's config table, which this module still reads (no options, no sets) */
+#define Natts_mx_registered_0_2					8
+
 /* the config table's INSERT: one parameter per column */
 #define MX_INSERT_NARGS 10
 
@@ -87,7 +90,7 @@ static const MxConfigColumn mx_config_columns[] = {
 };
 
 static Oid	MxConfigTable(void);
-static void MxCheckConfigShape(Relation rel);
+static int	MxCheckConfigShape(Relation rel);
 static Oid MxConfigOid(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
 static List *MxConfigNames(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
 static MxRegistration *MxReadConfigRow(HeapTuple tup, TupleDesc desc);
@@ -102,6 +105,7 @@ static bool MxCastKey(MxHop *hop, int i, Oid cast, bool raise, MxTable *deps);
 static MxRegistration *MxRegisteredRow(Oid source, const char *name);
 static int	MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
 static Datum MxTextArrayDatum(List *names);
+static int	MxConfigColumns(bool needs_options);
 
 /* The config table's OID, or InvalidOid when the extension is not installed */
 static Oid
@@ -118,14 +122,20 @@ MxConfigTable(void)
  * Raises 55000 unless the config table has the columns this module reads,
  * by number, name and type (an upgrade script that changed it without this
  * module, or this module loaded for another version of the extension).
+ * 0.2.0's table, without options and relation_set, is read as it is (a
+ * database not yet updated keeps loading); returns how many of the
+ * columns it has.
  */
-static void
+static int
 MxCheckConfigShape(Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
+	int			ncols = lengthof(mx_config_columns);
 	int			i;
 
-	for (i = 0; i < lengthof(mx_config_columns); i++)
+	if (desc->natts == Natts_mx_registered_0_2)
+		ncols = Natts_mx_registered_0_2;
+	for (i = 0; i < ncols; i++)
 	{
 		const MxConfigColumn *c = &mx_config_columns[i];
 		Form_pg_attribute a = c->attnum <= desc->natts ? TupleDescAttr(desc, c->attnum - 1) : NULL;
@@ -140,7 +150,7 @@ MxCheckConfigShape(Relation rel)
 							   c->attnum, c->name, format_type_be(c->type)),
 					 errhint("Update the extension with ALTER EXTENSION matrx_relations UPDATE, or install the module of the extension's version.")));
 	}
-	for (i = Natts_mx_registered; i < desc->natts; i++)
+	for (i = ncols; i < desc->natts; i++)
 		if (!TupleDescAttr(desc, i)->attisdropped)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -149,6 +159,7 @@ MxCheckConfigShape(Relation rel)
 					 errdetail("It has %d columns; this module reads %d.",
 							   desc->natts, Natts_mx_registered),
 					 errhint("Update the extension with ALTER EXTENSION matrx_relations UPDATE, or install the module of the extension's version.")));
+	return ncols;
 }
 
 /* A regclass column of a config row, InvalidOid when null */
@@ -193,9 +204,12 @@ MxReadConfigRow(HeapTuple tup, TupleDesc desc)
 	row->name = MxConfigText(tup, desc, Anum_mx_registered_name);
 	if (row->name == NULL)
 		row->name = pstrdup("");
-	d = heap_getattr(tup, Anum_mx_registered_options, desc, &isnull);
-	row->options = isnull ? NULL : DatumGetJsonbPCopy(d);
-	row->relation_set = MxConfigText(tup, desc, Anum_mx_registered_relation_set);
+	if (desc->natts >= Anum_mx_registered_relation_set)
+	{
+		d = heap_getattr(tup, Anum_mx_registered_options, desc, &isnull);
+		row->options = isnull ? NULL : DatumGetJsonbPCopy(d);
+		row->relation_set = MxConfigText(tup, desc, Anum_mx_registered_relation_set);
+	}
 	row->target = MxConfigOid(tup, desc, Anum_mx_registered_target);
 	row->source_columns = MxConfigNames(tup, desc, Anum_mx_registered_source_columns);
 	row->target_columns = MxConfigNames(tup, desc, Anum_mx_registered_target_columns);
@@ -218,7 +232,7 @@ MxRegisteredRows(void)
 	if (!OidIsValid(cfg))
 		return NIL;
 	rel = table_open(cfg, AccessShareLock);
-	MxCheckConfigShape(rel);
+	(void) MxCheckConfigShape(rel);
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
@@ -691,6 +705,8 @@ MxInsertRegistration(MxRegistration *reg)
 	char		nulls[MX_INSERT_NARGS];
 	bool		via = OidIsValid(reg->via);
 
+	int			ncols = MxConfigColumns(reg->options != NULL || reg->relation_set != NULL);
+
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = ObjectIdGetDatum(reg->source);
 	values[1] = CStringGetTextDatum(reg->name);
@@ -708,12 +724,41 @@ MxInsertRegistration(MxRegistration *reg)
 		nulls[8] = 'n';
 	if (reg->relation_set == NULL)
 		nulls[9] = 'n';
-	MxRunAsOwner("INSERT INTO " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
+	/* 0.2.0's table: its eight columns (no options, no set: checked above) */
+	MxRunAsOwner(ncols < Natts_mx_registered ?
+				 "INSERT INTO " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
+				 " (source, name, target, source_columns, target_columns, via,"
+				 " via_source_columns, via_target_columns)"
+				 " VALUES ($1, $2, $3, $4::pg_catalog.name[], $5::pg_catalog.name[], $6,"
+				 " $7::pg_catalog.name[], $8::pg_catalog.name[])" :
+				 "INSERT INTO " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
 				 " (source, name, target, source_columns, target_columns, via,"
 				 " via_source_columns, via_target_columns, options, relation_set)"
 				 " VALUES ($1, $2, $3, $4::pg_catalog.name[], $5::pg_catalog.name[], $6,"
 				 " $7::pg_catalog.name[], $8::pg_catalog.name[], $9, $10)",
-				 MX_INSERT_NARGS, types, values, nulls);
+				 ncols < Natts_mx_registered ? Natts_mx_registered_0_2 : MX_INSERT_NARGS,
+				 types, values, nulls);
+}
+
+/*
+ * The number of columns the config table has of those this module writes:
+ * fewer when it is 0.2.0's (the extension not yet updated), which has no
+ * room for options or relation sets (55000 when needs_options)
+ */
+static int
+MxConfigColumns(bool needs_options)
+{
+	Relation	rel = table_open(MxConfigTable(), AccessShareLock);
+	int			ncols = MxCheckConfigShape(rel);
+
+	table_close(rel, AccessShareLock);
+	if (ncols < Natts_mx_registered && needs_options)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s.%s has no columns for options and relation sets",
+						MX_CONFIG_SCHEMA, MX_CONFIG_TABLE),
+				 errhint("Update the extension with ALTER EXTENSION matrx_relations UPDATE.")));
+	return ncols;
 }
 
 /* Serializes changes of relation sets: the config table locked against other writers */
