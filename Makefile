@@ -27,6 +27,7 @@ OBJS = \
 	src/metacache.o \
 	src/register.o \
 	src/model.o \
+	src/publish.o \
 	src/keys.o \
 	src/keyrows.o \
 	src/deparse.o \

@@ -3,8 +3,8 @@
  * model.h
  *		Registered relations with options (a fixed filter, a default order,
  *		output columns, key casts) and published relation sets: what
- *		register.c (the config table) and model.c (options, publishing)
- *		share.
+ *		register.c (the config table), model.c (options) and publish.c
+ *		(relation sets) share.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,7 +36,6 @@ typedef struct MxRegistration
 
 /* register.c */
 extern List *MxRegisteredRows(void);
-extern void MxValidateRegistration(MxRegistration *reg);
 extern void MxCheckOwner(Oid source);
 extern void MxInsertRegistration(MxRegistration *reg);
 extern int	MxDeleteRelationSet(const char *relation_set);
@@ -47,6 +46,11 @@ extern Jsonb *MxNormalizeOptions(Jsonb *options, const char *name, int ncasts[2]
 								 MxKeyCasts *casts, bool raise, bool *ok);
 extern Jsonb *MxOptionDefaults(Jsonb *options);
 extern void MxCheckDefaults(MxRelation *rel, const char *name);
-extern bool MxSameRegistration(const MxRegistration *a, const MxRegistration *b);
+extern bool MxCastKey(MxHop *hop, int i, Oid cast, bool raise, MxTable *deps);
+extern void MxValidateRegistration(MxRegistration *reg);
+extern bool MxIsObjectValue(JsonbValue *v);
+extern bool MxIsArrayValue(JsonbValue *v);
+extern JsonbValue *MxObjectKey(Jsonb *doc, const char *key);
+extern void MxPushKey(JsonbParseState **state, const char *key);
 
 #endif							/* MX_MODEL_H */

@@ -101,7 +101,6 @@ static bool MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool rais
 static bool MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 					  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner,
 					  const Oid *casts, bool raise, MxTable *deps);
-static bool MxCastKey(MxHop *hop, int i, Oid cast, bool raise, MxTable *deps);
 static MxRegistration *MxRegisteredRow(Oid source, const char *name);
 static int	MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
 static Datum MxTextArrayDatum(List *names);
@@ -423,61 +422,6 @@ MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 }
 
 /*
- * Key column pair i of hop compared as type cast: both columns cast to it
- * (each by some cast, explicit ones included: varchar to integer goes
- * through the types' text forms), matched by its default equality.  The
- * outer side's values are converted to it in C (the loaders' key
- * coercion) or in SQL, the inner column cast in SQL when it is of another
- * type.  42846 when a column cannot be cast, 42883 when the type has no
- * equality.
- */
-static bool
-MxCastKey(MxHop *hop, int i, Oid cast, bool raise, MxTable *deps)
-{
-	Oid			from[2] = {hop->outer_types[i], hop->inner_types[i]};
-	Oid			rels[2] = {hop->outer_rel, hop->inner_rel};
-	AttrNumber	cols[2] = {hop->outer_cols[i], hop->inner_cols[i]};
-	int			s;
-
-	for (s = 0; s < 2; s++)
-		if (from[s] != cast && !can_coerce_type(1, &from[s], &cast, COERCION_EXPLICIT))
-		{
-			if (!raise)
-				return false;
-			ereport(ERROR,
-					(errcode(ERRCODE_CANNOT_COERCE),
-					 errmsg("column \"%s\" of %s cannot be cast to %s",
-							get_attname(rels[s], cols[s], false),
-							format_type_be_qualified(get_rel_type_id(rels[s])),
-							format_type_be(cast)),
-					 errdetail("There is no cast from %s to %s.", format_type_be(from[s]),
-							   format_type_be(cast))));
-		}
-	if (deps != NULL)
-		MxNoteEqualityLookup(deps, cast, cast);
-	hop->eqops[i] = lookup_type_cache(cast, TYPECACHE_EQ_OPR)->eq_opr;
-	if (!OidIsValid(hop->eqops[i]))
-	{
-		if (!raise)
-			return false;
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("key cast type %s has no equality operator", format_type_be(cast)),
-				 errdetail("Columns \"%s\" and \"%s\" are matched by the equality of the type they are cast to.",
-						   get_attname(rels[0], cols[0], false),
-						   get_attname(rels[1], cols[1], false))));
-	}
-	/* a collatable type compares under a column's collation, else its own */
-	if (!type_is_collatable(cast))
-		hop->collations[i] = InvalidOid;
-	else if (!OidIsValid(hop->collations[i]))
-		hop->collations[i] = OidIsValid(hop->inner_collations[i]) ? hop->inner_collations[i] :
-			OidIsValid(hop->outer_collations[i]) ? hop->outer_collations[i] :
-			get_typcollation(cast);
-	return true;
-}
-
-/*
  * Builds a registered relation from column names.  Kind: m2m when via is
  * given; else fk when target_cols cover a primary key or unique constraint
  * of the target (at most one target row per source row); else ifk.  deps:
@@ -652,47 +596,6 @@ MxTextArrayDatum(List *names)
 	foreach(lc, names)
 		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-/*
- * Checks a registration and completes it: its tables opened (42P01,
- * 42809), the caller owning its source (42501), its columns and key
- * matches (22023, 42703, 42804), its options (model.c: 22023, 42703,
- * 42704, 42846, 42883).  Sets its normalized options and its kind.
- */
-void
-MxValidateRegistration(MxRegistration *reg)
-{
-	MxRelation	rel;
-	MxKeyCasts	casts;
-	int			ncasts[2];
-	bool		ok;
-
-	if (reg->name == NULL || reg->name[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("relation name must not be empty")));
-	(void) MxOpenTable(reg->source, "source");
-	(void) MxOpenTable(reg->target, "target");
-	if (OidIsValid(reg->via))
-		(void) MxOpenTable(reg->via, "junction");
-	MxCheckOwner(reg->source);
-
-	ncasts[0] = list_length(reg->source_columns);
-	ncasts[1] = OidIsValid(reg->via) ? list_length(reg->target_columns) : 0;
-	memset(&casts, 0, sizeof(casts));
-	if (reg->options != NULL)
-		reg->options = MxNormalizeOptions(reg->options, reg->name, ncasts, &casts, true, &ok);
-
-	memset(&rel, 0, sizeof(rel));
-	rel.name = reg->name;
-	(void) MxBuildRegistered(&rel, reg->source, reg->target, reg->via,
-							 reg->source_columns, reg->target_columns,
-							 reg->via_source_columns, reg->via_target_columns, &casts,
-							 true, NULL);
-	reg->kind = rel.kind;
-	rel.defaults = reg->options ? MxOptionDefaults(reg->options) : NULL;
-	MxCheckDefaults(&rel, reg->name);
 }
 
 /* Writes a validated registration into the config table */
