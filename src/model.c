@@ -37,6 +37,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "matrx_relations.h"
@@ -374,7 +375,10 @@ MxCastKey(MxHop *hop, int i, Oid cast, bool raise, MxTable *deps)
 							   format_type_be(cast))));
 		}
 	if (deps != NULL)
+	{
+		MxNoteDependency(deps, TYPEOID, cast);	/* a dropped type drops the relation */
 		MxNoteEqualityLookup(deps, cast, cast);
+	}
 	hop->eqops[i] = lookup_type_cache(cast, TYPECACHE_EQ_OPR)->eq_opr;
 	if (!OidIsValid(hop->eqops[i]))
 	{
