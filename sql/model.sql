@@ -162,6 +162,10 @@ SELECT d FROM matrx_relations.select_related('book', ARRAY[1, 3], 'author_id') d
 SELECT matrx_relations.prefetch_related('book', '[{"id": 2, "author_id": 1}]'::jsonb, 'author_id.books');
 -- an alias is still no column
 SELECT d FROM matrx_relations.prefetch_related('book', ARRAY[1], 'title:author_id') d;
+-- nor a registered relation named like another column than its own FK column
+SELECT matrx_relations.register_relation('book', 'title', 'author', '{author_id}', '{id}');
+SELECT d FROM matrx_relations.prefetch_related('book', ARRAY[1], 'title') d;
+SELECT matrx_relations.unregister_relation('book', 'title');
 -- the catalog name still loads the whole author
 SELECT d FROM matrx_relations.prefetch_related('book', ARRAY[3], 'author') d;
 SELECT node, id, parent, r FROM matrx_relations.load('author', ARRAY[2], 'books.reviews') ORDER BY node, id;

@@ -323,12 +323,12 @@ MxCheckDefaults(MxRelation *rel, const char *name)
 
 /*
  * True when output key "key" of a relation of from may replace the
- * parent row's column of that name: the relation is registered under
- * exactly that name and loaded under it (not aliased to it).  An ORM
- * that names a relation like its key column (TypeORM's
- * @JoinColumn({name: "author"}) author) wants the object where the key
- * was; the key's value stays in the object for an fk (its target
- * columns), and documents cannot hold two values under one key.
+ * parent row's column of that name: the relation is a registered fk named
+ * exactly like one of its own FK columns and loaded under that name (not
+ * aliased to it).  An ORM that names the association like its key column
+ * (TypeORM's @JoinColumn({name: "author"}) author) wants the object where
+ * the key was, and the key's value stays in the object (its target
+ * columns); any other column a relation is named like stays 42701.
  */
 bool
 MxNameReplacesColumn(MxTable *from, const char *key, const char *relname)
@@ -338,8 +338,16 @@ MxNameReplacesColumn(MxTable *from, const char *key, const char *relname)
 	if (strcmp(key, relname) != 0)
 		return false;
 	for (i = 0; i < from->nrels; i++)
-		if (from->rels[i].registered && strcmp(from->rels[i].name, relname) == 0)
-			return true;
+	{
+		MxRelation *r = &from->rels[i];
+		int			c;
+
+		if (!r->registered || r->kind != MX_KIND_FK || strcmp(r->name, relname) != 0)
+			continue;
+		for (c = 0; c < r->hops[0].nkeys; c++)
+			if (strcmp(get_attname(from->relid, r->hops[0].outer_cols[c], false), key) == 0)
+				return true;
+	}
 	return false;
 }
 
