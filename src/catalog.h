@@ -19,6 +19,7 @@
 #include "access/attnum.h"
 #include "nodes/pg_list.h"
 #include "utils/hsearch.h"
+#include "utils/jsonb.h"
 #include "pg_config_manual.h"
 
 #define MX_MAX_KEYS INDEX_MAX_KEYS
@@ -67,7 +68,17 @@ typedef struct MxRelation
 								 * target (one index probe per lookup) */
 	bool		reverse_unique; /* ifk: the child's FK columns cover its primary
 								 * key or a unique constraint (to one) */
+	/* registered relations (register.c): their options, in the table's context */
+	Jsonb	   *options;		/* as registered (the view shows them), or NULL */
+	Jsonb	   *defaults;		/* "where", "order_by", "columns" as a spec edge, or NULL */
+	char	   *relation_set;	/* the published set it belongs to, or NULL */
 } MxRelation;
+
+/* key casts of a registered relation: per hop and key column, a type or InvalidOid */
+typedef struct MxKeyCasts
+{
+	Oid			types[2][MX_MAX_KEYS];
+} MxKeyCasts;
 
 /* Whether a relation loads one row or null (fk, unique ifk), not a list */
 static inline bool
@@ -152,6 +163,9 @@ extern List *MxRegisteredSources(void);
 extern bool MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 							  List *source_cols, List *target_cols,
 							  List *via_source_cols, List *via_target_cols,
-							  bool raise, MxTable *deps);
+							  const MxKeyCasts *casts, bool raise, MxTable *deps);
+
+/* model.c */
+extern bool MxNameReplacesColumn(MxTable *from, const char *key, const char *relname);
 
 #endif							/* MX_CATALOG_H */

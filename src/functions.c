@@ -29,7 +29,7 @@
 #include "path.h"
 #include "sqlgen.h"
 
-#define RELATIONS_COLS 12
+#define RELATIONS_COLS 14
 
 static Datum MxNameArrayDatum(Oid relid, int n, const AttrNumber *cols);
 static void MxEmitRelations(ReturnSetInfo *rsinfo, MxTable *t);
@@ -110,6 +110,11 @@ MxEmitRelations(ReturnSetInfo *rsinfo, MxTable *t)
 			nulls[9] = true;
 		values[10] = CStringGetTextDatum(r->registered ? "registered" : "catalog");
 		values[11] = CStringGetTextDatum(MxRelToOne(r) ? "one" : "many");
+		/* registered relations: their published set and options */
+		nulls[12] = r->relation_set == NULL;
+		values[12] = r->relation_set ? CStringGetTextDatum(r->relation_set) : (Datum) 0;
+		nulls[13] = r->options == NULL;
+		values[13] = r->options ? JsonbPGetDatum(r->options) : (Datum) 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }

@@ -18,6 +18,8 @@ CREATE TABLE matrx_relations.registered_relations (
     via                 regclass,
     via_source_columns  name[],
     via_target_columns  name[],
+    options             jsonb,
+    relation_set        text CHECK (relation_set <> ''),
     PRIMARY KEY (source, name)
 );
 SELECT pg_catalog.pg_extension_config_dump('matrx_relations.registered_relations', '');
@@ -38,7 +40,8 @@ CREATE FUNCTION matrx_relations.relations_all(
     OUT source regclass, OUT name text, OUT kind text, OUT target regclass,
     OUT source_columns name[], OUT target_columns name[], OUT via regclass,
     OUT via_source_columns name[], OUT via_target_columns name[],
-    OUT constraint_name name, OUT origin text, OUT cardinality text)
+    OUT constraint_name name, OUT origin text, OUT cardinality text,
+    OUT relation_set text, OUT options jsonb)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'relations_all'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
@@ -58,13 +61,33 @@ CREATE FUNCTION matrx_relations.register_relation(
     source_columns text[], target_columns text[],
     via regclass DEFAULT NULL,
     via_source_columns text[] DEFAULT NULL,
-    via_target_columns text[] DEFAULT NULL)
+    via_target_columns text[] DEFAULT NULL,
+    options jsonb DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'register_relation'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
-COMMENT ON FUNCTION matrx_relations.register_relation(regclass, text, regclass, text[], text[], regclass, text[], text[]) IS
-'defines a relation no foreign key declares (views, partitioned tables, logical links); owner of the source only';
+COMMENT ON FUNCTION matrx_relations.register_relation(regclass, text, regclass, text[], text[], regclass, text[], text[], jsonb) IS
+'defines a relation no foreign key declares (views, partitioned tables, logical links), with options (where, order_by, columns, cast, via_cast); owner of the source only';
+
+-- A published relation model: a named set of registered relations,
+-- replaced together from one jsonb document (see the README, "Publishing a
+-- relation model").
+CREATE FUNCTION matrx_relations.publish_relations(relation_set text, relations jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'publish_relations'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.publish_relations(text, jsonb) IS
+'replaces a named set of registered relations with those of one jsonb document, atomically; true when anything changed';
+
+CREATE FUNCTION matrx_relations.unpublish_relations(relation_set text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'unpublish_relations'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.unpublish_relations(text) IS
+'removes a published relation set; true when it had relations';
 
 CREATE FUNCTION matrx_relations.unregister_relation(source regclass, name text)
 RETURNS boolean

@@ -44,7 +44,8 @@ MxAddChild(MxPathNode *parent, const char *key, const char *relname, const char 
 	AttrNumber	clash = get_attnum(parent->table, key);
 
 	/* system columns are not in to_jsonb(row): only output user columns clash */
-	if (clash > 0 && MxOptsOutputs(parent->opts, clash))
+	if (clash > 0 && MxOptsOutputs(parent->opts, clash) &&
+		!MxNameReplacesColumn(from, key, relname))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
 				 errmsg("output key \"%s\" of path \"%s\" is also a column of %s",
@@ -60,6 +61,8 @@ MxAddChild(MxPathNode *parent, const char *key, const char *relname, const char 
 	node->depth = parent->depth + 1;
 	node->parent = parent;
 	parent->children = lappend(parent->children, node);
+	/* a registered relation's options (a spec's replace them) */
+	node->opts = MxDefaultOpts(node);
 	return node;
 }
 

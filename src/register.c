@@ -13,6 +13,11 @@
  *		table's owner (the extension's owner), the way ri_triggers.c switches
  *		identity for its checks.
  *
+ *		A registration may carry options (model.c validates them): a fixed
+ *		filter, a default order, output columns and key casts; and may
+ *		belong to a published relation set (publish_relations), whose rows
+ *		are replaced together.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -21,19 +26,25 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "parser/parse_coerce.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "catalog.h"
 #include "matrx_relations.h"
+#include "model.h"
 
 #define MX_CONFIG_SCHEMA "matrx_relations"
 #define MX_CONFIG_TABLE "registered_relations"
@@ -47,10 +58,15 @@
 #define Anum_mx_registered_via					6
 #define Anum_mx_registered_via_source_columns	7
 #define Anum_mx_registered_via_target_columns	8
-#define Natts_mx_registered						8
+#define Anum_mx_registered_options				9
+#define Anum_mx_registered_relation_set			10
+#define Natts_mx_registered						10
 
-/* register_relation's arguments, all passed on to the config table's INSERT */
-#define MX_REGISTER_NARGS 8
+/* the columns of 0.2.0's config table, which this module still reads (no options, no sets) */
+#define Natts_mx_registered_0_2					8
+
+/* the config table's INSERT: one parameter per column */
+#define MX_INSERT_NARGS 10
 
 /* the shape this module reads the config table in: name and type per column */
 typedef struct MxConfigColumn
@@ -69,36 +85,26 @@ static const MxConfigColumn mx_config_columns[] = {
 	{Anum_mx_registered_via, "via", REGCLASSOID},
 	{Anum_mx_registered_via_source_columns, "via_source_columns", NAMEARRAYOID},
 	{Anum_mx_registered_via_target_columns, "via_target_columns", NAMEARRAYOID},
+	{Anum_mx_registered_options, "options", JSONBOID},
+	{Anum_mx_registered_relation_set, "relation_set", TEXTOID},
 };
 
-/* one row of the config table, read by attribute number */
-typedef struct MxConfigRow
-{
-	Oid			source;
-	char	   *name;
-	Oid			target;
-	List	   *source_columns;
-	List	   *target_columns;
-	Oid			via;			/* InvalidOid when NULL */
-	List	   *via_source_columns;	/* NIL when NULL */
-	List	   *via_target_columns;
-} MxConfigRow;
-
 static Oid	MxConfigTable(void);
-static void MxCheckConfigShape(Relation rel);
+static int	MxCheckConfigShape(Relation rel);
 static Oid MxConfigOid(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
 static List *MxConfigNames(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
-static MxConfigRow *MxReadConfigRow(HeapTuple tup, TupleDesc desc);
-static List *MxConfigRows(void);
+static MxRegistration *MxReadConfigRow(HeapTuple tup, TupleDesc desc);
+static char *MxConfigText(HeapTuple tup, TupleDesc desc, AttrNumber attnum);
 static List *MxNameArray(Datum array);
 static List *MxTextArrayArg(ArrayType *arr, const char *what);
 static bool MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise);
 static bool MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 					  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner,
-					  bool raise, MxTable *deps);
-static bool MxRegisteredExists(Oid source, const char *name);
-static void MxCheckOwner(Oid source);
+					  const Oid *casts, bool raise, MxTable *deps);
+static MxRegistration *MxRegisteredRow(Oid source, const char *name);
 static int	MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
+static Datum MxTextArrayDatum(List *names);
+static int	MxConfigColumns(bool needs_options);
 
 /* The config table's OID, or InvalidOid when the extension is not installed */
 static Oid
@@ -115,14 +121,20 @@ MxConfigTable(void)
  * Raises 55000 unless the config table has the columns this module reads,
  * by number, name and type (an upgrade script that changed it without this
  * module, or this module loaded for another version of the extension).
+ * 0.2.0's table, without options and relation_set, is read as it is (a
+ * database not yet updated keeps loading); returns how many of the
+ * columns it has.
  */
-static void
+static int
 MxCheckConfigShape(Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
+	int			ncols = lengthof(mx_config_columns);
 	int			i;
 
-	for (i = 0; i < lengthof(mx_config_columns); i++)
+	if (desc->natts == Natts_mx_registered_0_2)
+		ncols = Natts_mx_registered_0_2;
+	for (i = 0; i < ncols; i++)
 	{
 		const MxConfigColumn *c = &mx_config_columns[i];
 		Form_pg_attribute a = c->attnum <= desc->natts ? TupleDescAttr(desc, c->attnum - 1) : NULL;
@@ -137,7 +149,7 @@ MxCheckConfigShape(Relation rel)
 							   c->attnum, c->name, format_type_be(c->type)),
 					 errhint("Update the extension with ALTER EXTENSION matrx_relations UPDATE, or install the module of the extension's version.")));
 	}
-	for (i = Natts_mx_registered; i < desc->natts; i++)
+	for (i = ncols; i < desc->natts; i++)
 		if (!TupleDescAttr(desc, i)->attisdropped)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -146,6 +158,7 @@ MxCheckConfigShape(Relation rel)
 					 errdetail("It has %d columns; this module reads %d.",
 							   desc->natts, Natts_mx_registered),
 					 errhint("Update the extension with ALTER EXTENSION matrx_relations UPDATE, or install the module of the extension's version.")));
+	return ncols;
 }
 
 /* A regclass column of a config row, InvalidOid when null */
@@ -168,17 +181,34 @@ MxConfigNames(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
 	return isnull ? NIL : MxNameArray(d);
 }
 
+/* A text column of a config row, NULL when null */
+static char *
+MxConfigText(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attnum, desc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
 /* One row of the config table, its columns read by attribute number */
-static MxConfigRow *
+static MxRegistration *
 MxReadConfigRow(HeapTuple tup, TupleDesc desc)
 {
-	MxConfigRow *row = palloc0(sizeof(MxConfigRow));
+	MxRegistration *row = palloc0(sizeof(MxRegistration));
 	bool		isnull;
 	Datum		d;
 
 	row->source = MxConfigOid(tup, desc, Anum_mx_registered_source);
-	d = heap_getattr(tup, Anum_mx_registered_name, desc, &isnull);
-	row->name = isnull ? pstrdup("") : TextDatumGetCString(d);
+	row->name = MxConfigText(tup, desc, Anum_mx_registered_name);
+	if (row->name == NULL)
+		row->name = pstrdup("");
+	if (desc->natts >= Anum_mx_registered_relation_set)
+	{
+		d = heap_getattr(tup, Anum_mx_registered_options, desc, &isnull);
+		row->options = isnull ? NULL : DatumGetJsonbPCopy(d);
+		row->relation_set = MxConfigText(tup, desc, Anum_mx_registered_relation_set);
+	}
 	row->target = MxConfigOid(tup, desc, Anum_mx_registered_target);
 	row->source_columns = MxConfigNames(tup, desc, Anum_mx_registered_source_columns);
 	row->target_columns = MxConfigNames(tup, desc, Anum_mx_registered_target_columns);
@@ -189,8 +219,8 @@ MxReadConfigRow(HeapTuple tup, TupleDesc desc)
 }
 
 /* Every row of the config table (a small table), read out of the scan */
-static List *
-MxConfigRows(void)
+List *
+MxRegisteredRows(void)
 {
 	Oid			cfg = MxConfigTable();
 	Relation	rel;
@@ -201,7 +231,7 @@ MxConfigRows(void)
 	if (!OidIsValid(cfg))
 		return NIL;
 	rel = table_open(cfg, AccessShareLock);
-	MxCheckConfigShape(rel);
+	(void) MxCheckConfigShape(rel);
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
@@ -244,12 +274,15 @@ MxLoadRegistered(MxTable *t)
 	List	   *result = NIL;
 	ListCell   *lc;
 
-	foreach(lc, MxConfigRows())
+	foreach(lc, MxRegisteredRows())
 	{
-		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
+		MxRegistration *row = (MxRegistration *) lfirst(lc);
 		MxRelation *r;
 		Oid			target;
 		Oid			via;
+		MxKeyCasts	casts;
+		int			ncasts[2];
+		bool		ok = true;
 
 		if (row->source != source)
 			continue;
@@ -258,12 +291,37 @@ MxLoadRegistered(MxTable *t)
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(target)) ||
 			(OidIsValid(via) && !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(via))))
 			continue;
+		ncasts[0] = list_length(row->source_columns);
+		ncasts[1] = OidIsValid(via) ? list_length(row->target_columns) : 0;
+		memset(&casts, 0, sizeof(casts));
+		if (row->options != NULL)
+			(void) MxNormalizeOptions(row->options, row->name, ncasts, &casts, false, &ok);
+		if (!ok)
+			continue;			/* a cast type that is gone */
 		r = palloc0(sizeof(MxRelation));
 		r->name = row->name;
 		if (MxBuildRegistered(r, source, target, via,
 							  row->source_columns, row->target_columns,
-							  row->via_source_columns, row->via_target_columns, false, t))
+							  row->via_source_columns, row->via_target_columns, &casts,
+							  false, t))
+		{
+			Jsonb	   *defaults = row->options ? MxOptionDefaults(row->options) : NULL;
+
+			/* catalog.c copies the struct into t's context: these go there now */
+			if (defaults != NULL)
+			{
+				r->defaults = MemoryContextAlloc(t->cxt, VARSIZE(defaults));
+				memcpy(r->defaults, defaults, VARSIZE(defaults));
+			}
+			if (row->options != NULL)
+			{
+				r->options = MemoryContextAlloc(t->cxt, VARSIZE(row->options));
+				memcpy(r->options, row->options, VARSIZE(row->options));
+			}
+			if (row->relation_set != NULL)
+				r->relation_set = MemoryContextStrdup(t->cxt, row->relation_set);
 			result = lappend(result, r);
+		}
 	}
 	return result;
 }
@@ -275,9 +333,9 @@ MxRegisteredSources(void)
 	List	   *result = NIL;
 	ListCell   *lc;
 
-	foreach(lc, MxConfigRows())
+	foreach(lc, MxRegisteredRows())
 	{
-		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
+		MxRegistration *row = (MxRegistration *) lfirst(lc);
 		if (OidIsValid(row->source) &&
 			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(row->source)))
 			result = list_append_unique_oid(result, row->source);
@@ -318,8 +376,8 @@ MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool raise)
  */
 static bool
 MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
-		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner, bool raise,
-		  MxTable *deps)
+		  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner,
+		  const Oid *casts, bool raise, MxTable *deps)
 {
 	int			i;
 
@@ -337,6 +395,12 @@ MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 		get_atttypetypmodcoll(inner_rel, inner_cols[i], &hop->inner_types[i],
 							  &typmod, &hop->inner_collations[i]);
 		hop->collations[i] = key_inner ? hop->inner_collations[i] : hop->outer_collations[i];
+		if (casts != NULL && OidIsValid(casts[i]))
+		{
+			if (!MxCastKey(hop, i, casts[i], raise, deps))
+				return false;
+			continue;
+		}
 		/* found or not: ALTER OPERATOR FAMILY can change the answer */
 		if (deps != NULL)
 			MxNoteEqualityLookup(deps, hop->inner_types[i], hop->outer_types[i]);
@@ -362,13 +426,14 @@ MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
  * given; else fk when target_cols cover a primary key or unique constraint
  * of the target (at most one target row per source row); else ifk.  deps:
  * the table whose metadata is being read, noted with the lookups (NULL
- * when registering).
+ * when registering).  casts: per hop and key column, a type both columns
+ * are compared as, or InvalidOid (NULL: none).
  */
 bool
 MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 				  List *source_cols, List *target_cols,
-				  List *via_source_cols, List *via_target_cols, bool raise,
-				  MxTable *deps)
+				  List *via_source_cols, List *via_target_cols,
+				  const MxKeyCasts *casts, bool raise, MxTable *deps)
 {
 	AttrNumber	scols[MX_MAX_KEYS];
 	AttrNumber	tcols[MX_MAX_KEYS];
@@ -409,8 +474,10 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 			return false;
 		rel->kind = MX_KIND_M2M;
 		rel->nhops = 2;
-		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, false, raise, deps) ||
-			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, true, raise, deps))
+		if (!MxFillHop(&rel->hops[0], source, via, ns, scols, vscols, false,
+					   casts ? casts->types[0] : NULL, raise, deps) ||
+			!MxFillHop(&rel->hops[1], via, target, nt, vtcols, tcols, true,
+					   casts ? casts->types[1] : NULL, raise, deps))
 			return false;
 		memcpy(both, vscols, sizeof(AttrNumber) * ns);
 		memcpy(both + ns, vtcols, sizeof(AttrNumber) * nt);
@@ -423,31 +490,30 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 		rel->target_unique = (rel->kind == MX_KIND_FK);
 		rel->nhops = 1;
 		if (!MxFillHop(&rel->hops[0], source, target, ns, scols, tcols,
-					   rel->kind == MX_KIND_FK, raise, deps))
+					   rel->kind == MX_KIND_FK, casts ? casts->types[0] : NULL, raise, deps))
 			return false;
 	}
 	return true;
 }
 
-/* True when source already has a registered relation called name */
-static bool
-MxRegisteredExists(Oid source, const char *name)
+/* The stored row of source's registered relation name (resolving or not), or NULL */
+static MxRegistration *
+MxRegisteredRow(Oid source, const char *name)
 {
 	ListCell   *lc;
 
-	/* the stored rows, including ones that no longer resolve */
-	foreach(lc, MxConfigRows())
+	foreach(lc, MxRegisteredRows())
 	{
-		MxConfigRow *row = (MxConfigRow *) lfirst(lc);
+		MxRegistration *row = (MxRegistration *) lfirst(lc);
 
 		if (row->source == source && strcmp(row->name, name) == 0)
-			return true;
+			return row;
 	}
-	return false;
+	return NULL;
 }
 
 /* Raises 42501 unless the current user owns source (or is superuser) */
-static void
+void
 MxCheckOwner(Oid source)
 {
 	if (!MxOwnerCheck(source, GetUserId()))
@@ -519,25 +585,118 @@ MxTextArrayArg(ArrayType *arr, const char *what)
 	return result;
 }
 
-/* register_relation(source, name, target, source_columns, target_columns, via, via_source_columns, via_target_columns) */
+/* A list of C strings as a text[] datum */
+static Datum
+MxTextArrayDatum(List *names)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(names), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, names)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* Writes a validated registration into the config table */
+void
+MxInsertRegistration(MxRegistration *reg)
+{
+	Oid			types[MX_INSERT_NARGS] = {REGCLASSOID, TEXTOID, REGCLASSOID, TEXTARRAYOID,
+		TEXTARRAYOID, REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID, JSONBOID, TEXTOID};
+	Datum		values[MX_INSERT_NARGS];
+	char		nulls[MX_INSERT_NARGS];
+	bool		via = OidIsValid(reg->via);
+
+	int			ncols = MxConfigColumns(reg->options != NULL || reg->relation_set != NULL);
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = ObjectIdGetDatum(reg->source);
+	values[1] = CStringGetTextDatum(reg->name);
+	values[2] = ObjectIdGetDatum(reg->target);
+	values[3] = MxTextArrayDatum(reg->source_columns);
+	values[4] = MxTextArrayDatum(reg->target_columns);
+	values[5] = ObjectIdGetDatum(reg->via);
+	values[6] = via ? MxTextArrayDatum(reg->via_source_columns) : (Datum) 0;
+	values[7] = via ? MxTextArrayDatum(reg->via_target_columns) : (Datum) 0;
+	values[8] = reg->options ? JsonbPGetDatum(reg->options) : (Datum) 0;
+	values[9] = reg->relation_set ? CStringGetTextDatum(reg->relation_set) : (Datum) 0;
+	if (!via)
+		nulls[5] = nulls[6] = nulls[7] = 'n';
+	if (reg->options == NULL)
+		nulls[8] = 'n';
+	if (reg->relation_set == NULL)
+		nulls[9] = 'n';
+	/* 0.2.0's table: its eight columns (no options, no set: checked above) */
+	MxRunAsOwner(ncols < Natts_mx_registered ?
+				 "INSERT INTO " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
+				 " (source, name, target, source_columns, target_columns, via,"
+				 " via_source_columns, via_target_columns)"
+				 " VALUES ($1, $2, $3, $4::pg_catalog.name[], $5::pg_catalog.name[], $6,"
+				 " $7::pg_catalog.name[], $8::pg_catalog.name[])" :
+				 "INSERT INTO " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
+				 " (source, name, target, source_columns, target_columns, via,"
+				 " via_source_columns, via_target_columns, options, relation_set)"
+				 " VALUES ($1, $2, $3, $4::pg_catalog.name[], $5::pg_catalog.name[], $6,"
+				 " $7::pg_catalog.name[], $8::pg_catalog.name[], $9, $10)",
+				 ncols < Natts_mx_registered ? Natts_mx_registered_0_2 : MX_INSERT_NARGS,
+				 types, values, nulls);
+}
+
+/*
+ * The number of columns the config table has of those this module writes:
+ * fewer when it is 0.2.0's (the extension not yet updated), which has no
+ * room for options or relation sets (55000 when needs_options)
+ */
+static int
+MxConfigColumns(bool needs_options)
+{
+	Relation	rel = table_open(MxConfigTable(), AccessShareLock);
+	int			ncols = MxCheckConfigShape(rel);
+
+	table_close(rel, AccessShareLock);
+	if (ncols < Natts_mx_registered && needs_options)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s.%s has no columns for options and relation sets",
+						MX_CONFIG_SCHEMA, MX_CONFIG_TABLE),
+				 errhint("Update the extension with ALTER EXTENSION matrx_relations UPDATE.")));
+	return ncols;
+}
+
+/* Serializes changes of relation sets: the config table locked against other writers */
+void
+MxLockRegistrations(void)
+{
+	Oid			cfg = MxConfigTable();
+
+	if (OidIsValid(cfg))
+		LockRelationOid(cfg, ShareRowExclusiveLock);
+}
+
+/* Deletes the rows of a published set; returns how many */
+int
+MxDeleteRelationSet(const char *relation_set)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	values[0] = CStringGetTextDatum(relation_set);
+	return MxRunAsOwner("DELETE FROM " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
+						" WHERE relation_set OPERATOR(pg_catalog.=) $1",
+						1, types, values, NULL);
+}
+
+/*
+ * register_relation(source, name, target, source_columns, target_columns,
+ * via, via_source_columns, via_target_columns, options)
+ */
 PG_FUNCTION_INFO_V1(register_relation);
 Datum
 register_relation(PG_FUNCTION_ARGS)
 {
-	Oid			source = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
-	Oid			target = PG_ARGISNULL(2) ? InvalidOid : PG_GETARG_OID(2);
-	Oid			via = PG_ARGISNULL(5) ? InvalidOid : PG_GETARG_OID(5);
-	char	   *name;
-	List	   *scols;
-	List	   *tcols;
-	List	   *vscols = NIL;
-	List	   *vtcols = NIL;
-	MxRelation	rel;
-	Oid			types[MX_REGISTER_NARGS] = {REGCLASSOID, TEXTOID, REGCLASSOID, TEXTARRAYOID,
-	TEXTARRAYOID, REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID};
-	Datum		values[MX_REGISTER_NARGS];
-	char		nulls[MX_REGISTER_NARGS];
-	int			i;
+	MxRegistration reg;
+	MxRegistration *old;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -551,56 +710,57 @@ register_relation(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("target must not be null")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (name[0] == '\0')
+	memset(&reg, 0, sizeof(reg));
+	reg.source = PG_GETARG_OID(0);
+	reg.name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	reg.target = PG_GETARG_OID(2);
+	reg.via = PG_ARGISNULL(5) ? InvalidOid : PG_GETARG_OID(5);
+	reg.options = PG_NARGS() > 8 && !PG_ARGISNULL(8) ? PG_GETARG_JSONB_P(8) : NULL;
+	if (reg.name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("relation name must not be empty")));
 
 	MxEnterCall();
 	MxCatalogBeginCall();
-	(void) MxOpenTable(source, "source");
-	(void) MxOpenTable(target, "target");
-	if (OidIsValid(via))
-		(void) MxOpenTable(via, "junction");
-	MxCheckOwner(source);
+	(void) MxOpenTable(reg.source, "source");
+	(void) MxOpenTable(reg.target, "target");
+	if (OidIsValid(reg.via))
+		(void) MxOpenTable(reg.via, "junction");
+	MxCheckOwner(reg.source);
 
-	scols = MxTextArrayArg(PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3), "source_columns");
-	tcols = MxTextArrayArg(PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4), "target_columns");
-	if (OidIsValid(via))
+	reg.source_columns = MxTextArrayArg(PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3),
+										"source_columns");
+	reg.target_columns = MxTextArrayArg(PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4),
+										"target_columns");
+	if (OidIsValid(reg.via))
 	{
-		vscols = MxTextArrayArg(PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6), "via_source_columns");
-		vtcols = MxTextArrayArg(PG_ARGISNULL(7) ? NULL : PG_GETARG_ARRAYTYPE_P(7), "via_target_columns");
+		reg.via_source_columns = MxTextArrayArg(PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6),
+												"via_source_columns");
+		reg.via_target_columns = MxTextArrayArg(PG_ARGISNULL(7) ? NULL : PG_GETARG_ARRAYTYPE_P(7),
+												"via_target_columns");
 	}
 	else if (!PG_ARGISNULL(6) || !PG_ARGISNULL(7))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("via_source_columns and via_target_columns need via")));
 
-	memset(&rel, 0, sizeof(rel));
-	rel.name = name;
-	(void) MxBuildRegistered(&rel, source, target, via, scols, tcols, vscols, vtcols, true, NULL);
+	MxValidateRegistration(&reg);
 
-	if (MxRegisteredExists(source, name))
+	old = MxRegisteredRow(reg.source, reg.name);
+	if (old != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("relation \"%s\" is already registered for %s", name,
-						format_type_be_qualified(get_rel_type_id(source))),
+				 errmsg("relation \"%s\" is already registered for %s", reg.name,
+						format_type_be_qualified(get_rel_type_id(reg.source))),
+				 old->relation_set != NULL ?
+				 errdetail("It belongs to the published relation set \"%s\".", old->relation_set) : 0,
+				 old->relation_set != NULL ?
+				 errhint("Publish the set \"%s\" without it first.", old->relation_set) :
 				 errhint("Unregister it first with matrx_relations.unregister_relation.")));
 
-	/* the arguments in order, $1 .. $8 of the INSERT, which names its columns */
-	for (i = 0; i < MX_REGISTER_NARGS; i++)
-	{
-		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
-		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
-	}
-	MxRunAsOwner("INSERT INTO " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE
-				 " (source, name, target, source_columns, target_columns, via,"
-				 " via_source_columns, via_target_columns)"
-				 " VALUES ($1, $2, $3, $4::pg_catalog.name[], $5::pg_catalog.name[], $6,"
-				 " $7::pg_catalog.name[], $8::pg_catalog.name[])",
-				 MX_REGISTER_NARGS, types, values, nulls);
-	CacheInvalidateRelcacheByRelid(source);
+	MxInsertRegistration(&reg);
+	CacheInvalidateRelcacheByRelid(reg.source);
 	MxLeaveCall();
 	PG_RETURN_VOID();
 }

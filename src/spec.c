@@ -66,6 +66,7 @@ typedef struct MxEdgeFields
 static void MxParseLevel(MxPathNode *parent, JsonbValue *spec);
 static void MxEdgeFieldsOf(JsonbValue *edge, const char *path, MxEdgeFields *f);
 static MxEdgeOpts *MxParseOpts(MxPathNode *node, MxEdgeFields *f);
+static void MxMergeDefaults(MxPathNode *node, MxEdgeFields *f, JsonbValue **fixed);
 static void MxParseOrder(MxPathNode *node, MxEdgeOpts *o, JsonbValue *order_by, StringInfo sig);
 static int64 MxParseLimit(MxPathNode *node, JsonbValue *limit);
 static bool MxParseDuplicates(MxPathNode *node, JsonbValue *v, StringInfo sig);
@@ -153,7 +154,8 @@ MxParseLevel(MxPathNode *parent, JsonbValue *spec)
 		{
 			AttrNumber	clash = get_attnum(parent->table, key);
 
-			if (clash > 0 && MxOptsOutputs(parent->opts, clash))
+			if (clash > 0 && MxOptsOutputs(parent->opts, clash) &&
+				!MxNameReplacesColumn(MxGetRelations(parent->table), key, relname))
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
 						 errmsg("output name \"%s\" of spec path \"%s\" is also a column of %s",
@@ -220,10 +222,12 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 	MxTable    *target;
 	StringInfoData sig;
 	bool		to_many = !MxRelToOne(node->rel);
+	JsonbValue *fixed;
 	int			i;
 
+	MxMergeDefaults(node, f, &fixed);
 	if (f->columns == NULL && f->where == NULL && f->order_by == NULL && f->limit == NULL &&
-		f->duplicates == NULL)
+		f->duplicates == NULL && fixed == NULL)
 		return NULL;
 	if (!to_many && (f->order_by != NULL || f->limit != NULL))
 		ereport(ERROR,
@@ -274,6 +278,9 @@ MxParseOpts(MxPathNode *node, MxEdgeFields *f)
 		}
 		appendStringInfoChar(&sig, ';');
 	}
+	/* a registered fixed filter, then the spec's: the top level is ANDed */
+	if (fixed != NULL)
+		MxParseWhere(node, o, fixed, &sig);
 	if (f->where != NULL)
 		MxParseWhere(node, o, f->where, &sig);
 	if (f->order_by != NULL)
@@ -458,4 +465,48 @@ MxParseLimit(MxPathNode *node, JsonbValue *limit)
 		MX_SPEC_ERROR(node->path, "\"limit\" of \"%s\" must be a whole number from 0 up, not %s",
 					  node->path, s);
 	return n;
+}
+
+/* ---- registered relations' options (register.c stores them) ---- */
+
+/*
+ * The registered options of node's relation merged under the spec's
+ * fields: the spec's "columns" and "order_by" replace the registered ones;
+ * the registered "where" (*fixed) is a fixed filter, ANDed with the
+ * spec's.  An "order_by" is ignored on a relation that is to one.
+ */
+static void
+MxMergeDefaults(MxPathNode *node, MxEdgeFields *f, JsonbValue **fixed)
+{
+	Jsonb	   *defaults = node->rel != NULL ? node->rel->defaults : NULL;
+	MxEdgeFields d;
+	JsonbValue	v;
+
+	*fixed = NULL;
+	if (defaults == NULL)
+		return;
+	v.type = jbvBinary;
+	v.val.binary.data = &defaults->root;
+	v.val.binary.len = VARSIZE(defaults) - VARHDRSZ;
+	MxEdgeFieldsOf(&v, node->path, &d);
+	if (f->columns == NULL)
+		f->columns = d.columns;
+	if (f->order_by == NULL && !MxRelToOne(node->rel))
+		f->order_by = d.order_by;
+	*fixed = d.where;
+}
+
+/*
+ * The options a path node gets without a spec: its registered relation's
+ * (NULL when it has none).  Raises as a spec's options would.
+ */
+MxEdgeOpts *
+MxDefaultOpts(MxPathNode *node)
+{
+	MxEdgeFields f;
+
+	if (node->rel == NULL || node->rel->defaults == NULL)
+		return NULL;
+	memset(&f, 0, sizeof(f));
+	return MxParseOpts(node, &f);
 }

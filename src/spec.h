@@ -104,6 +104,7 @@ extern bool MxKeepsDuplicates(const MxEdgeOpts *opts, const MxRelation *rel);
 extern void MxAppendJunctionOrderCols(StringInfo buf, const MxRelation *rel, const char *j);
 extern void MxEdgeOrder(StringInfo buf, const MxEdgeOpts *opts, MxTable *target,
 						const char *alias, const MxRelation *rel, const char *q);
+extern MxEdgeOpts *MxDefaultOpts(struct MxPathNode *node);
 
 /* sqlgen.c: the SQL the options add */
 extern bool MxSameOpts(const MxEdgeOpts *a, const MxEdgeOpts *b);

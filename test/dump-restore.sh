@@ -19,6 +19,11 @@ CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 10;
 INSERT INTO customers VALUES (1, 'ann'), (2, 'bob');
 INSERT INTO orders VALUES (10, 1, 50), (11, 2, 5), (12, 1, 20);
 SELECT matrx_relations.register_relation('customers', 'big_orders', 'big_orders', '{id}', '{customer_id}');
+CREATE TABLE notes (id int PRIMARY KEY, kind text, object_id varchar(10), body text);
+INSERT INTO notes VALUES (1, 'customer', '1', 'b'), (2, 'customer', '1', 'a'), (3, 'order', '1', 'x');
+SELECT matrx_relations.publish_relations('orm', '[{"source": "customers", "name": "notes", "target": "notes",
+  "source_columns": ["id"], "target_columns": ["object_id"], "cast": "text",
+  "where": {"kind": "customer"}, "order_by": ["body"], "columns": ["body"]}]');
 SQL
 "$PGBIN/pg_dump" -Fc -f "$dump" matrx_dump_src
 "$PGBIN/createdb" matrx_dump_dst
@@ -28,13 +33,18 @@ expected='1|(10,1,50)
 1|(12,1,20)'
 got=$(psql -d matrx_dump_dst -At -c "SELECT source_key, related FROM matrx_relations.fetch_related(NULL::big_orders, 'customers', 'big_orders', ARRAY[1, 2])")
 origin=$(psql -d matrx_dump_dst -At -c "SELECT origin FROM matrx_relations.relations WHERE source = 'customers'::regclass AND name = 'big_orders'")
+# a published set, with its options and key cast
+notes=$(psql -d matrx_dump_dst -At -c "SELECT d->'notes' FROM matrx_relations.prefetch_related('customers', ARRAY[1], 'notes') d")
+changed=$(psql -d matrx_dump_dst -At -c "SELECT matrx_relations.publish_relations('orm', '[{\"source\": \"customers\", \"name\": \"notes\", \"target\": \"notes\", \"source_columns\": [\"id\"], \"target_columns\": [\"object_id\"], \"cast\": \"text\", \"where\": {\"kind\": \"customer\"}, \"order_by\": [\"body\"], \"columns\": [\"body\"]}]')")
 "$PGBIN/dropdb" matrx_dump_src
 "$PGBIN/dropdb" matrx_dump_dst
-if [ "$got" = "$expected" ] && [ "$origin" = "registered" ]; then
+if [ "$got" = "$expected" ] && [ "$origin" = "registered" ] &&
+   [ "$notes" = '[{"body": "a"}, {"body": "b"}]' ] && [ "$changed" = f ]; then
     echo "ok - registered relations survive pg_dump/restore"
 else
     echo "not ok - registered relations survive pg_dump/restore"
     echo "# expected: $expected / registered"
     echo "# got:      $got / $origin"
+    echo "# published set: $notes (expected [{\"body\": \"a\"}, {\"body\": \"b\"}]), republished changed: $changed (expected f)"
     exit 1
 fi

@@ -88,6 +88,39 @@ for frozen in sql/upgrades/matrx_relations--*.sql; do
     fi
     "$PGBIN/dropdb" matrx_upgrade_old
 done
+# 0.2.0 not yet updated, with this module installed: its registered
+# relations still load and register (the config table without options and
+# relation sets is read as it is); then updated, they are kept
+"$PGBIN/dropdb" --if-exists matrx_upgrade_old
+"$PGBIN/createdb" matrx_upgrade_old
+got=$(psql -d matrx_upgrade_old -At <<'SQL'
+CREATE EXTENSION matrx_relations VERSION '0.2.0';
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (id int PRIMARY KEY, p_id int);
+INSERT INTO p VALUES (1);
+INSERT INTO c VALUES (1, 1), (2, 1);
+SELECT matrx_relations.register_relation('c', 'parent', 'p', '{p_id}', '{id}');
+SELECT d->'parent' FROM matrx_relations.prefetch_related('c', ARRAY[2], 'parent') d;
+ALTER EXTENSION matrx_relations UPDATE;
+SELECT d->'parent' FROM matrx_relations.prefetch_related('c', ARRAY[2], 'parent') d;
+SELECT matrx_relations.register_relation('p', 'kids', 'c', '{id}', '{p_id}', options => '{"order_by": ["id desc"]}');
+SELECT d->'kids' FROM matrx_relations.prefetch_related('p', ARRAY[1], 'kids') d;
+SQL
+)
+expected='
+{"id": 1}
+{"id": 1}
+
+[{"id": 2, "p_id": 1}, {"id": 1, "p_id": 1}]'
+if [ "$got" = "$expected" ]; then
+    echo "ok - 0.2.0's registered relations load with this module before and after the update"
+else
+    echo "not ok - 0.2.0's registered relations load with this module before and after the update"
+    echo "# expected: $expected"
+    echo "# got:      $got"
+    fail=1
+fi
+"$PGBIN/dropdb" matrx_upgrade_old
 "$PGBIN/dropdb" matrx_upgrade_fresh
 if [ $tested = 0 ]; then
     echo "not ok - no frozen release in sql/upgrades to update from"; fail=1

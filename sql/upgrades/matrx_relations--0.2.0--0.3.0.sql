@@ -89,17 +89,22 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
 COMMENT ON FUNCTION matrx_relations.load_nodes(regclass, jsonb) IS
 'the nodes of load''s output for a spec: number, parent, output name, relation, kind, target and output columns';
 
--- The relations view: a cardinality column at the end ('one' for an fk and
--- for an ifk whose foreign key columns are unique, else 'many').
+-- The relations view: a cardinality column ('one' for an fk and for an
+-- ifk whose foreign key columns are unique, else 'many'), then the
+-- published set and options of registered relations.
+ALTER TABLE matrx_relations.registered_relations
+    ADD COLUMN options jsonb,
+    ADD COLUMN relation_set text CHECK (relation_set <> '');
+
 DROP VIEW matrx_relations.relations;
 DROP FUNCTION matrx_relations.relations_all();
-
 
 CREATE FUNCTION matrx_relations.relations_all(
     OUT source regclass, OUT name text, OUT kind text, OUT target regclass,
     OUT source_columns name[], OUT target_columns name[], OUT via regclass,
     OUT via_source_columns name[], OUT via_target_columns name[],
-    OUT constraint_name name, OUT origin text, OUT cardinality text)
+    OUT constraint_name name, OUT origin text, OUT cardinality text,
+    OUT relation_set text, OUT options jsonb)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'relations_all'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
@@ -114,3 +119,37 @@ COMMENT ON VIEW matrx_relations.relations IS
 'one row per relation (fk, ifk, m2m), under the name that loads it';
 GRANT SELECT ON matrx_relations.relations TO PUBLIC;
 
+DROP FUNCTION matrx_relations.register_relation(regclass, text, regclass, text[], text[], regclass, text[], text[]);
+
+CREATE FUNCTION matrx_relations.register_relation(
+    source regclass, name text, target regclass,
+    source_columns text[], target_columns text[],
+    via regclass DEFAULT NULL,
+    via_source_columns text[] DEFAULT NULL,
+    via_target_columns text[] DEFAULT NULL,
+    options jsonb DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'register_relation'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.register_relation(regclass, text, regclass, text[], text[], regclass, text[], text[], jsonb) IS
+'defines a relation no foreign key declares (views, partitioned tables, logical links), with options (where, order_by, columns, cast, via_cast); owner of the source only';
+
+-- A published relation model: a named set of registered relations,
+-- replaced together from one jsonb document (see the README, "Publishing a
+-- relation model").
+CREATE FUNCTION matrx_relations.publish_relations(relation_set text, relations jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'publish_relations'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.publish_relations(text, jsonb) IS
+'replaces a named set of registered relations with those of one jsonb document, atomically; true when anything changed';
+
+CREATE FUNCTION matrx_relations.unpublish_relations(relation_set text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'unpublish_relations'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.unpublish_relations(text) IS
+'removes a published relation set; true when it had relations';
