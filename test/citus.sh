@@ -67,7 +67,8 @@ full_page_writes = off
 log_min_messages = warning
 citus.shard_count = 8
 EOF
-    as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+    # 9>&-: the server must not inherit the install lock (KEEP_CLUSTER would hold it)
+    as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 9>&- ||
         { cat "$dir/server.log" >&2; return 1; }
 }
 
