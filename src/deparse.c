@@ -18,6 +18,7 @@
  *		a row's value:			to_jsonb(t.*), jsonb_build_object(...) of
  *								its "columns", or the row itself (typed)
  *		a spec's conditions:	their values as the next $n parameters
+ *		on Citus, beside a key join: inner.dist OPERATOR(s.=) ANY ($i)
  *
  *		so no search_path and no object of another user can change what
  *		runs.

@@ -23,7 +23,11 @@
  *		ORDER BY k.n
  *
  *		where a document is to_jsonb(row) || jsonb_build_object(key, child,
- *		...), nested as the paths need.  Keys arrive distinct, in first-
+ *		...), nested as the paths need.  On Citus, each co-located level is
+ *		also filtered by the source keys on its distribution column (so that
+ *		Citus prunes), and a table Citus cannot join to its parent's row is
+ *		read apart: aggregated per parent key in a subquery joined by key
+ *		(MxCorrelated, MxToManyGrouped, MxApart).  Keys arrive distinct, in first-
  *		occurrence order, as one array parameter.  The key match, the hops,
  *		the junction rows, the documents and the spec's conditions are
  *		written by deparse.c's functions, as the batched engine's are.
