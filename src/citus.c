@@ -32,6 +32,8 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/pg_namespace.h"
+#include "nodes/primnodes.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -46,6 +48,9 @@
 
 /* columns of Citus's catalog: the first of both is logicalrelid */
 #define MX_DIST_PARTITION_LOGICALRELID	1
+#define MX_DIST_PARTITION_PARTMETHOD	2
+#define MX_DIST_PARTITION_PARTKEY		3
+#define MX_DIST_PARTITION_COLOCATIONID	4
 #define MX_DIST_SHARD_SHARDID			2
 
 /* one relation's answer */
@@ -53,6 +58,8 @@ typedef struct MxCitusEntry
 {
 	Oid			relid;			/* hash key */
 	bool		citus_table;
+	AttrNumber	dist_col;		/* hash-distributed: its distribution column, else 0 */
+	int32		colocation;		/* hash-distributed: its co-location group */
 } MxCitusEntry;
 
 static HTAB *mx_citus_tables = NULL;
@@ -60,7 +67,8 @@ static MemoryContext mx_citus_cxt = NULL;
 
 static void MxCitusRelcacheCallback(Datum arg, Oid relid);
 static bool MxCitusLookup(const char *catalog, const char *index, AttrNumber attnum,
-						  RegProcedure eqproc, Datum value, Oid *logicalrelid);
+						  RegProcedure eqproc, Datum value, Oid *logicalrelid,
+						  MxCitusEntry *dist);
 
 /* A relcache invalidation: forgets relid's answer (every answer, for InvalidOid) */
 static void
@@ -85,11 +93,14 @@ MxCitusRelcacheCallback(Datum arg, Oid relid)
  * Looks up the row of Citus's catalog table pg_catalog.<catalog> whose
  * column attnum equals value (through the index when it exists); false when
  * the table does not exist or has no such row.  Sets *logicalrelid to the
- * row's first column (the Citus table it describes).
+ * row's first column (the Citus table it describes), and when dist is not
+ * NULL (pg_dist_partition), dist->dist_col to the column a hash-distributed
+ * table is distributed on (partkey, a Var node as text) and
+ * dist->colocation to its co-location group, else 0.
  */
 static bool
 MxCitusLookup(const char *catalog, const char *index, AttrNumber attnum,
-			  RegProcedure eqproc, Datum value, Oid *logicalrelid)
+			  RegProcedure eqproc, Datum value, Oid *logicalrelid, MxCitusEntry *dist)
 {
 	Oid			catoid = get_relname_relid(catalog, PG_CATALOG_NAMESPACE);
 	Oid			indoid;
@@ -99,6 +110,11 @@ MxCitusLookup(const char *catalog, const char *index, AttrNumber attnum,
 	HeapTuple	tup;
 	bool		found = false;
 
+	if (dist != NULL)
+	{
+		dist->dist_col = InvalidAttrNumber;
+		dist->colocation = 0;
+	}
 	if (!OidIsValid(catoid))
 		return false;
 	indoid = get_relname_relid(index, PG_CATALOG_NAMESPACE);
@@ -108,24 +124,42 @@ MxCitusLookup(const char *catalog, const char *index, AttrNumber attnum,
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
 	{
+		TupleDesc	desc = RelationGetDescr(rel);
 		bool		isnull;
-		Datum		d = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull);
+		Datum		d = heap_getattr(tup, 1, desc, &isnull);
 
 		found = true;
 		*logicalrelid = isnull ? InvalidOid : DatumGetObjectId(d);
+		if (dist != NULL && desc->natts >= MX_DIST_PARTITION_COLOCATIONID)
+		{
+			char		method = DatumGetChar(heap_getattr(tup, MX_DIST_PARTITION_PARTMETHOD,
+														   desc, &isnull));
+
+			d = heap_getattr(tup, MX_DIST_PARTITION_PARTKEY, desc, &isnull);
+			if (method == 'h' && !isnull)
+			{
+				Node	   *var = stringToNode(TextDatumGetCString(d));
+
+				if (IsA(var, Var))
+					dist->dist_col = ((Var *) var)->varattno;
+				d = heap_getattr(tup, MX_DIST_PARTITION_COLOCATIONID, desc, &isnull);
+				dist->colocation = isnull ? 0 : DatumGetInt32(d);
+			}
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
 }
 
-/* Whether relid is a Citus table (in pg_dist_partition): its rows are never cached */
-bool
-MxCitusTable(Oid relid)
+/* relid's entry, looked up in Citus's catalog the first time */
+static MxCitusEntry *
+MxCitusEntryOf(Oid relid)
 {
 	MxCitusEntry *e;
 	bool		found;
 	Oid			logicalrelid;
+	MxCitusEntry dist;
 
 	if (mx_citus_tables == NULL)
 	{
@@ -135,14 +169,46 @@ MxCitusTable(Oid relid)
 	}
 	e = hash_search(mx_citus_tables, &relid, HASH_FIND, NULL);
 	if (e != NULL)
-		return e->citus_table;
+		return e;
 	/* looked up before the entry is made: the lookup may process invalidations */
 	found = MxCitusLookup("pg_dist_partition", "pg_dist_partition_logical_relid_index",
 						  MX_DIST_PARTITION_LOGICALRELID, F_OIDEQ,
-						  ObjectIdGetDatum(relid), &logicalrelid);
+						  ObjectIdGetDatum(relid), &logicalrelid, &dist);
 	e = hash_search(mx_citus_tables, &relid, HASH_ENTER, NULL);
 	e->citus_table = found;
-	return found;
+	e->dist_col = dist.dist_col;
+	e->colocation = dist.colocation;
+	return e;
+}
+
+/* Whether relid is a Citus table (in pg_dist_partition): its rows are never cached */
+bool
+MxCitusTable(Oid relid)
+{
+	return MxCitusEntryOf(relid)->citus_table;
+}
+
+/*
+ * The column a hash-distributed Citus table is distributed on, else
+ * InvalidAttrNumber (no Citus, a reference or local table, a plain table):
+ * a statement that filters that column with "= ANY (keys)" is routed by
+ * Citus to the shards holding those keys only.
+ */
+AttrNumber
+MxCitusDistColumn(Oid relid)
+{
+	return MxCitusEntryOf(relid)->dist_col;
+}
+
+/*
+ * The co-location group of a hash-distributed Citus table, else 0: Citus
+ * joins two distributed tables in one statement only when they are in one
+ * group and joined on their distribution columns.
+ */
+int32
+MxCitusColocation(Oid relid)
+{
+	return MxCitusEntryOf(relid)->colocation;
 }
 
 /* Whether relid is one of Citus's shards: <table>_<shardid> beside its Citus table */
@@ -166,10 +232,17 @@ MxCitusShard(Oid relid)
 		return false;
 	if (!MxCitusLookup("pg_dist_shard", "pg_dist_shard_shardid_index",
 					   MX_DIST_SHARD_SHARDID, F_INT8EQ, Int64GetDatum(shardid),
-					   &logicalrelid))
+					   &logicalrelid, NULL))
 		return false;
 	return OidIsValid(logicalrelid) && logicalrelid != relid &&
 		get_rel_namespace(logicalrelid) == get_rel_namespace(relid);
+}
+
+/* Whether Citus's catalog exists in this database (the citus extension) */
+bool
+MxCitusPresent(void)
+{
+	return OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE));
 }
 
 /*
@@ -184,8 +257,7 @@ MxCitusPlanModeBegin(void)
 {
 	int			nest;
 
-	if (plan_cache_mode != PLAN_CACHE_MODE_FORCE_GENERIC_PLAN ||
-		!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+	if (plan_cache_mode != PLAN_CACHE_MODE_FORCE_GENERIC_PLAN || !MxCitusPresent())
 		return -1;
 	nest = NewGUCNestLevel();
 	(void) set_config_option("plan_cache_mode", "auto", PGC_USERSET, PGC_S_SESSION,

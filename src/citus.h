@@ -18,6 +18,9 @@
 
 extern bool MxCitusTable(Oid relid);
 extern bool MxCitusShard(Oid relid);
+extern AttrNumber MxCitusDistColumn(Oid relid);
+extern int32 MxCitusColocation(Oid relid);
+extern bool MxCitusPresent(void);
 extern int	MxCitusPlanModeBegin(void);
 extern void MxCitusPlanModeEnd(int nest);
 extern Portal MxCitusCursorOpen(SPIPlanPtr plan, Datum *values, const char *nulls);

@@ -18,6 +18,7 @@
  *		a row's value:			to_jsonb(t.*), jsonb_build_object(...) of
  *								its "columns", or the row itself (typed)
  *		a spec's conditions:	their values as the next $n parameters
+ *		on Citus, beside a key join: inner.dist OPERATOR(s.=) ANY ($i)
  *
  *		so no search_path and no object of another user can change what
  *		runs.
@@ -34,6 +35,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "citus.h"
 #include "sqlgen.h"
 
 /* "schema"."table" for a relation */
@@ -314,6 +316,38 @@ MxAppendKeyJoin(StringInfo buf, const MxHop *hop, const Oid *key_types, int firs
 	appendStringInfo(buf, "%s) JOIN %s %s ON ", ordinality ? ", n" : "",
 					 MxQuoteRel(hop->inner_rel), ia);
 	MxAppendHopMatch(buf, hop, ia, MxNumberedRefs(k, "k", hop->nkeys), key_types);
+	for (i = 0; i < hop->nkeys; i++)
+	{
+		char	   *prune = MxCitusPrune(hop, i, ia, psprintf("$%d", first_param + i),
+										 key_types[i]);
+
+		if (prune != NULL)
+		{
+			appendStringInfo(buf, " AND %s", prune);
+			break;
+		}
+	}
+}
+
+/*
+ * Where the hop's inner table is distributed by Citus on its i-th inner
+ * column: "ia.col OP ANY (param)", param the array of the key values that
+ * column is matched to by the same operator (so it changes no result).
+ * Citus routes a statement to the shards of the values its distribution
+ * column is filtered with by "= ANY", never by a join to unnest($1): this
+ * is what lets keys zipped from arrays (composite keys, select_related)
+ * be pruned.  NULL elsewhere (no Citus, another column, a reference,
+ * local or plain table): the statement stays as plain PostgreSQL's.
+ */
+char *
+MxCitusPrune(const MxHop *hop, int i, const char *ia, const char *param, Oid key_type)
+{
+	if (hop->inner_cols[i] == InvalidAttrNumber ||
+		hop->inner_cols[i] != MxCitusDistColumn(hop->inner_rel))
+		return NULL;
+	return MxQual(MxColumnRefs(ia, hop->inner_rel, 1, &hop->inner_cols[i])[0],
+				  hop->inner_types[i], hop->inner_collations[i], hop->eqops[i], param,
+				  key_type, hop->collations[i], true);
 }
 
 /*

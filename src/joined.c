@@ -23,7 +23,11 @@
  *		ORDER BY k.n
  *
  *		where a document is to_jsonb(row) || jsonb_build_object(key, child,
- *		...), nested as the paths need.  Keys arrive distinct, in first-
+ *		...), nested as the paths need.  On Citus, each co-located level is
+ *		also filtered by the source keys on its distribution column (so that
+ *		Citus prunes), and a table Citus cannot join to its parent's row is
+ *		read apart: aggregated per parent key in a subquery joined by key
+ *		(MxCorrelated, MxToManyGrouped, MxApart).  Keys arrive distinct, in first-
  *		occurrence order, as one array parameter.  The key match, the hops,
  *		the junction rows, the documents and the spec's conditions are
  *		written by deparse.c's functions, as the batched engine's are.
@@ -38,12 +42,20 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "citus.h"
 #include "execute.h"
 #include "keys.h"
 #include "loader.h"
 #include "matrx_relations.h"
 #include "sqlgen.h"
 
+static int	MxRootKeyHop(MxPathNode *node);
+static char *MxRootKeyPrune(MxPathNode *child, const char *ia);
+static char *MxChildQuals(MxPathNode *child, const char *alias, const char *inner_alias);
+static bool MxCorrelated(MxPathNode *node);
+static char *MxApart(MxSqlBuilder *b, Oid relid, MxPathNode *child);
+static char *MxToManyGrouped(MxSqlBuilder *b, MxPathNode *child, const char *alias,
+							 StringInfo from);
 static char *MxProbe(Oid relid, const char *alias, const char *quals_alias, const char *quals);
 static char *MxDocExpr(MxSqlBuilder *b, MxPathNode *node, const char *alias, StringInfo from,
 					   bool nested);
@@ -105,6 +117,129 @@ MxHopQuals(const MxHop *hop, const char *outer_alias, const char *inner_alias)
 }
 
 /*
+ * The column of hops[0] of node's edge whose outer side holds the source
+ * key node's parent was reached by (through the key's own equality
+ * operator and collation at every hop), or -1.
+ */
+static int
+MxRootKeyHop(MxPathNode *node)
+{
+	MxPathNode *root = node;
+	MxTable    *src;
+	const MxHop *hop = &node->rel->hops[0];
+	AttrNumber	parent_col;
+	int			i;
+
+	while (root->parent != NULL)
+		root = root->parent;
+	src = MxGetTable(root->table);
+	if (node->parent == root)
+		parent_col = src->pk_cols[0];
+	else if (node->parent->rel->nhops == 1 && (i = MxRootKeyHop(node->parent)) >= 0)
+		parent_col = node->parent->rel->hops[0].inner_cols[i];
+	else
+		return -1;
+	for (i = 0; i < hop->nkeys; i++)
+		if (hop->outer_cols[i] == parent_col && hop->eqops[i] == src->pk_eqops[0] &&
+			hop->collations[i] == src->pk_collations[0])
+			return i;
+	return -1;
+}
+
+/*
+ * On Citus, "ia.col OP ANY ($1)": the source keys filtering the
+ * distribution column of the table child's first hop reaches (under ia),
+ * when the hop equates that column to the source key (MxCitusPrune); else
+ * NULL.  Citus routes a co-located subquery to the keys' shards only when
+ * it is filtered so.
+ */
+static char *
+MxRootKeyPrune(MxPathNode *child, const char *ia)
+{
+	int			i = MxRootKeyHop(child);
+	MxPathNode *root = child;
+
+	if (i < 0)
+		return NULL;
+	while (root->parent != NULL)
+		root = root->parent;
+	/* $1: the source keys, of the primary key's type */
+	return MxCitusPrune(&child->rel->hops[0], i, ia, "$1", MxGetTable(root->table)->pk_types[0]);
+}
+
+/*
+ * The match of child's first hop from the row under alias to the hop's
+ * inner table under inner_alias, AND the source keys' filter of
+ * MxRootKeyPrune when there is one.
+ */
+static char *
+MxChildQuals(MxPathNode *child, const char *alias, const char *inner_alias)
+{
+	char	   *quals = MxHopQuals(&child->rel->hops[0], alias, inner_alias);
+	char	   *prune = MxRootKeyPrune(child, inner_alias);
+
+	return prune == NULL ? quals : psprintf("%s AND %s", quals, prune);
+}
+
+/*
+ * Whether node's rows can be read correlated to its parent's row (a join,
+ * a probe, a LATERAL aggregate) in select_related's statement.  Citus joins
+ * distributed tables in one statement only when they are co-located and
+ * joined on their distribution columns: a hash-distributed table is read
+ * so only when it is in the source's co-location group, its distribution
+ * column equated to the source key by the edge's first hop, under
+ * ancestors read so.  A plain table (Citus has no join of one with a
+ * distributed table) is read so only under a source that is no Citus
+ * table.  Without Citus, and reference tables: always.
+ */
+static bool
+MxCorrelated(MxPathNode *node)
+{
+	MxRelation *rel = node->rel;
+	MxPathNode *p;
+	Oid			inner;
+	int32		group;
+	int			i;
+
+	if (node->parent == NULL || !MxCitusPresent())
+		return true;
+	for (p = node->parent; p->parent != NULL; p = p->parent)
+		;
+	inner = rel->nhops == 1 ? node->table : rel->via;
+	if (MxCitusTable(p->table) && (!MxCitusTable(inner) || !MxCitusTable(node->table)))
+		return false;
+	if (MxCitusDistColumn(inner) == InvalidAttrNumber &&
+		MxCitusDistColumn(node->table) == InvalidAttrNumber)
+		return true;
+	for (p = node->parent; p->parent != NULL; p = p->parent)
+		if (!MxCorrelated(p))
+			return false;
+	/* p is the root; an m2m target is not reached by the source key */
+	group = MxCitusColocation(inner);
+	if (rel->nhops == 2 && MxCitusDistColumn(node->table) != InvalidAttrNumber)
+		return false;
+	i = MxRootKeyHop(node);
+	return i >= 0 && group != 0 && group == MxCitusColocation(p->table) &&
+		rel->hops[0].inner_cols[i] == MxCitusDistColumn(inner);
+}
+
+/*
+ * "(SELECT x.* FROM relid x [WHERE prune])": a table Citus cannot join to
+ * the statement's other tables, as a subquery it plans apart (its rows
+ * become an intermediate result joined in); for the target of child's
+ * first hop, filtered by the source keys when MxRootKeyPrune can.
+ */
+static char *
+MxApart(MxSqlBuilder *b, Oid relid, MxPathNode *child)
+{
+	char	   *x = MxBuilderAlias(b);
+	char	   *prune = child != NULL ? MxRootKeyPrune(child, x) : NULL;
+
+	return psprintf("(SELECT %s.* FROM %s %s%s%s)", x, MxQuoteRel(relid), x,
+					prune != NULL ? " WHERE " : "", prune != NULL ? prune : "");
+}
+
+/*
  * "LATERAL (SELECT x.* FROM relid x WHERE quals OFFSET 0) alias": a row
  * looked up by a unique key once per outer row.  quals name the target as
  * quals_alias.  OFFSET 0 keeps the planner from flattening it into a join:
@@ -133,17 +268,20 @@ MxToOneValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo f
 	MxRelation *rel = child->rel;
 	char	   *a = MxBuilderAlias(b);
 
-	if (nested && rel->target_unique)
+	if (!MxCorrelated(child))
+		appendStringInfo(from, " LEFT JOIN %s %s ON %s", MxApart(b, child->table, child), a,
+						 MxEdgeQuals(b, child, a, MxHopQuals(&rel->hops[0], alias, a)));
+	else if (nested && rel->target_unique)
 	{
 		char	   *x = MxBuilderAlias(b);
 
 		appendStringInfo(from, " LEFT JOIN %s ON true",
 						 MxProbe(child->table, a, x,
-								 MxEdgeQuals(b, child, x, MxHopQuals(&rel->hops[0], alias, x))));
+								 MxEdgeQuals(b, child, x, MxChildQuals(child, alias, x))));
 	}
 	else
 		appendStringInfo(from, " LEFT JOIN %s %s ON %s", MxQuoteRel(child->table), a,
-						 MxEdgeQuals(b, child, a, MxHopQuals(&rel->hops[0], alias, a)));
+						 MxEdgeQuals(b, child, a, MxChildQuals(child, alias, a)));
 	return psprintf("CASE WHEN %s.%s IS NOT NULL THEN %s END", a,
 					MxQuoteCol(child->table, rel->hops[0].inner_cols[0]),
 					MxDocExpr(b, child, a, from, nested));
@@ -173,7 +311,7 @@ MxToManyValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo 
 	if (rel->nhops == 1)
 	{
 		appendStringInfo(&sub, "%s %s", MxQuoteRel(child->table), ta);
-		where = MxHopQuals(&rel->hops[0], alias, ta);
+		where = MxChildQuals(child, alias, ta);
 	}
 	else
 	{
@@ -191,7 +329,7 @@ MxToManyValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo 
 		MxAppendHopMatch(&quals, h1, x, MxNumberedRefs(q, "v", h1->nkeys), h1->outer_types);
 		MxAppendJunctionRows(&sub, rel, !rel->via_unique, 0, NULL, j,
 							 psprintf("%s %s", MxQuoteRel(rel->via), j),
-							 MxHopQuals(&rel->hops[0], alias, j), q,
+							 MxChildQuals(child, alias, j), q,
 							 MxKeepsDuplicates(child->opts, rel));
 		if (MxKeepsDuplicates(child->opts, rel))
 			jq = q;
@@ -242,6 +380,89 @@ MxToManyValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo 
 }
 
 /*
+ * A to-many child that Citus cannot join to its parent's row
+ * (MxCorrelated): its documents aggregated per parent key in a subquery
+ * Citus plans apart, filtered by the source keys when its first hop
+ * reaches them, joined to the parent by key:
+ *
+ *   LEFT JOIN (SELECT c.fk AS g1, jsonb_agg(<document of c> ORDER BY ..) AS d
+ *              FROM child c ... WHERE ... GROUP BY c.fk) l ON l.g1 OP parent.col
+ *
+ * (m2m: the junction rows keyed by their first hop's columns, joined to
+ * the target).  A per-parent limit has no such shape: an error.
+ */
+static char *
+MxToManyGrouped(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo from)
+{
+	MxRelation *rel = child->rel;
+	const MxHop *h0 = &rel->hops[0];
+	char	  **outer = MxColumnRefs(alias, h0->outer_rel, h0->nkeys, h0->outer_cols);
+	char	   *a = MxBuilderAlias(b);
+	char	   *l = MxBuilderAlias(b);
+	char	  **groups;
+	char	   *where;
+	char	   *cdoc;
+	StringInfoData sub;
+	int			i;
+
+	if (MxKeepsDuplicates(child->opts, rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("select_related cannot keep duplicate links of \"%s\" on Citus", child->path),
+				 errdetail("Its table is not co-located with the source, so Citus cannot join it to each parent row."),
+				 errhint("Use prefetch_related, which loads it with a statement of its own.")));
+	if (child->opts != NULL && child->opts->limit >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("select_related cannot limit \"%s\" per parent on Citus", child->path),
+				 errdetail("Its table is not co-located with the source, so Citus cannot join it to each parent row."),
+				 errhint("Use prefetch_related, which loads it with a statement of its own.")));
+	initStringInfo(&sub);
+	if (rel->nhops == 1)
+	{
+		char	   *prune = MxRootKeyPrune(child, a);
+
+		appendStringInfo(&sub, "%s %s", MxQuoteRel(child->table), a);
+		groups = MxColumnRefs(a, child->table, h0->nkeys, h0->inner_cols);
+		where = prune != NULL ? prune : "true";
+	}
+	else
+	{
+		const MxHop *h1 = &rel->hops[1];
+		char	   *j = MxBuilderAlias(b);
+		char	   *q = MxBuilderAlias(b);
+		bool		apart = MxCitusDistColumn(child->table) != InvalidAttrNumber;
+
+		MxAppendJunctionRows(&sub, rel, !rel->via_unique, h0->nkeys,
+							 MxColumnRefs(j, rel->via, h0->nkeys, h0->inner_cols), j,
+							 psprintf("%s %s", MxQuoteRel(rel->via), j),
+							 MxRootKeyPrune(child, j), q, false);
+		appendStringInfo(&sub, " JOIN %s %s ON ",
+						 apart ? MxApart(b, child->table, NULL) : MxQuoteRel(child->table), a);
+		MxAppendHopMatch(&sub, h1, a, MxNumberedRefs(q, "v", h1->nkeys), h1->outer_types);
+		groups = MxNumberedRefs(q, "k", h0->nkeys);
+		where = "true";
+	}
+	where = MxEdgeQuals(b, child, a, where);
+	cdoc = MxDocExpr(b, child, a, &sub, true);
+	appendStringInfoString(from, " LEFT JOIN (SELECT ");
+	for (i = 0; i < h0->nkeys; i++)
+		appendStringInfo(from, "%s AS g%d, ", groups[i], i + 1);
+	appendStringInfo(from, "pg_catalog.jsonb_agg(%s", cdoc);
+	MxOptsOrder(from, child->opts, MxGetTable(child->table), a);
+	appendStringInfo(from, ") AS d FROM %s WHERE %s GROUP BY ", sub.data, where);
+	for (i = 0; i < h0->nkeys; i++)
+		appendStringInfo(from, "%s%s", i > 0 ? ", " : "", groups[i]);
+	appendStringInfo(from, ") %s ON ", l);
+	for (i = 0; i < h0->nkeys; i++)
+		appendStringInfo(from, "%s%s", i > 0 ? " AND " : "",
+						 MxQual(psprintf("%s.g%d", l, i + 1), h0->inner_types[i],
+								h0->inner_collations[i], h0->eqops[i], outer[i],
+								h0->outer_types[i], h0->collations[i], false));
+	return psprintf("COALESCE(%s.d, '[]'::pg_catalog.jsonb)", l);
+}
+
+/*
  * The document expression of node's row under alias: its value plus one
  * key per child.  fk children join into from (the FROM clause of the
  * query level that holds alias); to-many children become LATERAL
@@ -266,8 +487,10 @@ MxDocExpr(MxSqlBuilder *b, MxPathNode *node, const char *alias, StringInfo from,
 		CHECK_FOR_INTERRUPTS();
 		if (MxRelToOne(child->rel))
 			value = MxToOneValue(b, child, alias, from, nested);
-		else
+		else if (MxCorrelated(child))
 			value = MxToManyValue(b, child, alias, from);
+		else
+			value = MxToManyGrouped(b, child, alias, from);
 		/* value || jsonb_build_object(k, v, ...) || jsonb_build_object(...) */
 		if (pairs == 0)
 			appendStringInfoString(&doc, " || ");

@@ -89,6 +89,8 @@ extern void MxAppendJunctionRows(StringInfo buf, const MxRelation *rel, bool dis
 								 const char *from, const char *where, const char *q,
 								 bool keep);
 extern void MxPkHop(const MxTable *t, MxHop *hop);
+extern char *MxCitusPrune(const MxHop *hop, int i, const char *ia, const char *param,
+						  Oid key_type);
 
 /* sqlgen.c: the batched engine's statements */
 extern void MxBuildStmt(MxStmt *stmt);

@@ -11,7 +11,8 @@
 # citus, matrx_relations, pgtap and dblink extensions installable on every
 # node, and a superuser connection: see the README, "Citus".
 # KEEP_CLUSTER=1 leaves the nodes running (and says how to stop them); CITUS_TESTS="cache routing"
-# runs some files only.
+# runs some files only; CITUS_BENCH=1 runs the bench workload citus
+# (test/bench/citus.py) instead of the tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -22,7 +23,7 @@ start=$(date +%s)
 stage=$(test/citus-build.sh)
 rc=$?
 if [ $rc = 2 ]; then
-    echo "test-citus: skipped (no Citus source snapshot)"
+    echo "${CITUS_BENCH:+bench }test-citus: skipped (no Citus source snapshot)"
     exit 0
 elif [ $rc != 0 ]; then
     echo "test-citus: building Citus failed" >&2
@@ -67,7 +68,8 @@ full_page_writes = off
 log_min_messages = warning
 citus.shard_count = 8
 EOF
-    as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+    # 9>&-: the server must not inherit the install lock (KEEP_CLUSTER would hold it)
+    as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 9>&- ||
         { cat "$dir/server.log" >&2; return 1; }
 }
 
@@ -101,6 +103,23 @@ SELECT citus_add_node('127.0.0.1', $W1_PORT);
 SELECT citus_add_node('127.0.0.1', $W2_PORT);
 EOF
 echo "test-citus: Citus $(psql -X -At -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'") on a coordinator ($COORD_PORT) and two workers ($W1_PORT, $W2_PORT), started in $(( $(date +%s) - t1 ))s"
+
+if [ -n "${CITUS_BENCH:-}" ]; then
+    db=citus_bench
+    for p in $W1_PORT $W2_PORT; do
+        PGOPTIONS="-c client_min_messages=warning" psql -X -q -p $p -c "CREATE DATABASE $db" >/dev/null &&
+            psql -X -q -p $p -d $db -c 'CREATE EXTENSION citus' >/dev/null || exit 1
+    done
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -c "CREATE DATABASE $db" >/dev/null || exit 1
+    psql -X -q -v ON_ERROR_STOP=1 -d $db >/dev/null <<EOF || exit 1
+CREATE EXTENSION citus;
+SELECT citus_set_coordinator_host('127.0.0.1', $COORD_PORT);
+SELECT citus_add_node('127.0.0.1', $W1_PORT);
+SELECT citus_add_node('127.0.0.1', $W2_PORT);
+EOF
+    CITUS_NODE_DIRS="${NODES[*]}" PGDATABASE=$db /usr/bin/python3 test/bench/citus.py
+    exit $?
+fi
 
 # every test file gets a fresh database (Citus is created in each, and the workers joined)
 status=0

@@ -14,6 +14,16 @@ if ! /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || ! command -v gnuplot >
         exit 1
     fi
 fi
+# the citus workload runs on a Citus lab of its own (test/citus.sh, which
+# takes the install lock itself; skipped, saying so, without the Citus build)
+case ",${BENCH_WORKLOADS:-}," in
+*,citus,*)
+    CITUS_BENCH=1 test/citus.sh || exit 1
+    BENCH_WORKLOADS=$(echo ",$BENCH_WORKLOADS," | sed 's/,citus,/,/g; s/^,//; s/,$//')
+    [ -n "$BENCH_WORKLOADS" ] || exit 0
+    export BENCH_WORKLOADS
+    ;;
+esac
 # the module is installed into the server's shared directories: hold make
 # test's lock throughout, so another checkout's install cannot replace it
 if command -v flock >/dev/null 2>&1; then

@@ -5,7 +5,7 @@
 -- their statements that Citus splits into tasks on several shards raises).
 BEGIN;
 SET LOCAL client_min_messages = error;
-SELECT plan(17);
+SELECT plan(27);
 
 -- Citus's task count for sql prepared with types and executed with args
 CREATE FUNCTION pg_temp.tasks(sql text, types text, args text) RETURNS int LANGUAGE plpgsql AS $$
@@ -65,15 +65,43 @@ SELECT lives_ok($q$SELECT matrx_relations.prefetch_related('lab.orders', '[{"cus
 SELECT throws_ok($q$SELECT matrx_relations.prefetch_related('lab.customers', ARRAY[1, 2, 3, 4, 5, 6, 9]::bigint[], 'orders')$q$,
     NULL, 'multi-task query about to be executed', 'keys of several shards: several tasks (the check can fail)');
 
--- composite keys and select_related join unnest($1): no pruning (issue 17, 3)
-SELECT todo('composite keys and select_related are not pruned (issue 17)', 3);
+-- composite keys and select_related join unnest($1), which Citus does not
+-- prune: on a distributed table an "= ANY" of the same keys on the
+-- distribution column is added to each such match (issue 17, 3)
 SELECT lives_ok($q$SELECT matrx_relations.prefetch_related('lab.customers', ARRAY[5]::bigint[], 'orders.items')$q$,
     'prefetch_related, one key, composite-key ifk: one shard');
+SELECT lives_ok(format($q$SELECT matrx_relations.prefetch_related('lab.customers', %L::bigint[], 'orders.items.order')$q$, keys),
+    'prefetch_related, keys of one shard, composite-key ifk and fk: one shard') FROM mates;
+SELECT lives_ok($q$SELECT matrx_relations.prefetch_related('lab.orders', '[{"customer_id": 5, "id": 4}, {"customer_id": 5, "id": 194}]'::jsonb, 'items.order')$q$,
+    'prefetch_related instances, composite keys: one shard');
 SELECT lives_ok($q$SELECT matrx_relations.select_related('lab.customers', ARRAY[5]::bigint[], 'orders')$q$,
     'select_related, one key: one shard');
+SELECT lives_ok(format($q$SELECT matrx_relations.select_related('lab.customers', %L::bigint[], 'orders.items.order', 'orders.status', 'region')$q$, keys),
+    'select_related, keys of one shard, nested co-located and reference edges: one shard') FROM mates;
+SELECT lives_ok($q$SELECT matrx_relations.select_related('lab.customers', ARRAY[5]::bigint[],
+    '{"orders": {"where": {"total": {"gt": 1}}, "limit": 2, "order_by": ["total desc"], "include": {"items": {"columns": ["id"]}}}}'::jsonb)$q$,
+    'select_related spec (where, limit, columns), one key: one shard');
+SELECT throws_ok($q$SELECT matrx_relations.select_related('lab.customers', ARRAY[1, 2, 3, 4, 5, 6, 9]::bigint[], 'orders.items')$q$,
+    NULL, 'multi-task query about to be executed', 'select_related, keys of several shards: several tasks (the check can fail)');
 SET LOCAL citus.multi_task_query_log_level = off;
 SELECT is(pg_temp.tasks(pg_temp.stmt('lab.customers', 3, 'orders.items'), 'bigint[], bigint[]', 'ARRAY[5]::bigint[], ARRAY[4]::bigint[]'), 1,
     'composite-key ifk, one key: one task');
+SELECT is(pg_temp.tasks(pg_temp.stmt('lab.customers', 3, 'orders.items'), 'bigint[], bigint[]',
+    quote_literal(keys) || '::bigint[], ' || quote_literal(keys) || '::bigint[]'), 1,
+    'composite-key ifk, keys of one shard: one task') FROM mates;
+SELECT cmp_ok(pg_temp.tasks(pg_temp.stmt('lab.customers', 3, 'orders.items'), 'bigint[], bigint[]',
+    'ARRAY[1, 2, 3, 4, 5, 6, 9]::bigint[], ARRAY[1, 2, 3, 4, 5, 6, 9]::bigint[]'), '>', 1,
+    'composite-key ifk, keys of several shards: several tasks');
+SELECT is(pg_temp.tasks(pg_temp.stmt('lab.customers', 2, 'orders.items'), 'bigint[]', 'ARRAY[5]::bigint[]'), 1,
+    'the plain = ANY ifk beside it: one task');
+-- the prune filter only on Citus: plain tables keep plain PostgreSQL's statement
+SELECT ok(pg_temp.stmt('lab.customers', 3, 'orders.items') LIKE '%AND t.customer_id OPERATOR(pg_catalog.=) ANY ($1)%',
+    'lab: the composite match filters the distribution column with = ANY ($1)');
+SELECT is(pg_temp.stmt('ref.customers', 3, 'orders.items'),
+    'SELECT k.k1, k.k2, pg_catalog.to_jsonb(t.*) FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS k(k1, k2) '
+    'JOIN ref.items t ON t.customer_id OPERATOR(pg_catalog.=) k.k1 AND t.order_id OPERATOR(pg_catalog.=) k.k2 '
+    'ORDER BY t.customer_id, t.order_id, t.id',
+    'plain tables: the statement without the filter');
 
 SELECT * FROM finish();
 ROLLBACK;
