@@ -604,4 +604,4 @@ function settle(g, roots) {
   }
 }
 
-module.exports = { load, DataLoader, forget, splitRecord, MatrxError, ...errorClasses };
+module.exports = { load, DataLoader, forget, splitRecord, translate, MatrxError, ...errorClasses };

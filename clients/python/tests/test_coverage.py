@@ -137,3 +137,12 @@ async def test_dataloader_mixed_tick_one_round_trip(counted):
     assert [i["id"] for i in inst["items"]] == [3, 4]
     assert p1["tags"] == [{"name": t["name"]} for t in await plain(
         conn, "SELECT t.* FROM tags t JOIN product_tags pt ON pt.tag_id = t.id WHERE pt.product_id = 1 ORDER BY t.id")]
+
+
+async def test_odd_column_names(conn):
+    # names the generated dict maker must quote, values the record's text quotes
+    want = await plain(conn, "SELECT * FROM odd_names ORDER BY id")
+    got = [o for h in await mx.load(conn, "holders", [1, 2], "odd_names") for o in h["odd_names"]]
+    assert got == want and [list(g) for g in got] == [list(w) for w in want]
+    got = (await mx.load(conn, "holders", [1], {"odd_names": {"columns": ["q\"uote", "x,y"]}}))[0]["odd_names"]
+    assert got == [{"q\"uote": w["q\"uote"], "x,y": w["x,y"]} for w in want if w["holder_id"] == 1]
