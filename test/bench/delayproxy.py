@@ -8,186 +8,118 @@ without holding up the chunks behind it, with no bandwidth limit of its own.
 
 Listens on an ephemeral port of 127.0.0.1 and prints it on stdout, then
 serves until stdin closes or its parent process goes away (so nothing
-outlives the benchmark that started it).
+outlives the benchmark that started it). On exit it prints to stderr how
+late chunks were written after their due time (the model's error).
 
-One thread, one select() loop over every socket, its timeout the next
-chunk's due time. select() takes a timeout in microseconds (epoll, under
-asyncio, rounds up to whole milliseconds, which would turn 0.5 ms into
-1 ms or more). An earlier version used two threads per direction and
-time.sleep: each chunk then cost two thread wake-ups and GIL hand-offs,
-about 2 ms of CPU per 100 kB response on this machine, taken from the
-2 cores the client and the server share, and its wake-ups were late by
-up to a millisecond under load. A network costs the endpoints no CPU; the
-proxy should cost as little as it can.
-
-On exit (stdin closed) it prints to stderr how late the chunks were sent
-after their due time (median and 99th percentile): the model's error.
+Two threads per direction of a connection, blocking calls and time.sleep
+rather than one event loop: asyncio's epoll timeouts round up to whole
+milliseconds (0.5 ms would become 1 ms or more), and a single select()
+loop tried instead could not keep up with four connections streaming
+results at once (its chunks went out milliseconds late). What makes the
+threads cheap: each receiving thread reads into its own buffer (a fresh
+256 kB buffer per read is mmap'd and unmapped by the allocator every
+time: that was most of the proxy's CPU), and the process asks for a 1 us
+timer slack and, where allowed, a higher priority, so that a wire's delay
+does not grow when the client and the server keep both cores busy.
 """
-import collections
-import heapq
 import os
-import select
+import queue
 import socket
 import struct
 import sys
+import threading
 import time
 
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)      # Linux: the kernel's receive time of a read
 TIMESTAMP = struct.Struct("qq")
 CHUNK = 262144
+LATE = [0] * 1001          # chunks by how late they were written, 10 us buckets (the last: 10 ms or more)
 
 
-class Pipe:
-    """One direction of one connection: chunks read from src, due at a time, for dst."""
+def pipe(src, dst, delay):
+    """Copies src to dst, each chunk delay seconds after it arrived (two threads).
 
-    __slots__ = ("src", "dst", "queue", "out", "eof", "peer")
+    A chunk's arrival is the kernel's receive timestamp of its last packet
+    (SO_TIMESTAMPNS), not the moment this process got round to reading it:
+    on a loaded machine the thread may wake late, and that lateness would be
+    added to the delay. Chunks already due when the sender wakes are sent in
+    one write. Every byte still waits at least delay after it arrived."""
+    q = queue.SimpleQueue()
+    try:
+        src.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    except OSError:
+        pass
 
-    def __init__(self, src, dst):
-        """Nothing queued yet."""
-        self.src, self.dst = src, dst
-        self.queue = collections.deque()      # (due, bytes), due in time.monotonic()
-        self.out = b""                        # due, not yet accepted by dst's socket buffer
-        self.eof = False
-        self.peer = None                      # the other direction
-
-
-class Proxy:
-    """Every connection's two pipes, one select() loop."""
-
-    def __init__(self, target, delay):
-        """target: (host, port); delay in seconds."""
-        self.target, self.delay = target, delay
-        self.readers = {}                     # socket -> Pipe it reads for
-        self.writers = {}                     # socket -> Pipe whose out it writes
-        self.timers = []                      # heap of (due, seq, pipe)
-        self.seq = 0
-        self.buf = bytearray(CHUNK)           # reads land here: a fresh 256 kB buffer per read would be mmap'd and unmapped each time
-        self.view = memoryview(self.buf)
-        self.late = [0] * 1001               # sends by lateness, 10 us buckets (the last: 10 ms or more)
-
-    def accept(self, listener):
-        """A new client: a connection to the target, two pipes."""
-        client, _ = listener.accept()
-        server = socket.create_connection(self.target)
-        for s in (client, server):
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            try:
-                s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-            except OSError:
-                pass
-            s.setblocking(False)
-        up, down = Pipe(client, server), Pipe(server, client)
-        up.peer, down.peer = down, up
-        self.readers[client], self.readers[server] = up, down
-
-    def receive(self, pipe):
-        """Reads what src has; each chunk due delay after the kernel received it."""
+    def send():
+        late = LATE
         try:
-            n, anc, _, _ = pipe.src.recvmsg_into([self.buf], 64)
-        except BlockingIOError:
-            return
-        except OSError:
-            n, anc = 0, ()
-        data = self.view[:n].tobytes()
-        now_m, now_r = time.monotonic(), time.time()
-        if not data:
-            pipe.eof = True
-            self.readers.pop(pipe.src, None)
-            self.flush(pipe, now_m)
-            return
-        arrived = now_r
-        for level, kind, payload in anc:
-            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= TIMESTAMP.size:
-                sec, nsec = TIMESTAMP.unpack_from(payload)
-                arrived = min(now_r, sec + nsec / 1e9)
-        due = now_m - (now_r - arrived) + self.delay
-        pipe.queue.append((due, data))
-        if len(pipe.queue) == 1:
-            self.seq += 1
-            heapq.heappush(self.timers, (due, self.seq, pipe))
-
-    def flush(self, pipe, now):
-        """Moves the due chunks to out and writes what dst takes; at the end, closes."""
-        q = pipe.queue
-        if q and q[0][0] <= now:
-            parts = [pipe.out] if pipe.out else []
-            while q and q[0][0] <= now:
-                due, data = q.popleft()
-                self.late[min(1000, int((now - due) * 1e5))] += 1
-                parts.append(data)
-            pipe.out = b"".join(parts) if len(parts) > 1 else parts[0]
-            if q:
-                self.seq += 1
-                heapq.heappush(self.timers, (q[0][0], self.seq, pipe))
-        if pipe.out:
-            try:
-                n = pipe.dst.send(pipe.out)
-                pipe.out = pipe.out[n:]
-            except BlockingIOError:
-                pass
-            except OSError:
-                pipe.out, q = b"", q.clear()
-        if pipe.out:
-            self.writers[pipe.dst] = pipe
-        else:
-            self.writers.pop(pipe.dst, None)
-            if pipe.eof and not pipe.queue:
-                self.close(pipe)
-
-    def close(self, pipe):
-        """src said EOF and everything went out: half-close dst; both directions done: close."""
-        try:
-            pipe.dst.shutdown(socket.SHUT_WR)
+            done = False
+            while not done:
+                due, data = q.get()
+                if data is None:
+                    break
+                wait = due - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                now = time.monotonic()
+                late[min(1000, int((now - due) * 1e5))] += 1
+                parts = [data]
+                while True:                       # whatever else is due by now
+                    try:
+                        due, more = q.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        done = True
+                        break
+                    wait = due - time.monotonic()
+                    if wait > 0:
+                        dst.sendall(b"".join(parts) if len(parts) > 1 else parts[0])
+                        parts = []
+                        time.sleep(wait)
+                    late[min(1000, int((time.monotonic() - due) * 1e5))] += 1
+                    parts.append(more)
+                if parts:
+                    dst.sendall(b"".join(parts) if len(parts) > 1 else parts[0])
         except OSError:
             pass
-        if pipe.peer.eof and not pipe.peer.queue and not pipe.peer.out:
-            for s in (pipe.src, pipe.dst):
-                self.readers.pop(s, None)
-                self.writers.pop(s, None)
-                s.close()
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
-    def serve(self, listener, stop):
-        """The loop: until stop() is true."""
-        while not stop():
-            now = time.monotonic()
-            while self.timers and self.timers[0][0] <= now:
-                _, _, pipe = heapq.heappop(self.timers)
-                if pipe.queue and pipe.queue[0][0] <= now:
-                    self.flush(pipe, now)
-            timeout = 1.0
-            if self.timers:
-                timeout = max(0.0, min(timeout, self.timers[0][0] - now))
-            rl = [listener, sys.stdin] + list(self.readers)
-            try:
-                r, w, _ = select.select(rl, list(self.writers), [], timeout)
-            except (OSError, ValueError):
-                r, w = [], []
-            for s in w:
-                pipe = self.writers.get(s)
-                if pipe is not None:
-                    self.flush(pipe, time.monotonic())
-            for s in r:
-                if s is listener:
-                    self.accept(listener)
-                elif s is sys.stdin:
-                    if not os.read(sys.stdin.fileno(), 4096):
-                        return
-                else:
-                    pipe = self.readers.get(s)
-                    if pipe is not None:
-                        self.receive(pipe)
+    def receive():
+        buf = bytearray(CHUNK)                    # one buffer per thread, reused
+        view = memoryview(buf)
+        try:
+            while True:
+                n, anc, _, _ = src.recvmsg_into([buf], 64)
+                if not n:
+                    break
+                now_m, now_r = time.monotonic(), time.time()
+                arrived = now_r
+                for level, kind, payload in anc:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= TIMESTAMP.size:
+                        sec, nsec = TIMESTAMP.unpack_from(payload)
+                        arrived = min(now_r, sec + nsec / 1e9)
+                q.put((now_m - (now_r - arrived) + delay, view[:n].tobytes()))
+        except OSError:
+            pass
+        q.put((0, None))
+
+    for fn in (send, receive):
+        threading.Thread(target=fn, daemon=True).start()
 
 
 def punctual():
     """Wakes as close to a due time as the machine allows: a timer slack of
-    1 us (Linux's default of 50 us is added to every select() timeout), and,
-    where permitted (root), a higher scheduling priority than the client and
-    the server, so that a wire's delay does not grow when they keep both
-    cores busy. The proxy sleeps between chunks and uses little CPU."""
+    1 us (Linux adds 50 us by default to every sleep), and, where permitted
+    (root), a higher scheduling priority than the client and the server.
+    The proxy sleeps between chunks and uses little CPU."""
     try:
         import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(29, 1000, 0, 0, 0)     # PR_SET_TIMERSLACK, ns
+        ctypes.CDLL(None, use_errno=True).prctl(29, 1000, 0, 0, 0)     # PR_SET_TIMERSLACK, ns (inherited by threads)
     except (OSError, AttributeError):
         pass
     try:
@@ -196,30 +128,55 @@ def punctual():
         pass
 
 
+def report():
+    """How late chunks were written, on stderr."""
+    total = sum(LATE)
+    if not total:
+        return
+
+    def quantile(f):
+        seen = 0
+        for i, k in enumerate(LATE):
+            seen += k
+            if seen >= f * total:
+                return i / 100
+    print(f"delayproxy: {total} chunks, written late by median {quantile(0.5):.2f} ms, p99 {quantile(0.99):.2f} ms",
+          file=sys.stderr, flush=True)
+
+
 def main():
-    """Serves until stdin reaches EOF or the parent dies; then the lateness on stderr."""
-    punctual()
+    """Accepts until stdin reaches EOF or the parent dies."""
     host, port, delay = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]) / 1000.0
+    punctual()
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     print(listener.getsockname()[1], flush=True)
     parent = os.getppid()
-    proxy = Proxy((host, port), delay)
-    try:
-        proxy.serve(listener, lambda: os.getppid() != parent)
-    finally:
-        total = sum(proxy.late)
-        if total:
-            def quantile(q):
-                seen = 0
-                for i, k in enumerate(proxy.late):
-                    seen += k
-                    if seen >= q * total:
-                        return i / 100
-            print(f"delayproxy: {total} chunks, sent late by median {quantile(0.5):.2f} ms, p99 {quantile(0.99):.2f} ms "
-                  "(10 us buckets)", file=sys.stderr, flush=True)
+
+    def watch():
+        # stdin closed (the benchmark's end) or parent gone: exit
+        try:
+            while os.read(sys.stdin.fileno(), 1):
+                pass
+        except OSError:
+            pass
+        report()
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
+    listener.settimeout(1.0)
+    while os.getppid() == parent:
+        try:
+            client, _ = listener.accept()
+        except socket.timeout:
+            continue
+        client.settimeout(None)
+        server = socket.create_connection((host, port))
+        for s in (client, server):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pipe(client, server, delay)
+        pipe(server, client, delay)
 
 
 if __name__ == "__main__":
