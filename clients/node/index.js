@@ -409,11 +409,12 @@ function assemble(p, rows, col, objs, instances, factory) {
         const r = row[cr];
         obj = objs[ident] = make ? make(r) : makeObject(node, r, factory);
       }
-      if (m !== null && mark[ident] !== n + 1) { mark[ident] = n + 1; m.push(obj); }
-      if (n === 0) {
-        if (!instances) roots.push(obj);
-        continue;
+      if (mark[ident] !== n + 1) {          // first time in this node: a member (a root once)
+        mark[ident] = n + 1;
+        if (m !== null) m.push(obj);
+        if (n === 0 && !instances) roots.push(obj);
       }
+      if (n === 0) continue;
       const parent = row[cp];
       if (toMany) {
         if (parent !== last) {              // a parent's children are contiguous
