@@ -256,75 +256,180 @@ function isInstance(x) {
 }
 
 // ---- assembly ---------------------------------------------------------------
-
-// A record's fields parsed as pg parses the columns.
-function decode(node, text) {
-  const fields = splitRecord(text, node.columns.length);
-  if (fields.length !== node.columns.length) throw new StaleMetadata();
-  const obj = {};
-  const { columns, parsers } = node;
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i];
-    obj[columns[i]] = f === null ? null : parsers[i](f);
-  }
-  return obj;
-}
+//
+// One pass over the rows, which come node by node (a node's rows for one
+// parent contiguous), as in clients/python: per node a generated function
+// that splits a record and builds the object with a literal of the node's
+// columns (every object of a node gets one hidden class), objects in an
+// array indexed by row id (ids are 1, 2, ... in the order rows are first
+// sent), parents found by id, and only the nodes that have child nodes
+// remember their members (for the [] / null defaults).
 
 class StaleMetadata extends Error {}
 
-// Pass 1: one object per row id (its record arrives once, in some row).
-function create(rows, col, planOf, objs, factory) {
-  for (const row of rows) {
-    const r = row[col.r];
-    if (r === null) continue;
-    const ident = row[col.id];
-    if (objs.has(ident)) continue;
-    const node = planOf(col.req === undefined ? 0 : row[col.req]).nodes[row[col.node]];
-    const fields = decode(node, r);
-    objs.set(ident, factory ? factory(node.target, fields) : fields);
+// A property key in an object literal ("__proto__" only as a computed key,
+// which defines a property instead of setting the prototype).
+function literalKey(name) {
+  const k = JSON.stringify(name);
+  return name === '__proto__' ? `[${k}]` : k;
+}
+
+// Reads one field of a record's text starting at i: the field's string (quotes
+// and backslashes undone) or null (an empty unquoted field is NULL); sets
+// cursor.at to the start of the next field. record_out quotes a field that
+// is empty or holds a quote, backslash, parenthesis, comma or space, so an
+// unquoted field ends at the next comma (or the closing parenthesis).
+const cursor = { at: 0 };
+function field(text, i) {
+  const c = text.charCodeAt(i);
+  if (c === 34) { // "
+    i++;
+    const q = text.indexOf('"', i);
+    const b = text.indexOf('\\', i);
+    if (q >= 0 && (b < 0 || b > q) && text.charCodeAt(q + 1) !== 34) {
+      cursor.at = q + 2;
+      return text.slice(i, q);
+    }
+    let buf = '';
+    let start = i;
+    for (;;) {
+      const ch = text.charCodeAt(i);
+      if (ch === 34) {
+        if (text.charCodeAt(i + 1) === 34) { buf += text.slice(start, i + 1); i += 2; start = i; continue; }
+        cursor.at = i + 2;
+        return buf + text.slice(start, i);
+      }
+      if (ch === 92) { buf += text.slice(start, i) + text[i + 1]; i += 2; start = i; continue; }
+      if (i >= text.length) { cursor.at = -1; return null; }
+      i++;
+    }
+  }
+  if (c === 44 || c === 41 || i >= text.length) { cursor.at = i + 1; return null; } // , )
+  let j = text.indexOf(',', i);
+  if (j < 0) j = text.length - 1;
+  cursor.at = j + 1;
+  return text.slice(i, j);
+}
+
+// node.make(text): the record's fields parsed as pg parses the columns, as
+// an object of the node's columns (read straight from the text, no array of
+// fields); generated once per node. A record of another width throws
+// StaleMetadata.
+function makerOf(node) {
+  if (node.make) return node.make;
+  const n = node.columns.length;
+  const args = node.parsers.map((_, i) => `p${i}`);
+  const reads = node.columns.map((_, i) =>
+    `  v = field(text, at); at = cursor.at; const c${i} = v === null ? null : p${i}(v);`);
+  const props = node.columns.map((c, i) => `${literalKey(c)}: c${i}`);
+  const body = `return function make(text) {
+  let v;
+  let at = 1;
+${reads.join('\n')}
+  if (${n ? 'at !== text.length' : "text !== '()'"}) throw new Stale();
+  return { ${props.join(', ')} };
+};`;
+  // eslint-disable-next-line no-new-func -- the names are JSON string literals
+  node.make = new Function('field', 'cursor', 'Stale', ...args, body)(field, cursor, StaleMetadata, ...node.parsers);
+  return node.make;
+}
+
+// The object of a record: the generated maker, through the factory if any.
+function makeObject(node, text, factory) {
+  const fields = makerOf(node)(text);
+  return factory ? factory(node.target, fields) : fields;
+}
+
+// Objects for every row sent with its record, before any linking: a batch
+// whose requests share rows (the record comes with the first request that
+// links it, in any row order).
+function createAll(rows, col, planOf, objs, factory) {
+  const ci = col.id;
+  const cr = col.r;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const r = row[cr];
+    if (r === null || objs[row[ci]] !== undefined) continue;
+    objs[row[ci]] = makeObject(planOf(row[col.req]).nodes[row[col.node]], r, factory);
   }
 }
 
-function defaults(node, parents) {
-  for (const p of parents.values()) p[node.name] = node.toMany ? [] : null;
+// [] or null under node's name on each of its parent node's members.
+function setDefaults(node, parents) {
+  if (!parents) return;
+  const name = node.name;
+  for (let i = 0; i < parents.length; i++) parents[i][name] = node.toMany ? [] : null;
 }
 
-// Pass 2 for one request: defaults, then children in result order; the roots.
-function link(p, rows, col, objs, instances) {
+// One request's rows into objects: the roots (keys form) or the instances.
+function assemble(p, rows, col, objs, instances, factory) {
   const { nodes } = p;
-  const members = nodes.map(() => new Map());
-  const roots = [];
+  const nn = nodes.length;
+  const inner = new Array(nn).fill(false);
+  for (let k = 1; k < nn; k++) inner[nodes[k].parentNode] = true;
+  const members = nodes.map((_, k) => (inner[k] ? [] : null));
+  const mark = [];                          // id -> 1 + the last node it was recorded a member of
   let instAt = null;
   if (instances) {
-    const firsts = new Map();
-    instAt = instances.map((inst, i) => {
-      if (firsts.has(inst)) return null;
-      firsts.set(inst, i);
-      members[0].set(-(i + 1), inst);
+    const firsts = new Set();
+    instAt = instances.map((inst) => {
+      if (firsts.has(inst)) return null;    // a repeated object: linked once
+      firsts.add(inst);
+      if (members[0]) members[0].push(inst);
       return inst;
     });
   }
-  let done = 0;
-  for (const row of rows) {
-    const n = row[col.node];
-    const ident = row[col.id];
-    const obj = objs.get(ident);
-    if (n === 0) {
-      if (!members[0].has(ident)) { members[0].set(ident, obj); roots.push(obj); }
-      continue;
-    }
+  const roots = [];
+  const cn = col.node;
+  const ci = col.id;
+  const cp = col.parent;
+  const cr = col.r;
+  let done = 0;                             // nodes whose defaults are set: 1..done
+  let i = 0;
+  const len = rows.length;
+  while (i < len) {
+    const n = rows[i][cn];
+    const node = nodes[n];
     if (n > done) {
-      for (let m = done + 1; m <= n; m++) defaults(nodes[m], members[nodes[m].parentNode]);
+      for (let k = done + 1; k <= n; k++) setDefaults(nodes[k], members[nodes[k].parentNode]);
       done = n;
     }
-    members[n].set(ident, obj);
-    const parent = row[col.parent];
-    const pobj = parent > 0 ? objs.get(parent) : instAt[-parent - 1];
-    if (!pobj) continue;
-    const node = nodes[n];
-    if (node.toMany) pobj[node.name].push(obj); else pobj[node.name] = obj;
+    const m = members[n];
+    const name = node.name;
+    const toMany = node.toMany;
+    const make = factory ? null : makerOf(node);
+    let last = 0;
+    let list = null;
+    for (; i < len; i++) {
+      const row = rows[i];
+      if (row[cn] !== n) break;
+      const ident = row[ci];
+      let obj = objs[ident];
+      if (obj === undefined) {
+        const r = row[cr];
+        obj = objs[ident] = make ? make(r) : makeObject(node, r, factory);
+      }
+      if (mark[ident] !== n + 1) {          // first time in this node: a member (a root once)
+        mark[ident] = n + 1;
+        if (m !== null) m.push(obj);
+        if (n === 0 && !instances) roots.push(obj);
+      }
+      if (n === 0) continue;
+      const parent = row[cp];
+      if (toMany) {
+        if (parent !== last) {              // a parent's children are contiguous
+          const pobj = parent > 0 ? objs[parent] : instAt[-parent - 1];
+          list = pobj ? pobj[name] : null;
+          last = parent;
+        }
+        if (list) list.push(obj);
+      } else {
+        const pobj = parent > 0 ? objs[parent] : instAt[-parent - 1];
+        if (pobj) pobj[name] = obj;
+      }
+    }
   }
-  for (let m = done + 1; m < nodes.length; m++) defaults(nodes[m], members[nodes[m].parentNode]);
+  for (let k = done + 1; k < nn; k++) setDefaults(nodes[k], members[nodes[k].parentNode]);
   return instances || roots;
 }
 
@@ -366,10 +471,7 @@ async function loadOnce(conn, source, items, paths, spec, factory) {
     sql = `SELECT node, id, parent, r FROM matrx_relations.load($1::regclass, $2::${keyType || 'text'}[], ${rel})`;
   }
   const { rows } = await query(conn, sql, [source, arg, relArg]);
-  const objs = new Map();
-  const col = { node: 0, id: 1, parent: 2, r: 3 };
-  create(rows, col, () => p, objs, factory);
-  return link(p, rows, col, objs, instances);
+  return assemble(p, rows, { node: 0, id: 1, parent: 2, r: 3 }, [], instances, factory);
 }
 
 // ---- DataLoader --------------------------------------------------------------
@@ -384,14 +486,28 @@ class DataLoader {
     this.conn = conn;
     this.factory = options.factory;
     this.calls = 0;
-    this.pending = [];
+    this.groups = new Map();                // this turn's loads: group key -> group
+    this.last = null;                       // the group of the previous load (a turn's loads mostly share one)
   }
 
   load(source, keyOrRow, ...rest) {
-    const { paths, spec } = splitArgs(rest);
+    const inst = isInstance(keyOrRow);
+    let g = this.last;
+    if (g === null || g.source !== source || g.inst !== inst || !sameArgs(g.rest, rest)) {
+      const { paths, spec } = splitArgs(rest);
+      const key = `${planKey(source, paths, spec)}\u0000${inst}`;
+      g = this.groups.get(key);
+      if (g === undefined) {
+        if (this.groups.size === 0) setImmediate(() => this.dispatch());
+        g = { source, rest, paths, spec, inst, items: [], resolves: [], rejects: [] };
+        this.groups.set(key, g);
+      }
+      this.last = g;
+    }
     return new Promise((resolve, reject) => {
-      if (!this.pending.length) setImmediate(() => this.dispatch());
-      this.pending.push({ source, paths, spec, item: keyOrRow, resolve, reject });
+      g.items.push(keyOrRow);
+      g.resolves.push(resolve);
+      g.rejects.push(reject);
     });
   }
 
@@ -400,12 +516,13 @@ class DataLoader {
   }
 
   async dispatch() {
-    const pending = this.pending;
-    this.pending = [];
+    const list = [...this.groups.values()];
+    this.groups = new Map();
+    this.last = null;
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          await this.answer(pending);
+          await this.answer(list);
           return;
         } catch (err) {
           if (!(err instanceof StaleMetadata) || attempt) throw err;
@@ -413,29 +530,24 @@ class DataLoader {
         }
       }
     } catch (err) {
-      for (const l of pending) l.reject(err);
+      for (const g of list) for (const reject of g.rejects) reject(err);
     }
   }
 
-  async answer(pending) {
+  async answer(list) {
     const conn = this.conn;
-    const groups = new Map();
-    for (const l of pending) {
-      const inst = isInstance(l.item);
-      const key = `${planKey(l.source, l.paths, l.spec)}\u0000${inst}`;
-      if (!groups.has(key)) groups.set(key, { source: l.source, paths: l.paths, spec: l.spec, inst, loads: [] });
-      groups.get(key).loads.push(l);
-    }
-    const list = [...groups.values()];
     const requests = [];
     for (const g of list) {
       g.plan = await plan(conn, g.source, g.paths, g.spec);
       const req = { source: g.source };
       if (g.spec) req.spec = g.spec; else req.relations = g.paths;
       if (g.inst) {
-        req.instances = instanceKeys(g.loads.map((l) => l.item), await instanceColumns(conn, g.source, g.paths, g.spec));
+        req.instances = instanceKeys(g.items, await instanceColumns(conn, g.source, g.paths, g.spec));
       } else {
-        req.keys = [...new Set(g.loads.map((l) => l.item).filter((k) => k !== null && k !== undefined))];
+        const keys = new Set(g.items);
+        keys.delete(null);
+        keys.delete(undefined);
+        req.keys = [...keys];
         g.info = await sourceInfo(conn, g.source);
       }
       requests.push(req);
@@ -443,23 +555,54 @@ class DataLoader {
     this.calls++;
     const { rows } = await query(conn, 'SELECT request, node, id, parent, r FROM matrx_relations.load_batch($1::text::jsonb)',
       [toJSON(requests)]);
-    const per = list.map(() => []);
-    for (const row of rows) per[row[0] - 1].push(row);
-    const objs = new Map();
+    const objs = [];
     const col = { req: 0, node: 1, id: 2, parent: 3, r: 4 };
-    create(rows, col, (req) => list[req - 1].plan, objs, this.factory);
+    let per = [rows];
+    if (list.length > 1) {
+      per = list.map(() => []);
+      for (const row of rows) per[row[0] - 1].push(row);
+      createAll(rows, col, (req) => list[req - 1].plan, objs, this.factory);
+    }
     list.forEach((g, i) => {
       if (g.inst) {
-        link(g.plan, per[i], col, objs, g.loads.map((l) => l.item));
-        for (const l of g.loads) l.resolve(l.item);
+        assemble(g.plan, per[i], col, objs, g.items, this.factory);
+        for (let k = 0; k < g.items.length; k++) g.resolves[k](g.items[k]);
       } else {
-        const roots = link(g.plan, per[i], col, objs, null);
-        const byKey = new Map();
-        for (const o of roots) byKey.set(String(o[g.info.keyColumn]), o);
-        for (const l of g.loads) l.resolve(l.item === null || l.item === undefined ? null : byKey.get(String(l.item)) || null);
+        settle(g, assemble(g.plan, per[i], col, objs, null, this.factory));
       }
     });
   }
 }
 
-module.exports = { load, DataLoader, forget, splitRecord, MatrxError, ...errorClasses };
+// Whether two loads named the same paths/spec (the same strings, or the same spec object).
+function sameArgs(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+// Each key's answer: the root of that key (null when no row has it). Keys
+// are matched as given, else by their text (an int8 key arrives as a
+// string, the caller may have given a number).
+function settle(g, roots) {
+  const keyColumn = g.info.keyColumn;
+  const byKey = new Map();
+  for (let i = 0; i < roots.length; i++) byKey.set(roots[i][keyColumn], roots[i]);
+  let byText = null;
+  const { items, resolves } = g;
+  for (let k = 0; k < items.length; k++) {
+    const item = items[k];
+    if (item === null || item === undefined) { resolves[k](null); continue; }
+    let obj = byKey.get(item);
+    if (obj === undefined) {
+      if (byText === null) {
+        byText = new Map();
+        for (const [key, o] of byKey) byText.set(String(key), o);
+      }
+      obj = byText.get(String(item));
+    }
+    resolves[k](obj === undefined ? null : obj);
+  }
+}
+
+module.exports = { load, DataLoader, forget, splitRecord, translate, MatrxError, ...errorClasses };

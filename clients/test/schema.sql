@@ -98,3 +98,16 @@ INSERT INTO notes VALUES (1, 1, '{"k": [1, 2.5]}', '2024-01-01 10:00+00', '1 day
                          (2, 1, 'null', '-infinity', '-1 mons', '2000-02-29'),
                          (3, 2, '"s"', NULL, NULL, NULL);
 ANALYZE;
+
+-- column names a generated object maker must quote (and "__proto__", which an
+-- object literal would take for the prototype), and text values that need
+-- every kind of quoting in a record's text form
+CREATE TABLE odd_names (id integer PRIMARY KEY, holder_id integer REFERENCES holders,
+                        "__proto__" text, "a b" text, "q""uote" text, "constructor" integer, "x,y" text);
+INSERT INTO odd_names VALUES
+    (1, 1, 'p', 'a,b', '"', 1, '(x)'),
+    (2, 1, '', ' lead', 'back\slash', 2, 'x"y"z'),
+    (3, 1, NULL, 'trail ', '"\"', NULL, 'comma, and (paren)'),
+    (4, 2, 'NULL', '""', 'ünï ✓', 0, E'tab\there\nnewline'),
+    (5, 2, ')', '(', ',', -1, '\\');
+ANALYZE;

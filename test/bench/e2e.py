@@ -578,6 +578,44 @@ def targets(rows):
         print(f"target {name} {measured} {goal} {'info' if ok is None else ('ok' if ok else 'short')}")
 
 
+def readme_tables(rows):
+    """The README's tables, in its format (markdown), from this run: nested
+    at every size and RTT, every competitor; the flat workloads and nested
+    at the largest size and RTT 0 with server time; one table per other RTT
+    for the workloads at the largest size."""
+    def cell(w, n, rtt, comp, server=False):
+        for r in rows:
+            if (r["workload"], r["n"], r["rtt"], r["competitor"]) == (w, n, rtt, comp) and r.get("median_ms"):
+                return f"{r['median_ms']:.1f}" + (f" ({r['server_ms']:.1f})" if server and r.get("server_ms") is not None else "")
+        return "—"
+    names = {"N+1": "N+1", "client = ANY": "client `= ANY`", "prefetch_related (jsonb)": "`prefetch_related` (jsonb)",
+             "typed (client)": "typed (client)", "DataLoader (client)": "DataLoader (client)"}
+    out = []
+    if any(r["workload"] == "nested" for r in rows):
+        out.append("| nested, median ms | RTT | " + " | ".join(names[c] for c in COMPETITORS) + " |")
+        out.append("|---|---:|" + "---:|" * len(COMPETITORS))
+        for n in SIZES:
+            for rtt in RTTS:
+                if any(r["workload"] == "nested" and r["n"] == n and r["rtt"] == rtt for r in rows):
+                    out.append(f"| {n:,} parents | {rtt:g} ms | " +
+                               " | ".join(cell("nested", n, rtt, c) for c in COMPETITORS) + " |")
+    flat = [w for w in PATHS if any(r["workload"] == w for r in rows)]
+    comps = COMPETITORS[1:]
+    for rtt in RTTS:
+        n = max((r["n"] for r in rows if r["workload"] in flat and r["rtt"] == rtt), default=None)
+        if n is None:
+            continue
+        out.append("")
+        out.append(f"| {n:,} parents, RTT {rtt:g}, median ms (server ms) | " + " | ".join(names[c] for c in comps) + " |")
+        out.append("|---|" + "---:|" * len(comps))
+        for w in flat:
+            if any(r["workload"] == w and r["n"] == n and r["rtt"] == rtt for r in rows):
+                out.append(f"| {w} | " + " | ".join(cell(w, n, rtt, c, server=True) for c in comps) + " |")
+    if out:
+        print("\nREADME tables (markdown):\n")
+        print("\n".join(out))
+
+
 def plot(rows):
     """Median ms against parents, nested workload, one panel per RTT (gnuplot)."""
     data = [r for r in rows if r["workload"] == "nested" and r.get("median_ms")]
@@ -676,6 +714,7 @@ async def main():
         stop_proxy(proxy)
         await admin.close()
     targets(rows)
+    readme_tables(rows)
     with open(os.path.join(OUT, "e2e.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["workload", "n", "rtt", "competitor", "median_ms", "min_ms", "max_ms", "vs_any",
                                           "server_ms", "statements", "round_trips", "runs", "note"])
