@@ -21,7 +21,8 @@
  * A statement that reads the rows one relation yields for a set of keys.
  * Its result columns: the key columns (the values each row was matched
  * on, typed like the keys), then the extra target columns, then the row
- * (typed: the whole row; else to_jsonb of it).
+ * (typed: the whole row, or with row_columns its columns; else to_jsonb
+ * of it).
  */
 typedef struct MxStmt
 {

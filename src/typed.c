@@ -7,9 +7,10 @@
  *
  *		The loads run on the engine of prefetch_related and prefetch_batch
  *		(same plan, edge groups, statements, relation cache), with the
- *		statements selecting the whole row as a composite (the table's row
- *		type, or ROW(columns) for a spec's "columns") and the target's
- *		primary key among the extra columns.  Instead of documents, the
+ *		statements selecting the row's columns, of which the loader forms
+ *		its record (the table's row type, or a record of a spec's
+ *		"columns": rowset.c), and the target's primary key among the extra
+ *		columns.  Instead of documents, the
  *		rows and their links are written out, one result row per link:
  *
  *		node	the path node: 0 the source, then breadth-first, as
