@@ -50,6 +50,7 @@ OBJS = \
 	src/execute.o \
 	src/fetch.o \
 	src/typed.o \
+	src/typedfuncs.o \
 	src/functions.o
 
 # The one editable install script; the versioned copy is generated from it.

@@ -34,6 +34,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "citus.h"
 #include "sqlgen.h"
@@ -189,6 +190,33 @@ MxBuilderQuals(MxSqlBuilder *b, const MxEdgeOpts *opts, Oid relid, const char *a
 	if (quals != NULL)
 		b->nparams += MxOptsParams(opts, &b->params[b->nparams], &b->param_types[b->nparams]);
 	return quals;
+}
+
+/*
+ * The typed load's row as plain columns (", alias.c1, alias.c2 .."): every
+ * live column of relid, or the spec's "columns"; the loader forms the
+ * record from them (MxRowSetRecords), as the bare statements would select
+ */
+char *
+MxRowColumns(const MxEdgeOpts *opts, Oid relid, const char *alias)
+{
+	StringInfoData buf;
+	TupleDesc	desc;
+	int			i;
+
+	initStringInfo(&buf);
+	if (opts != NULL && opts->ncolumns >= 0)
+	{
+		for (i = 0; i < opts->ncolumns; i++)
+			appendStringInfo(&buf, ", %s.%s", alias, MxQuoteCol(relid, opts->columns[i]));
+		return buf.data;
+	}
+	desc = lookup_rowtype_tupdesc(get_rel_type_id(relid), -1);
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			appendStringInfo(&buf, ", %s.%s", alias, MxQuoteCol(relid, i + 1));
+	ReleaseTupleDesc(desc);
+	return buf.data;
 }
 
 /*

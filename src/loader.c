@@ -127,6 +127,8 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 
 	rs->nkeycols = stmt->nkeys;
 	rs->extra_key = stmt->extra_key;
+	if (stmt->row_columns)
+		MxRowSetRecords(rs, stmt->target->relid, stmt->opts);
 	rs->keys = MxKeySetCreate(mx_load_cxt, stmt->nkeys, stmt->key_types, stmt->key_collations);
 	g->exec = rs;
 

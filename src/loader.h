@@ -43,6 +43,11 @@ typedef struct MxRowSet
 	int		   *row_key;
 	int		   *key_first;
 	int		   *row_next;
+	/* typed rows selected as columns: the record they form (MxRowSetRecords) */
+	TupleDesc	row_desc;
+	Datum	   *row_values;
+	bool	   *row_nulls;
+	bool	   *row_fetched;	/* per column: fetched from the toast table */
 	/* the block rows are being copied into (rowset.c) */
 	char	   *arena;
 	Size		arena_left;
@@ -70,6 +75,8 @@ extern MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row
 /* rowset.c */
 extern MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
 extern void MxRowSetGrow(MxRowSet *rs);
+extern void MxRowSetRecords(MxRowSet *rs, Oid relid, const MxEdgeOpts *opts);
+extern void MxRowSetRecords(MxRowSet *rs, Oid relid, const struct MxEdgeOpts *opts);
 extern void MxCollectSlot(void *arg, TupleTableSlot *slot);
 extern void MxChainRowSet(MxRowSet *rs);
 extern void MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows);

@@ -320,6 +320,7 @@ MxFinishGroup(MxEdgeGroup *g, MxTable *target, bool typed)
 	}
 	g->stmt.target = target;
 	g->stmt.typed = typed;
+	g->stmt.row_columns = typed;
 	g->stmt.nextra = list_length(extra);
 	g->stmt.extra = palloc(sizeof(AttrNumber) * Max(g->stmt.nextra, 1));
 	foreach(lc, extra)

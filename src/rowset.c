@@ -10,7 +10,10 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
+#include "access/htup_details.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -19,6 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/typcache.h"
 
 #include "assemble.h"
 #include "cache.h"
@@ -146,6 +150,110 @@ MxRowSetDoc(MxRowSet *rs, Datum d)
 }
 
 /*
+ * The row set's rows come as their columns (a typed load's statement,
+ * MxRowColumns): the records they form, of relid's row type or, with the
+ * spec's "columns", an anonymous record of those (as ROW(..) would be)
+ */
+void
+MxRowSetRecords(MxRowSet *rs, Oid relid, const MxEdgeOpts *opts)
+{
+	TupleDesc	desc;
+	int			i;
+
+	if (opts != NULL && opts->ncolumns >= 0)
+	{
+		desc = CreateTemplateTupleDesc(opts->ncolumns);
+		for (i = 0; i < opts->ncolumns; i++)
+		{
+			Oid			typid;
+			int32		typmod;
+			Oid			collid;
+			char		name[NAMEDATALEN];
+
+			get_atttypetypmodcoll(relid, opts->columns[i], &typid, &typmod, &collid);
+			snprintf(name, sizeof(name), "f%d", i + 1);
+			TupleDescInitEntry(desc, i + 1, name, typid, typmod, 0);
+			TupleDescInitEntryCollation(desc, i + 1, collid);
+		}
+		desc = BlessTupleDesc(desc);
+	}
+	else
+		desc = lookup_rowtype_tupdesc_copy(get_rel_type_id(relid), -1);
+	rs->row_desc = desc;
+	rs->row_values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	rs->row_nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	rs->row_fetched = palloc0(sizeof(bool) * Max(desc->natts, 1));
+}
+
+/*
+ * The record of a row whose columns start at slot column col, formed in
+ * the row set's memory as a whole-row value would be (external values
+ * fetched: the record stands alone)
+ */
+static HeapTupleHeader
+MxRowSetRecord(MxRowSet *rs, TupleTableSlot *slot, int col)
+{
+	TupleDesc	desc = rs->row_desc;
+	Datum	   *values = rs->row_values;
+	bool	   *nulls = rs->row_nulls;
+	bool		hasnull = false;
+	bool		fetched = false;
+	Size		hoff;
+	Size		len;
+	HeapTupleHeader td;
+	int			a;
+
+	for (a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		rs->row_fetched[a] = false;
+		if (att->attisdropped)
+		{
+			values[a] = (Datum) 0;
+			nulls[a] = true;
+		}
+		else
+		{
+			values[a] = slot->tts_values[col];
+			nulls[a] = slot->tts_isnull[col++];
+			if (!nulls[a] && att->attlen == -1 &&
+				VARATT_IS_EXTERNAL(DatumGetPointer(values[a])))
+			{
+				values[a] = PointerGetDatum(detoast_external_attr((struct varlena *)
+																  DatumGetPointer(values[a])));
+				rs->row_fetched[a] = fetched = true;
+			}
+		}
+		hasnull |= nulls[a];
+	}
+	hoff = SizeofHeapTupleHeader;
+	if (hasnull)
+		hoff += BITMAPLEN(desc->natts);
+	hoff = MAXALIGN(hoff);
+	len = hoff + heap_compute_data_size(desc, values, nulls);
+	td = (HeapTupleHeader) MxRowSetAlloc(rs, len);
+	memset(td, 0, len);
+	HeapTupleHeaderSetNatts(td, desc->natts);
+	td->t_hoff = hoff;
+	heap_fill_tuple(desc, values, nulls, (char *) td + hoff, len - hoff,
+					&td->t_infomask, hasnull ? td->t_bits : NULL);
+#ifdef HEAP_IS_DATUM
+	/* a server whose datums carry their row type's version: its own way */
+	heap_tuple_set_datum(td, desc, len);
+#else
+	HeapTupleHeaderSetDatumLength(td, len);
+	HeapTupleHeaderSetTypeId(td, desc->tdtypeid);
+	HeapTupleHeaderSetTypMod(td, desc->tdtypmod);
+#endif
+	/* the fetched values were copied into the record */
+	for (a = 0; fetched && a < desc->natts; a++)
+		if (rs->row_fetched[a])
+			pfree(DatumGetPointer(values[a]));
+	return td;
+}
+
+/*
  * Statement row callback (MxRunPlanSlots): the row's key columns, its
  * extra columns and its document (or, typed, its record), copied out of
  * the executor's slot as it comes
@@ -186,6 +294,11 @@ MxCollectSlot(void *arg, TupleTableSlot *slot)
 		rs->extra_nulls[at] = isnull;
 		rs->extras[at] = isnull ? (Datum) 0 :
 			MxRowSetDatum(rs, d, rs->extra_byval[i], rs->extra_len[i]);
+	}
+	if (rs->row_desc != NULL)
+	{
+		rs->docs[r] = (Jsonb *) MxRowSetRecord(rs, slot, col);
+		return;
 	}
 	if (slot->tts_isnull[col])
 		elog(ERROR, "a related row's document is null");

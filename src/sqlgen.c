@@ -112,7 +112,10 @@ MxSelectList(MxStmtBuilder *sb, char **keys, const AttrNumber *plain_keys)
 			appendStringInfo(buf, ", %s.%s", sb->t,
 							 MxQuoteCol(stmt->target->relid, stmt->extra[i]));
 	}
-	appendStringInfo(buf, ", %s", MxPayload(stmt->typed, stmt->opts, stmt->target->relid, sb->t));
+	if (stmt->row_columns)
+		appendStringInfoString(buf, MxRowColumns(stmt->opts, stmt->target->relid, sb->t));
+	else
+		appendStringInfo(buf, ", %s", MxPayload(stmt->typed, stmt->opts, stmt->target->relid, sb->t));
 	sb->sel_end = buf->len;
 	sb->part = keys;
 }

@@ -21,7 +21,8 @@
  * A statement that reads the rows one relation yields for a set of keys.
  * Its result columns: the key columns (the values each row was matched
  * on, typed like the keys), then the extra target columns, then the row
- * (typed: the whole row; else to_jsonb of it).
+ * (typed: the whole row, or with row_columns its columns; else to_jsonb
+ * of it).
  */
 typedef struct MxStmt
 {
@@ -31,6 +32,7 @@ typedef struct MxStmt
 	MxTable    *target;
 	bool		keys_are_source_pk; /* else the relation's source columns */
 	bool		typed;
+	bool		row_columns;	/* typed: the row as its columns (the loader forms it) */
 	int			nextra;
 	AttrNumber *extra;
 	MxEdgeOpts *opts;			/* spec options (where, order, limit), or NULL */
@@ -77,6 +79,7 @@ extern char *MxBuilderAlias(MxSqlBuilder *b);
 extern char *MxBuilderQuals(MxSqlBuilder *b, const MxEdgeOpts *opts, Oid relid,
 							const char *alias);
 extern char *MxPayload(bool typed, const MxEdgeOpts *opts, Oid relid, const char *alias);
+extern char *MxRowColumns(const MxEdgeOpts *opts, Oid relid, const char *alias);
 extern void MxAppendPairSep(StringInfo buf, int i);
 extern char **MxColumnRefs(const char *alias, Oid relid, int n, const AttrNumber *cols);
 extern char **MxNumberedRefs(const char *alias, const char *name, int n);

@@ -1,14 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * typed.c
- *		The typed, normalized form of the batched engine: load (keys or
- *		instances, paths or a spec), load_batch and load_nodes.
+ *		The typed, normalized form of the batched engine: the output of
+ *		load (keys or instances, paths or a spec) and load_batch, its rows
+ *		and links (the SQL functions are in typedfuncs.c).
  *
  *		The loads run on the engine of prefetch_related and prefetch_batch
  *		(same plan, edge groups, statements, relation cache), with the
- *		statements selecting the whole row as a composite (the table's row
- *		type, or ROW(columns) for a spec's "columns") and the target's
- *		primary key among the extra columns.  Instead of documents, the
+ *		statements selecting the row's columns, of which the loader forms
+ *		its record (the table's row type, or a record of a spec's
+ *		"columns": rowset.c), and the target's primary key among the extra
+ *		columns.  Instead of documents, the
  *		rows and their links are written out, one result row per link:
  *
  *		node	the path node: 0 the source, then breadth-first, as
@@ -46,8 +48,6 @@
 #include "path.h"
 #include "spec.h"
 #include "typed.h"
-
-#define LOAD_NODES_COLS 9
 
 /*
  * The records of a node's rows are read in link order, far apart in
@@ -139,13 +139,10 @@ static void MxTypedTuple(MxTypedOut *out, int nints, const int32 *ints, const bo
 						 Jsonb *record);
 static void MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent,
 						int parent, MxRowSet *rs, int row);
-static List *MxNodesInOrder(MxPathNode *root);
-static int	MxNodeNumber(List *nodes, MxPathNode *node);
 static int	MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 						 MxRowIds *pi, int np, const int *prows, int **linked);
 static void MxTypedRequest(MxTypedOut *out, MxRequest *req, int request);
 static MxTreeOut *MxTreeFor(MxTypedOut *out, MxPathNode *root, bool instances);
-static void MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch);
 
 /* Whether two edges output the same columns */
 static bool
@@ -469,7 +466,7 @@ MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent, int
 }
 
 /* The nodes of a path tree in their numbering: the root, then breadth-first */
-static List *
+List *
 MxNodesInOrder(MxPathNode *root)
 {
 	List	   *nodes = list_make1(root);
@@ -481,7 +478,7 @@ MxNodesInOrder(MxPathNode *root)
 }
 
 /* The number of node in nodes (MxNodesInOrder's) */
-static int
+int
 MxNodeNumber(List *nodes, MxPathNode *node)
 {
 	ListCell   *lc;
@@ -670,7 +667,7 @@ MxTypedResults(List *requests)
 }
 
 /* Runs a typed load of reqs into the SRF's tuplestore */
-static void
+void
 MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
 {
 	MxTypedSink sink;
@@ -687,166 +684,4 @@ MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
 		req->emit_arg = &sink;
 	}
 	MxLoad(reqs);
-}
-
-/* The keys form of load, with paths or a spec */
-static Datum
-MxLoadKeys(FunctionCallInfo fcinfo, bool spec_form)
-{
-	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form);
-
-	MxTypedLoad(list_make1(req), (ReturnSetInfo *) fcinfo->resultinfo, false);
-	MxLeaveCall();
-	return (Datum) 0;
-}
-
-/* load(source regclass, keys anyarray, VARIADIC relations text[]) */
-PG_FUNCTION_INFO_V1(load_keys);
-Datum
-load_keys(PG_FUNCTION_ARGS)
-{
-	return MxLoadKeys(fcinfo, false);
-}
-
-/* load(source regclass, keys anyarray, spec jsonb) */
-PG_FUNCTION_INFO_V1(load_keys_spec);
-Datum
-load_keys_spec(PG_FUNCTION_ARGS)
-{
-	return MxLoadKeys(fcinfo, true);
-}
-
-/* The instances form of load, with paths or a spec */
-static Datum
-MxLoadInstances(FunctionCallInfo fcinfo, bool spec_form)
-{
-	MxRequest  *req = MxInstancesFormCall(fcinfo, spec_form, true);
-
-	if (req != NULL)
-		MxTypedLoad(list_make1(req), (ReturnSetInfo *) fcinfo->resultinfo, false);
-	MxLeaveCall();
-	return (Datum) 0;
-}
-
-/* load(source regclass, instances jsonb, VARIADIC relations text[]) */
-PG_FUNCTION_INFO_V1(load_instances);
-Datum
-load_instances(PG_FUNCTION_ARGS)
-{
-	return MxLoadInstances(fcinfo, false);
-}
-
-/* load(source regclass, instances jsonb, spec jsonb) */
-PG_FUNCTION_INFO_V1(load_instances_spec);
-Datum
-load_instances_spec(PG_FUNCTION_ARGS)
-{
-	return MxLoadInstances(fcinfo, true);
-}
-
-/* load_batch(requests jsonb): prefetch_batch's requests, typed and normalized */
-PG_FUNCTION_INFO_V1(load_batch);
-Datum
-load_batch(PG_FUNCTION_ARGS)
-{
-	Jsonb	   *requests = PG_GETARG_JSONB_P(0);
-
-	if (!JB_ROOT_IS_ARRAY(requests) || JB_ROOT_IS_SCALAR(requests))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("requests must be a jsonb array of objects")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	MxEnterCall();
-	mx_counters.calls++;
-	MxTypedLoad(MxBatchRequests(requests), (ReturnSetInfo *) fcinfo->resultinfo, true);
-	MxLeaveCall();
-	return (Datum) 0;
-}
-
-/* The output columns of a node's rows and their types, as arrays */
-static void
-MxNodeColumns(MxPathNode *node, Datum *names, Datum *types)
-{
-	TupleDesc	desc = lookup_rowtype_tupdesc(get_rel_type_id(node->table), -1);
-	bool		all = node->opts == NULL || node->opts->ncolumns < 0;
-	int			ncols = all ? desc->natts : node->opts->ncolumns;
-	Datum	   *nv = palloc(sizeof(Datum) * Max(ncols, 1));
-	Datum	   *tv = palloc(sizeof(Datum) * Max(ncols, 1));
-	int			n = 0;
-	int			i;
-
-	for (i = 0; i < ncols; i++)
-	{
-		AttrNumber	attnum = all ? i + 1 : node->opts->columns[i];
-		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
-		Name		name;
-
-		if (att->attisdropped)
-			continue;
-		name = palloc0(NAMEDATALEN);
-		namestrcpy(name, NameStr(att->attname));
-		nv[n] = NameGetDatum(name);
-		tv[n] = ObjectIdGetDatum(att->atttypid);
-		n++;
-	}
-	ReleaseTupleDesc(desc);
-	*names = PointerGetDatum(construct_array(nv, n, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
-	*types = PointerGetDatum(construct_array(tv, n, REGTYPEOID, sizeof(Oid), true, TYPALIGN_INT));
-}
-
-/*
- * load_nodes(source regclass, VARIADIC relations text[] or spec jsonb):
- * the nodes of load's output, node 0 the source, in their numbering
- */
-static Datum
-MxLoadNodes(FunctionCallInfo fcinfo, bool spec_form)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MxRequest  *req;
-	List	   *nodes;
-	ListCell   *lc;
-
-	MxStartCall(fcinfo, true, false);
-	req = MxOpenRequest(fcinfo, 1, spec_form);
-	nodes = MxNodesInOrder(req->root);
-	foreach(lc, nodes)
-	{
-		MxPathNode *node = (MxPathNode *) lfirst(lc);
-		Datum		values[LOAD_NODES_COLS];
-		bool		nulls[LOAD_NODES_COLS];
-		bool		root = node->rel == NULL;
-
-		memset(nulls, 0, sizeof(nulls));
-		values[0] = Int32GetDatum(foreach_current_index(lc));
-		nulls[1] = nulls[2] = nulls[3] = nulls[4] = nulls[5] = root;
-		if (!root)
-		{
-			values[1] = Int32GetDatum(MxNodeNumber(nodes, node->parent));
-			values[2] = CStringGetTextDatum(node->key);
-			values[3] = CStringGetTextDatum(node->rel->name);
-			values[4] = CStringGetTextDatum(MxKindName(node->rel->kind));
-			values[5] = BoolGetDatum(!MxRelToOne(node->rel));
-		}
-		values[6] = ObjectIdGetDatum(node->table);
-		MxNodeColumns(node, &values[7], &values[8]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	MxLeaveCall();
-	return (Datum) 0;
-}
-
-/* load_nodes(source regclass, VARIADIC relations text[]) */
-PG_FUNCTION_INFO_V1(load_nodes);
-Datum
-load_nodes(PG_FUNCTION_ARGS)
-{
-	return MxLoadNodes(fcinfo, false);
-}
-
-/* load_nodes(source regclass, spec jsonb) */
-PG_FUNCTION_INFO_V1(load_nodes_spec);
-Datum
-load_nodes_spec(PG_FUNCTION_ARGS)
-{
-	return MxLoadNodes(fcinfo, true);
 }

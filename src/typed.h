@@ -13,9 +13,14 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
+#include "nodes/execnodes.h"
 #include "nodes/pg_list.h"
 
 /* typed.c */
 extern void MxTypedResults(List *requests);
+extern List *MxNodesInOrder(struct MxPathNode *root);
+extern int	MxNodeNumber(List *nodes, struct MxPathNode *node);
+extern void MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch);
 
 #endif							/* MX_TYPED_H */
