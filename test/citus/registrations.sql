@@ -32,12 +32,10 @@ SELECT is(pg_temp.on_worker('reviews'), 1::bigint, 'every worker knows customers
 -- alter_distributed_table: a new table under the old name
 SELECT lives_ok($$SELECT alter_distributed_table('lab.reviews', shard_count := 2)$$,
     'alter_distributed_table of a registered relation''s target');
-SELECT todo('Citus''s table conversions drop registrations (issue 17)', 1);
 SELECT is(pg_temp.registered('lab.reviews'), 1::bigint, 'customers.reviews survives alter_distributed_table');
 
 -- undistribute_table: the same, to a plain table
 SELECT lives_ok($$SELECT undistribute_table('lab.reviews')$$, 'undistribute_table');
-SELECT todo('Citus''s table conversions drop registrations (issue 17)', 1);
 SELECT is(pg_temp.registered('lab.reviews'), 1::bigint, 'customers.reviews survives undistribute_table');
 
 -- what a user does today: register again
