@@ -46,6 +46,7 @@
 #include "citus.h"
 #include "matrx_relations.h"
 #include "model.h"
+#include "regsync.h"
 
 #define MX_CONFIG_SCHEMA "matrx_relations"
 #define MX_CONFIG_TABLE "registered_relations"
@@ -699,6 +700,7 @@ register_relation(PG_FUNCTION_ARGS)
 {
 	MxRegistration reg;
 	MxRegistration *old;
+	MxRegistration sent;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -747,6 +749,7 @@ register_relation(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("via_source_columns and via_target_columns need via")));
 
+	sent = reg;
 	MxValidateRegistration(&reg);
 
 	old = MxRegisteredRow(reg.source, reg.name);
@@ -763,6 +766,9 @@ register_relation(PG_FUNCTION_ARGS)
 
 	MxInsertRegistration(&reg);
 	CacheInvalidateRelcacheByRelid(reg.source);
+	/* the same call on every Citus worker, with the options as given */
+	if (MxCitusRegistrationShared(&reg))
+		(void) MxCitusForward(MxRegistrationCommand(&sent));
 	MxLeaveCall();
 	PG_RETURN_VOID();
 }
@@ -789,6 +795,8 @@ unregister_relation(PG_FUNCTION_ARGS)
 					 2, types, values, NULL);
 	if (n > 0)
 		CacheInvalidateRelcacheByRelid(source);
+	if (MxCitusTable(source))
+		(void) MxCitusForward(MxUnregistrationCommand(source, TextDatumGetCString(values[1])));
 	MxLeaveCall();
 	PG_RETURN_BOOL(n > 0);
 }
