@@ -136,10 +136,7 @@ MxRegistrationCommand(const MxRegistration *reg)
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "SELECT matrx_relations.unregister_relation(");
-	MxAppendRel(&buf, reg->source);
-	appendStringInfo(&buf, ", %s); SELECT matrx_relations.register_relation(",
-					 quote_literal_cstr(reg->name));
+	appendStringInfoString(&buf, "SELECT matrx_relations.register_relation(");
 	MxAppendRel(&buf, reg->source);
 	appendStringInfo(&buf, ", %s, ", quote_literal_cstr(reg->name));
 	MxAppendRel(&buf, reg->target);
@@ -159,7 +156,10 @@ MxRegistrationCommand(const MxRegistration *reg)
 														   VARSIZE(reg->options))));
 	else
 		appendStringInfoString(&buf, ", NULL");
-	appendStringInfoChar(&buf, ')');
+	/* one statement (Citus sends no lists): the removal in a subquery run first */
+	appendStringInfoString(&buf, ") FROM (SELECT matrx_relations.unregister_relation(");
+	MxAppendRel(&buf, reg->source);
+	appendStringInfo(&buf, ", %s) OFFSET 0) AS removed", quote_literal_cstr(reg->name));
 	return buf.data;
 }
 
