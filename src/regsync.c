@@ -242,7 +242,7 @@ MxPublishCommand(const char *relation_set, Jsonb *doc, List *regs)
 							  "  ORDER BY e.i), '[]'))"
 							  " FROM pg_catalog.jsonb_array_elements(CASE pg_catalog.jsonb_typeof($1) WHEN 'object'"
 							  "   THEN $1 OPERATOR(pg_catalog.->) 'relations' ELSE $1 END) WITH ORDINALITY e(v, i)"
-							  " JOIN pg_catalog.unnest($2, $3, $4) WITH ORDINALITY s(src, tgt, via, i) ON s.i OPERATOR(pg_catalog.=) e.i",
+							  " JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY s(src, tgt, via, i) ON s.i OPERATOR(pg_catalog.=) e.i",
 							  5, (Oid[]) {types[0], types[1], types[2], types[3], TEXTOID},
 							  (Datum[]) {values[0], values[1], values[2], values[3], CStringGetTextDatum(relation_set)},
 							  NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
