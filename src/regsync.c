@@ -237,9 +237,9 @@ MxPublishCommand(const char *relation_set, Jsonb *doc, List *regs)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT pg_catalog.format('SELECT matrx_relations.publish_relations(%L, %L::pg_catalog.jsonb)', $5,"
-							  " pg_catalog.coalesce(pg_catalog.jsonb_agg(e.v OPERATOR(pg_catalog.||)"
+							  " COALESCE(pg_catalog.jsonb_agg(e.v OPERATOR(pg_catalog.||)"
 							  "  pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('source', s.src, 'target', s.tgt, 'via', s.via))"
-							  "  ORDER BY e.i), '[]'))"
+							  "  ORDER BY e.i), '[]'::pg_catalog.jsonb))"
 							  " FROM pg_catalog.jsonb_array_elements(CASE pg_catalog.jsonb_typeof($1) WHEN 'object'"
 							  "   THEN $1 OPERATOR(pg_catalog.->) 'relations' ELSE $1 END) WITH ORDINALITY e(v, i)"
 							  " JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY s(src, tgt, via, i) ON s.i OPERATOR(pg_catalog.=) e.i",
