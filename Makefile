@@ -44,6 +44,7 @@ OBJS = \
 	src/documents.o \
 	src/cache.o \
 	src/citus.o \
+	src/regsync.o \
 	src/assemble.o \
 	src/joined.o \
 	src/plancache.o \

@@ -32,6 +32,8 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/pg_namespace.h"
+#include "common/hashfn.h"
+#include "mb/pg_wchar.h"
 #include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -236,6 +238,36 @@ MxCitusShard(Oid relid)
 		return false;
 	return OidIsValid(logicalrelid) && logicalrelid != relid &&
 		get_rel_namespace(logicalrelid) == get_rel_namespace(relid);
+}
+
+/*
+ * The name Citus's table conversions (alter_distributed_table,
+ * undistribute_table, alter_table_set_access_method) give the new table
+ * while they build it: the table's name with the hash of the name
+ * appended the way Citus appends shard ids (ConvertTable and
+ * AppendShardIdToName in Citus 13); palloc'd.
+ */
+char *
+MxCitusConversionName(const char *relname)
+{
+	int			len = strlen(relname);
+	uint32		hash = DatumGetUInt32(hash_any((const unsigned char *) relname, len));
+	char		suffix[NAMEDATALEN];
+	char		result[NAMEDATALEN];
+	int			slen;
+
+	snprintf(suffix, sizeof(suffix), "_" UINT64_FORMAT, (uint64) hash);
+	slen = strlen(suffix);
+	if (len < NAMEDATALEN - slen)
+		snprintf(result, sizeof(result), "%s%s", relname, suffix);
+	else
+	{
+		uint32		longhash = DatumGetUInt32(hash_any((const unsigned char *) relname, len));
+		int			clip = pg_mbcliplen(relname, len, NAMEDATALEN - slen - 10);
+
+		snprintf(result, sizeof(result), "%.*s_%.8x%s", clip, relname, longhash, suffix);
+	}
+	return pstrdup(result);
 }
 
 /* Whether Citus's catalog exists in this database (the citus extension) */

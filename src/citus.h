@@ -21,6 +21,7 @@ extern bool MxCitusShard(Oid relid);
 extern AttrNumber MxCitusDistColumn(Oid relid);
 extern int32 MxCitusColocation(Oid relid);
 extern bool MxCitusPresent(void);
+extern char *MxCitusConversionName(const char *relname);
 extern int	MxCitusPlanModeBegin(void);
 extern void MxCitusPlanModeEnd(int nest);
 extern Portal MxCitusCursorOpen(SPIPlanPtr plan, Datum *values, const char *nulls);

@@ -19,8 +19,10 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 
+#include "citus.h"
 #include "matrx_relations.h"
 #include "model.h"
+#include "regsync.h"
 
 /* the keys of a published relation, and which are options */
 static const struct
@@ -55,6 +57,7 @@ static void MxSetRows(const char *relation_set, List *regs, List **old);
 static bool MxSameSet(List *old, List *regs);
 static bool MxReplaceSet(const char *relation_set, List *regs);
 static char *MxSetArg(FunctionCallInfo fcinfo);
+static void MxForwardPublish(const char *relation_set, Jsonb *doc, List *regs);
 
 /* True when two name lists are equal */
 static bool
@@ -406,6 +409,22 @@ MxReplaceSet(const char *relation_set, List *regs)
 	return true;
 }
 
+/*
+ * On a Citus coordinator, the same set published on the workers (tables
+ * schema-qualified: regsync.c), when all its tables are Citus tables
+ */
+static void
+MxForwardPublish(const char *relation_set, Jsonb *doc, List *regs)
+{
+	char	   *command;
+
+	if (!MxCitusPresent())
+		return;
+	command = MxPublishCommand(relation_set, doc, regs);
+	if (command != NULL)
+		(void) MxCitusForward(command);
+}
+
 /* The relation set argument: not null, not empty */
 static char *
 MxSetArg(FunctionCallInfo fcinfo)
@@ -444,6 +463,7 @@ publish_relations(PG_FUNCTION_ARGS)
 	MxCatalogBeginCall();
 	regs = MxReadModel(PG_GETARG_JSONB_P(1), relation_set);
 	changed = MxReplaceSet(relation_set, regs);
+	MxForwardPublish(relation_set, PG_GETARG_JSONB_P(1), regs);
 	MxLeaveCall();
 	PG_RETURN_BOOL(changed);
 }
@@ -459,6 +479,8 @@ unpublish_relations(PG_FUNCTION_ARGS)
 	MxEnterCall();
 	MxCatalogBeginCall();
 	changed = MxReplaceSet(relation_set, NIL);
+	if (MxCitusPresent())
+		(void) MxCitusForward(MxUnpublishCommand(relation_set));
 	MxLeaveCall();
 	PG_RETURN_BOOL(changed);
 }

@@ -43,8 +43,10 @@
 #include "utils/typcache.h"
 
 #include "catalog.h"
+#include "citus.h"
 #include "matrx_relations.h"
 #include "model.h"
+#include "regsync.h"
 
 #define MX_CONFIG_SCHEMA "matrx_relations"
 #define MX_CONFIG_TABLE "registered_relations"
@@ -105,6 +107,7 @@ static MxRegistration *MxRegisteredRow(Oid source, const char *name);
 static int	MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
 static Datum MxTextArrayDatum(List *names);
 static int	MxConfigColumns(bool needs_options);
+static void MxKeepConvertedTables(void);
 
 /* The config table's OID, or InvalidOid when the extension is not installed */
 static Oid
@@ -697,6 +700,7 @@ register_relation(PG_FUNCTION_ARGS)
 {
 	MxRegistration reg;
 	MxRegistration *old;
+	MxRegistration sent;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -745,6 +749,7 @@ register_relation(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("via_source_columns and via_target_columns need via")));
 
+	sent = reg;
 	MxValidateRegistration(&reg);
 
 	old = MxRegisteredRow(reg.source, reg.name);
@@ -761,6 +766,9 @@ register_relation(PG_FUNCTION_ARGS)
 
 	MxInsertRegistration(&reg);
 	CacheInvalidateRelcacheByRelid(reg.source);
+	/* the same call on every Citus worker, with the options as given */
+	if (MxCitusRegistrationShared(&reg))
+		(void) MxCitusForward(MxRegistrationCommand(&sent));
 	MxLeaveCall();
 	PG_RETURN_VOID();
 }
@@ -787,6 +795,8 @@ unregister_relation(PG_FUNCTION_ARGS)
 					 2, types, values, NULL);
 	if (n > 0)
 		CacheInvalidateRelcacheByRelid(source);
+	if (MxCitusTable(source))
+		(void) MxCitusForward(MxUnregistrationCommand(source, TextDatumGetCString(values[1])));
 	MxLeaveCall();
 	PG_RETURN_BOOL(n > 0);
 }
@@ -805,6 +815,8 @@ forget_dropped_relations(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("forget_dropped_relations() must be called as an event trigger")));
+	if (OidIsValid(MxConfigTable()) && MxCitusPresent())
+		MxKeepConvertedTables();
 	if (OidIsValid(MxConfigTable()))
 		(void) MxRunAsOwner("DELETE FROM " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE " r"
 							" WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c"
@@ -815,4 +827,74 @@ forget_dropped_relations(PG_FUNCTION_ARGS)
 							"   WHERE c.oid OPERATOR(pg_catalog.=) r.via::pg_catalog.oid))",
 							0, NULL, NULL, NULL);
 	PG_RETURN_NULL();
+}
+
+/*
+ * In the sql_drop trigger, on a Citus database: the tables dropped by a
+ * Citus table conversion (alter_distributed_table, undistribute_table ...),
+ * which builds the new table under a temporary name (MxCitusConversionName),
+ * drops the old one and renames the new one to the old name.  The dropped
+ * table's registrations are re-pointed to the new table, which keeps its
+ * OID through the rename (a conversion that fails rolls this back with
+ * the rest).  A plain DROP TABLE has no such table beside it: its rows
+ * are deleted as before.
+ */
+static void
+MxKeepConvertedTables(void)
+{
+	Oid			types[2] = {REGCLASSOID, REGCLASSOID};
+	Oid		   *pairs = NULL;
+	int			npairs = 0;
+	uint64		i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT objid, schema_name, object_name"
+					" FROM pg_catalog.pg_event_trigger_dropped_objects()"
+					" WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					" AND objsubid OPERATOR(pg_catalog.=) 0"
+					" AND object_type OPERATOR(pg_catalog.=) ANY ('{table,\"foreign table\"}')",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading the dropped objects failed");
+	if (SPI_processed > 0)
+		pairs = SPI_palloc(sizeof(Oid) * 2 * SPI_processed);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *nspname = SPI_getvalue(tup, desc, 2);
+		char	   *relname = SPI_getvalue(tup, desc, 3);
+		bool		isnull;
+		Oid			old = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		Oid			nsp;
+		Oid			renamed;
+
+		CHECK_FOR_INTERRUPTS();
+		if (nspname == NULL || relname == NULL)
+			continue;
+		nsp = get_namespace_oid(nspname, true);
+		renamed = OidIsValid(nsp) ? get_relname_relid(MxCitusConversionName(relname), nsp) : InvalidOid;
+		if (!OidIsValid(renamed) || renamed == old)
+			continue;
+		pairs[2 * npairs] = old;
+		pairs[2 * npairs + 1] = renamed;
+		npairs++;
+	}
+	SPI_finish();
+
+	for (i = 0; i < npairs; i++)
+	{
+		Datum		values[2];
+
+		values[0] = ObjectIdGetDatum(pairs[2 * i]);
+		values[1] = ObjectIdGetDatum(pairs[2 * i + 1]);
+		if (MxRunAsOwner("UPDATE " MX_CONFIG_SCHEMA "." MX_CONFIG_TABLE " SET"
+						 " source = CASE WHEN source OPERATOR(pg_catalog.=) $1 THEN $2 ELSE source END,"
+						 " target = CASE WHEN target OPERATOR(pg_catalog.=) $1 THEN $2 ELSE target END,"
+						 " via = CASE WHEN via OPERATOR(pg_catalog.=) $1 THEN $2 ELSE via END"
+						 " WHERE source OPERATOR(pg_catalog.=) $1 OR target OPERATOR(pg_catalog.=) $1"
+						 " OR via OPERATOR(pg_catalog.=) $1",
+						 2, types, values, NULL) > 0)
+			CacheInvalidateRelcacheByRelid(pairs[2 * i + 1]);
+	}
 }

@@ -148,11 +148,13 @@ SELECT is(pg_temp.rows_of($q$SELECT source_key, to_jsonb(related) AS related FRO
           'plain SQL: non-co-located');
 
 -- a loader call in a statement Citus routes to one shard runs on that
--- shard's worker, where registered relations are not (issue 17, 6)
-SELECT todo('a loader call delegated to a worker: registrations are per node (issue 17)', 1);
-SELECT lives_ok($q$SELECT matrx_relations.prefetch_related('lab.orders',
+-- shard's worker, which has the registered relations too (regsync.c):
+-- items.product is found there; but Citus refuses the loader's own
+-- statements from a query on a shard (citus.allow_nested_distributed_execution)
+SELECT throws_ok($q$SELECT matrx_relations.prefetch_related('lab.orders',
     (SELECT jsonb_agg(to_jsonb(o)) FROM lab.orders o WHERE o.customer_id = 7), 'items.product')$q$,
-    'a loader call in a single-shard statement');
+    'XX000', 'cannot execute a distributed query from a query on a shard',
+    'a loader call in a single-shard statement: the worker knows items.product, Citus refuses nested distributed execution');
 
 -- select_related across co-location groups and with local tables: what
 -- Citus cannot join to each parent row is aggregated per parent key in a

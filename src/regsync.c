@@ -1,0 +1,267 @@
+/*-------------------------------------------------------------------------
+ *
+ * regsync.c
+ *		Registered relations on every Citus node.  The config table is a
+ *		plain table on each node, so on a Citus coordinator
+ *		register_relation, unregister_relation, publish_relations and
+ *		unpublish_relations send the same call to every worker with
+ *		metadata, through Citus's own transactional connections
+ *		(SendCommandToWorkersWithMetadata: as the current user, committed or
+ *		rolled back with the coordinator's transaction by two-phase commit).
+ *		A loader that Citus runs on a worker then finds the same relations.
+ *
+ *		Only relations between Citus tables are sent: a worker has no copy
+ *		of the coordinator's plain tables (nor could it read them).  A worker
+ *		added later gets no rows: run the calls again (see the README).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+
+#include "citus.h"
+#include "matrx_relations.h"
+#include "model.h"
+#include "regsync.h"
+
+/* Citus's SendCommandToWorkersWithMetadata(const char *command) */
+typedef void (*MxCitusSendFn) (const char *command);
+
+static bool MxCitusCoordinator(void);
+static void MxAppendRel(StringInfo buf, Oid relid);
+static void MxAppendNames(StringInfo buf, List *names);
+static Datum MxQualifiedName(Oid relid, char *null);
+
+/* Whether this node is a Citus coordinator (local group 0) */
+static bool
+MxCitusCoordinator(void)
+{
+	bool		result = false;
+	bool		isnull;
+
+	if (!MxCitusPresent())
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT groupid FROM pg_catalog.pg_dist_local_group", true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+		result = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											 1, &isnull)) == 0 && !isnull;
+	SPI_finish();
+	return result;
+}
+
+/*
+ * Sends a command to every worker with metadata in the current
+ * transaction, when this node is a Citus coordinator; false when not
+ * (or when this Citus has no SendCommandToWorkersWithMetadata).
+ */
+bool
+MxCitusForward(const char *command)
+{
+	MxCitusSendFn send;
+
+	if (!MxCitusCoordinator())
+		return false;
+	send = (MxCitusSendFn) load_external_function("$libdir/citus",
+												  "SendCommandToWorkersWithMetadata",
+												  false, NULL);
+	if (send == NULL)
+	{
+		ereport(WARNING,
+				(errmsg("registered relations are not sent to the Citus workers"),
+				 errdetail("This Citus has no SendCommandToWorkersWithMetadata.")));
+		return false;
+	}
+	send(command);
+	return true;
+}
+
+/* Whether every table of reg exists on the workers too (all are Citus tables) */
+bool
+MxCitusRegistrationShared(const MxRegistration *reg)
+{
+	return MxCitusTable(reg->source) && MxCitusTable(reg->target) &&
+		(!OidIsValid(reg->via) || MxCitusTable(reg->via));
+}
+
+/* Appends a table as a quoted literal cast to regclass */
+static void
+MxAppendRel(StringInfo buf, Oid relid)
+{
+	if (!OidIsValid(relid))
+	{
+		appendStringInfoString(buf, "NULL");
+		return;
+	}
+	appendStringInfo(buf, "%s::pg_catalog.regclass",
+					 quote_literal_cstr(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																   get_rel_name(relid))));
+}
+
+/* Appends a list of names as a text[] constructor (NULL when empty) */
+static void
+MxAppendNames(StringInfo buf, List *names)
+{
+	ListCell   *lc;
+
+	if (names == NIL)
+	{
+		appendStringInfoString(buf, "NULL");
+		return;
+	}
+	appendStringInfoString(buf, "ARRAY[");
+	foreach(lc, names)
+		appendStringInfo(buf, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_literal_cstr((char *) lfirst(lc)));
+	appendStringInfoString(buf, "]::pg_catalog.text[]");
+}
+
+/*
+ * The call that makes a worker hold reg as this node does: any row of the
+ * same source and name removed first, then registered
+ */
+char *
+MxRegistrationCommand(const MxRegistration *reg)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT matrx_relations.register_relation(");
+	MxAppendRel(&buf, reg->source);
+	appendStringInfo(&buf, ", %s, ", quote_literal_cstr(reg->name));
+	MxAppendRel(&buf, reg->target);
+	appendStringInfoString(&buf, ", ");
+	MxAppendNames(&buf, reg->source_columns);
+	appendStringInfoString(&buf, ", ");
+	MxAppendNames(&buf, reg->target_columns);
+	appendStringInfoString(&buf, ", ");
+	MxAppendRel(&buf, reg->via);
+	appendStringInfoString(&buf, ", ");
+	MxAppendNames(&buf, reg->via_source_columns);
+	appendStringInfoString(&buf, ", ");
+	MxAppendNames(&buf, reg->via_target_columns);
+	if (reg->options != NULL)
+		appendStringInfo(&buf, ", %s::pg_catalog.jsonb",
+						 quote_literal_cstr(JsonbToCString(NULL, &reg->options->root,
+														   VARSIZE(reg->options))));
+	else
+		appendStringInfoString(&buf, ", NULL");
+	/* one statement (Citus sends no lists): the removal in a subquery run first */
+	appendStringInfoString(&buf, ") FROM (SELECT matrx_relations.unregister_relation(");
+	MxAppendRel(&buf, reg->source);
+	appendStringInfo(&buf, ", %s) OFFSET 0) AS removed", quote_literal_cstr(reg->name));
+	return buf.data;
+}
+
+/* The call that removes source's relation name on a worker */
+char *
+MxUnregistrationCommand(Oid source, const char *name)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT matrx_relations.unregister_relation(");
+	MxAppendRel(&buf, source);
+	appendStringInfo(&buf, ", %s)", quote_literal_cstr(name));
+	return buf.data;
+}
+
+/* A table's schema-qualified name as text (NULL datum flagged when none) */
+static Datum
+MxQualifiedName(Oid relid, char *null)
+{
+	*null = OidIsValid(relid) ? ' ' : 'n';
+	if (!OidIsValid(relid))
+		return (Datum) 0;
+	return CStringGetTextDatum(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+														  get_rel_name(relid)));
+}
+
+/*
+ * The publish_relations call that gives a worker the set regs (read from
+ * doc, in its order): doc's relations with their tables schema-qualified,
+ * so that a worker's search_path does not matter; NULL when a table of
+ * the set is not a Citus table (the workers do not have it).
+ */
+char *
+MxPublishCommand(const char *relation_set, Jsonb *doc, List *regs)
+{
+	int			n = list_length(regs);
+	Datum	   *names[3];
+	bool	   *nulls[3];
+	Oid			types[4] = {JSONBOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		values[4];
+	char	   *canonical = NULL;
+	ListCell   *lc;
+	int			k;
+
+	for (k = 0; k < 3; k++)
+	{
+		names[k] = palloc0(sizeof(Datum) * Max(n, 1));
+		nulls[k] = palloc0(sizeof(bool) * Max(n, 1));
+	}
+	foreach(lc, regs)
+	{
+		MxRegistration *reg = (MxRegistration *) lfirst(lc);
+		int			i = foreach_current_index(lc);
+		Oid			rels[3] = {reg->source, reg->target, reg->via};
+		char		null;
+
+		if (!MxCitusRegistrationShared(reg))
+			return NULL;
+		for (k = 0; k < 3; k++)
+		{
+			names[k][i] = MxQualifiedName(rels[k], &null);
+			nulls[k][i] = (null == 'n');
+		}
+	}
+	values[0] = JsonbPGetDatum(doc);
+	for (k = 0; k < 3; k++)
+	{
+		int			dims[1] = {n};
+		int			lbs[1] = {1};
+
+		values[k + 1] = PointerGetDatum(construct_md_array(names[k], nulls[k], 1, dims, lbs,
+														   TEXTOID, -1, false, TYPALIGN_INT));
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT pg_catalog.format('SELECT matrx_relations.publish_relations(%L, %L::pg_catalog.jsonb)', $5,"
+							  " COALESCE(pg_catalog.jsonb_agg(e.v OPERATOR(pg_catalog.||)"
+							  "  pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('source', s.src, 'target', s.tgt, 'via', s.via))"
+							  "  ORDER BY e.i), '[]'::pg_catalog.jsonb))"
+							  " FROM pg_catalog.jsonb_array_elements(CASE pg_catalog.jsonb_typeof($1) WHEN 'object'"
+							  "   THEN $1 OPERATOR(pg_catalog.->) 'relations' ELSE $1 END) WITH ORDINALITY e(v, i)"
+							  " JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY s(src, tgt, via, i) ON s.i OPERATOR(pg_catalog.=) e.i",
+							  5, (Oid[]) {types[0], types[1], types[2], types[3], TEXTOID},
+							  (Datum[]) {values[0], values[1], values[2], values[3], CStringGetTextDatum(relation_set)},
+							  NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		char	   *s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (s != NULL)
+		{
+			canonical = SPI_palloc(strlen(s) + 1);
+			strcpy(canonical, s);
+		}
+	}
+	SPI_finish();
+	return canonical;
+}
+
+/* The unpublish_relations call of a set, for the workers */
+char *
+MxUnpublishCommand(const char *relation_set)
+{
+	return psprintf("SELECT matrx_relations.unpublish_relations(%s)", quote_literal_cstr(relation_set));
+}
