@@ -28,6 +28,7 @@ OBJS = \
 	src/register.o \
 	src/junction.o \
 	src/model.o \
+	src/polymorphic.o \
 	src/publish.o \
 	src/keys.o \
 	src/keyrows.o \
