@@ -1,8 +1,10 @@
 -- Polymorphic to-one relations (Rails polymorphic belongs_to, Django
 -- GenericForeignKey): registered fk arms with the option "polymorphic",
 -- loaded under one name, compared with plain SQL; statement counts.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS matrx_relations;
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+RESET client_min_messages;
 CREATE SCHEMA poly;
 SET search_path = poly;
 

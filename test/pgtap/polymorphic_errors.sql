@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS matrx_relations;
 
-SELECT plan(13);
+SELECT plan(14);
 
 CREATE SCHEMA ptap;
 SET LOCAL search_path = ptap, public;
@@ -40,6 +40,8 @@ SELECT throws_ok($$ SELECT * FROM matrx_relations.select_related('ptap.comment',
     '0A000', NULL, 'select_related of a polymorphic relation is 0A000');
 SELECT throws_ok($$ SELECT * FROM matrx_relations.load('ptap.comment', ARRAY[1], 'on') $$,
     '0A000', NULL, 'the typed load of a polymorphic relation is 0A000');
+SELECT throws_ok($$ SELECT * FROM matrx_relations.load_nodes('ptap.comment', 'on') $$,
+    '0A000', NULL, 'load_nodes of a polymorphic relation is 0A000');
 SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], '{"on": {}}'::jsonb) $$,
     '0A000', NULL, 'a polymorphic relation in a spec is 0A000');
 SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], 'on.comments') $$,
