@@ -72,6 +72,11 @@ typedef struct MxRelation
 	Jsonb	   *options;		/* as registered (the view shows them), or NULL */
 	Jsonb	   *defaults;		/* "where", "order_by", "columns" as a spec edge, or NULL */
 	char	   *relation_set;	/* the published set it belongs to, or NULL */
+	/* a polymorphic arm (option "polymorphic", polymorphic.c), else poly_col 0 */
+	char	   *poly_name;		/* the polymorphic relation it is an arm of */
+	AttrNumber	poly_col;		/* the source's type column */
+	char	   *poly_value;		/* the type value (as text) choosing this arm */
+	char	   *poly_marker;	/* the key its objects' table goes under */
 } MxRelation;
 
 /* key casts of a registered relation: per hop and key column, a type or InvalidOid */

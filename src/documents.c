@@ -59,6 +59,7 @@ MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt)
 	MxChildValue *children;
 	ListCell   *lc;
 	int			c = 0;
+	bool		prev_arm = false;
 
 	if (nchildren == 0)
 		return st->rows->docs[row];
@@ -67,10 +68,20 @@ MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt)
 	{
 		MxPathNode *child = (MxPathNode *) lfirst(lc);
 		MxNodeState *cs = (MxNodeState *) child->exec;
-		MxChildValue *cv = &children[c++];
+		MxChildValue *cv;
 		int			ki = cs->parent_key[row];
 		int			r;
 
+		/* a polymorphic relation's arms share one key: the first with a row gives it */
+		if (child->poly_arm && c > 0 && prev_arm && strcmp(children[c - 1].key, child->key) == 0)
+		{
+			cv = &children[c - 1];
+			if (cv->n > 0)
+				continue;
+		}
+		else
+			cv = &children[c++];
+		prev_arm = child->poly_arm;
 		cv->key = child->key;
 		cv->to_many = !MxRelToOne(child->rel);
 		cv->n = 0;
@@ -91,8 +102,10 @@ MxAssemble(MxPathNode *node, int row, MemoryContext result_cxt)
 			if (!cv->to_many)
 				break;
 		}
+		if (child->poly_arm && cv->n == 1)
+			cv->docs[0] = MxPolyMarked(child, cv->docs[0]);
 	}
-	return MxDocWithChildren(st->rows->docs[row], nchildren, children, result_cxt);
+	return MxDocWithChildren(st->rows->docs[row], c, children, result_cxt);
 }
 
 /* Whether two nodes' rows get the same documents: same group, same children under the same keys */

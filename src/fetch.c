@@ -107,6 +107,11 @@ MxTypedOpen(Oid source, const char *name, MxTable **src)
 		(void) MxOpenTable(source, "source");
 		*src = MxGetRelations(source);
 		rel = MxLookupOneSegment(*src, name);
+		if (rel->poly_col > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("polymorphic relation \"%s\" cannot be loaded by fetch_related", rel->poly_name),
+					 errdetail("Relation \"%s\" is an arm of it, chosen by a type column.", rel->name)));
 		MxLockRelation(rel);
 	} while (MxRetryStale(&attempt));
 	return rel;

@@ -563,6 +563,7 @@ MxJoinedLoad(MxRequest *req)
 	int			f = 0;
 	int			i;
 
+	MxRejectPolymorphic(req->root, "select_related");
 	if (req->nkeys == 0)
 		return;
 	MxRequestCache(req, "select_related");

@@ -98,9 +98,10 @@ MxNodeKeys(MxPathNode *node, List **maps, MxKeySet *keys)
 		int			pr = ps->reach[r];
 
 		CHECK_FOR_INTERRUPTS();
+		/* a polymorphic arm's key only from rows of its type: cast for its target only */
 		if (map->keys[pr] == -2)
-			map->keys[pr] = MxParentKey(node, pr, key) ?
-				MxKeySetAdd(keys, key, &isnew) : -1;
+			map->keys[pr] = (node->rel->poly_col == 0 || MxPolyKeep(node, pr)) &&
+				MxParentKey(node, pr, key) ? MxKeySetAdd(keys, key, &isnew) : -1;
 	}
 }
 
@@ -222,8 +223,8 @@ MxNodeKeyMap(MxPathNode *node, List **maps)
 		if (keypos[i] < 0)
 			elog(ERROR, "key column %d missing from the parent's statement", hop->outer_cols[i]);
 	}
-	/* the same columns of the same rows: the same types, the same keys */
-	foreach(lc, *maps)
+	/* the same columns of the same rows: the same types, the same keys (arms filter: their own) */
+	foreach(lc, node->rel->poly_col > 0 ? NIL : *maps)
 	{
 		map = (MxKeyMap *) lfirst(lc);
 		if (map->parents == ps->rows && map->nkeys == hop->nkeys &&
@@ -245,7 +246,8 @@ MxNodeKeyMap(MxPathNode *node, List **maps)
 	map->keys = MxAllocArray(ps->rows->nrows, sizeof(int), false);
 	for (r = 0; r < ps->rows->nrows; r++)
 		map->keys[r] = -2;
-	*maps = lappend(*maps, map);
+	if (node->rel->poly_col == 0)
+		*maps = lappend(*maps, map);
 	return map;
 }
 

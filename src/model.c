@@ -229,11 +229,13 @@ MxNormalizeOptions(Jsonb *options, const char *name, int ncasts[2], MxKeyCasts *
 		else if (strcmp(key, "where") == 0 || strcmp(key, "order_by") == 0 ||
 				 strcmp(key, "columns") == 0)
 			(void) pushJsonbValue(&state, WJB_VALUE, &v);
+		else if (strcmp(key, "polymorphic") == 0)
+			MxReadPolymorphic(&v, name, &state);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown option \"%s\" of registered relation \"%s\"", key, name),
-					 errhint("The options are \"where\", \"order_by\", \"columns\", \"cast\" and \"via_cast\".")));
+					 errhint("The options are \"where\", \"order_by\", \"columns\", \"cast\", \"via_cast\" and \"polymorphic\".")));
 	}
 	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	return nkeys == 0 ? NULL : JsonbValueToJsonb(res);
@@ -446,6 +448,7 @@ MxValidateRegistration(MxRegistration *reg)
 							 reg->via_source_columns, reg->via_target_columns, &casts,
 							 true, NULL);
 	reg->kind = rel.kind;
+	MxValidatePolymorphic(reg);
 	rel.defaults = reg->options ? MxOptionDefaults(reg->options) : NULL;
 	MxCheckDefaults(&rel, reg->name);
 }

@@ -53,4 +53,9 @@ extern bool MxIsArrayValue(JsonbValue *v);
 extern JsonbValue *MxObjectKey(Jsonb *doc, const char *key);
 extern void MxPushKey(JsonbParseState **state, const char *key);
 
+/* polymorphic.c */
+extern void MxReadPolymorphic(JsonbValue *v, const char *name, JsonbParseState **state);
+extern void MxValidatePolymorphic(MxRegistration *reg);
+extern bool MxSetPolymorphic(MxRelation *rel, Jsonb *options, MxTable *t);
+
 #endif							/* MX_MODEL_H */

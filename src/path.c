@@ -31,6 +31,8 @@
 
 static List *MxSplitPath(const char *path, int index);
 static void MxAddPath(MxPathNode *root, List *segments);
+static bool MxHasRelation(MxTable *from, const char *name);
+static void MxAddPolyPath(MxPathNode *node, void *segment, List *arms, bool last);
 static bool MxSameEdge(MxRelation *a, MxRelation *b);
 static void MxAddExtra(List **extra, MxPathNode *node);
 static void MxFinishGroup(MxEdgeGroup *g, MxTable *target, bool typed);
@@ -55,6 +57,11 @@ MxAddChild(MxPathNode *parent, const char *key, const char *relname, const char 
 	node->key = pstrdup(key);
 	node->relname = pstrdup(relname);
 	node->path = pstrdup(path);
+	if (MxPolyArms(from, relname) != NIL && !MxHasRelation(from, relname))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("polymorphic relation \"%s\" cannot be loaded from a spec", relname),
+				 errhint("Name it in a relation path (\"%s\" or \"alias:%s\").", relname, relname)));
 	node->rel = MxLookupRelation(from, relname);
 	MxLockRelation(node->rel);
 	node->table = node->rel->target;
@@ -138,6 +145,53 @@ MxSplitPath(const char *path, int index)
 	return segments;
 }
 
+/* Whether from has a relation of exactly that name */
+static bool
+MxHasRelation(MxTable *from, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < from->nrels; i++)
+		if (strcmp(from->rels[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Adds a polymorphic relation's arms (a segment naming it) under node,
+ * all under the segment's output key, once; it must be the path's last
+ * segment (0A000)
+ */
+static void
+MxAddPolyPath(MxPathNode *node, void *segment, List *arms, bool last)
+{
+	MxSegment  *sg = (MxSegment *) segment;
+	ListCell   *lc;
+
+	if (!last)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("relations below polymorphic relation \"%s\" cannot be loaded", sg->name),
+				 errdetail("Path \"%s\" continues past it.", sg->prefix),
+				 errhint("Load them from each arm's own relation name.")));
+	foreach(lc, node->children)
+	{
+		MxPathNode *c = (MxPathNode *) lfirst(lc);
+
+		if (strcmp(c->key, sg->key) != 0)
+			continue;
+		if (c->poly_arm && strcmp(c->rel->poly_name, sg->name) == 0)
+			return;				/* named twice: loaded once */
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_COLUMN),
+				 errmsg("output key \"%s\" is produced twice at one level, by \"%s\" and \"%s\"",
+						sg->key, c->path, sg->prefix),
+				 errhint("Give one of them another output key with an alias: \"alias:name\".")));
+	}
+	foreach(lc, arms)
+		MxAddChild(node, sg->key, ((MxRelation *) lfirst(lc))->name, sg->prefix)->poly_arm = true;
+}
+
 /* Merges one parsed path into the tree, resolving each new segment */
 static void
 MxAddPath(MxPathNode *root, List *segments)
@@ -150,7 +204,15 @@ MxAddPath(MxPathNode *root, List *segments)
 		MxSegment  *sg = (MxSegment *) lfirst(lc);
 		MxPathNode *child = NULL;
 		ListCell   *lc2;
+		List	   *arms = NIL;
 
+		if (sg->key != NULL && !MxHasRelation(MxGetRelations(node->table), sg->name))
+			arms = MxPolyArms(MxGetRelations(node->table), sg->name);
+		if (arms != NIL)
+		{
+			MxAddPolyPath(node, sg, arms, lnext(segments, lc) == NULL);
+			return;
+		}
 		if (sg->key == NULL)
 		{
 			/* an unaliased junction::fk is keyed by its target's name */
@@ -277,6 +339,10 @@ MxAddExtra(List **extra, MxPathNode *node)
 
 		for (i = 0; i < h->nkeys; i++)
 			*extra = list_append_unique_int(*extra, h->outer_cols[i]);
+		/* an arm of a polymorphic relation reads its parents' type column */
+		if (((MxPathNode *) lfirst(lc))->rel->poly_col > 0)
+			*extra = list_append_unique_int(*extra,
+											((MxPathNode *) lfirst(lc))->rel->poly_col);
 	}
 }
 
@@ -341,6 +407,10 @@ MxPlanLoad(List *roots)
 	List	   *level = NIL;
 	ListCell   *lc;
 	bool		typed = roots != NIL && ((MxPathNode *) linitial(roots))->typed;
+
+	foreach(lc, roots)
+		if (typed)
+			MxRejectPolymorphic((MxPathNode *) lfirst(lc), "the typed load forms");
 
 	foreach(lc, roots)
 	{

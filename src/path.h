@@ -38,6 +38,7 @@ typedef struct MxPathNode
 	bool		instances;		/* root: rows come from the caller's jsonb */
 	bool		typed;			/* root: a typed load (rows, not documents) */
 	MxEdgeOpts *opts;			/* spec options of its edge, or NULL */
+	bool		poly_arm;		/* one arm of a polymorphic relation's output key */
 	struct MxNodeState *exec;	/* the loader's state for this node */
 } MxPathNode;
 
@@ -56,5 +57,11 @@ extern MxPathNode *MxParsePaths(Oid source, Datum *paths, bool *nulls, int npath
 extern MxPathNode *MxCopyPaths(MxPathNode *node, MxPathNode *parent);
 extern List *MxPlanLoad(List *roots);
 extern void MxNeededColumns(MxPathNode *node, int *ncols, AttrNumber **cols);
+
+/* polymorphic.c */
+extern List *MxPolyArms(MxTable *source, const char *name);
+extern void MxRejectPolymorphic(MxPathNode *node, const char *loader);
+extern bool MxPolyKeep(MxPathNode *node, int pr);
+extern Jsonb *MxPolyMarked(MxPathNode *node, Jsonb *doc);
 
 #endif							/* MX_PATH_H */

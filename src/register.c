@@ -306,7 +306,8 @@ MxLoadRegistered(MxTable *t)
 		if (MxBuildRegistered(r, source, target, via,
 							  row->source_columns, row->target_columns,
 							  row->via_source_columns, row->via_target_columns, &casts,
-							  false, t))
+							  false, t) &&
+			MxSetPolymorphic(r, row->options, t))
 		{
 			Jsonb	   *defaults = row->options ? MxOptionDefaults(row->options) : NULL;
 
