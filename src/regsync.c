@@ -23,6 +23,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -264,4 +265,56 @@ char *
 MxUnpublishCommand(const char *relation_set)
 {
 	return psprintf("SELECT matrx_relations.unpublish_relations(%s)", quote_literal_cstr(relation_set));
+}
+
+/*
+ * In the sql_drop trigger, on a Citus database: the tables dropped by a
+ * Citus table conversion (alter_distributed_table, undistribute_table ...),
+ * which builds the new table under a temporary name (MxCitusConversionName),
+ * drops the old one and renames the new one to the old name, keeping the
+ * new table's OID.  Sets *pairs to (dropped, new) OID pairs and returns
+ * their number.  A plain DROP TABLE has no such table beside it.
+ */
+int
+MxConvertedTables(Oid **pairs)
+{
+	int			npairs = 0;
+	uint64		i;
+
+	*pairs = NULL;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT objid, schema_name, object_name"
+					" FROM pg_catalog.pg_event_trigger_dropped_objects()"
+					" WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					" AND objsubid OPERATOR(pg_catalog.=) 0"
+					" AND object_type OPERATOR(pg_catalog.=) ANY ('{table,\"foreign table\"}')",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading the dropped objects failed");
+	if (SPI_processed > 0)
+		*pairs = SPI_palloc(sizeof(Oid) * 2 * SPI_processed);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *nspname = SPI_getvalue(tup, desc, 2);
+		char	   *relname = SPI_getvalue(tup, desc, 3);
+		bool		isnull;
+		Oid			old = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		Oid			nsp;
+		Oid			renamed;
+
+		CHECK_FOR_INTERRUPTS();
+		if (nspname == NULL || relname == NULL)
+			continue;
+		nsp = get_namespace_oid(nspname, true);
+		renamed = OidIsValid(nsp) ? get_relname_relid(MxCitusConversionName(relname), nsp) : InvalidOid;
+		if (!OidIsValid(renamed) || renamed == old)
+			continue;
+		(*pairs)[2 * npairs] = old;
+		(*pairs)[2 * npairs + 1] = renamed;
+		npairs++;
+	}
+	SPI_finish();
+	return npairs;
 }

@@ -18,5 +18,6 @@ extern char *MxRegistrationCommand(const MxRegistration *reg);
 extern char *MxUnregistrationCommand(Oid source, const char *name);
 extern char *MxPublishCommand(const char *relation_set, Jsonb *doc, List *regs);
 extern char *MxUnpublishCommand(const char *relation_set);
+extern int	MxConvertedTables(Oid **pairs);
 
 #endif							/* MX_REGSYNC_H */
