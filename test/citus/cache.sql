@@ -120,7 +120,6 @@ BEGIN; -- the cache serves transaction blocks only
 SELECT is(pg_temp.twice_late(), 0::bigint, 'the same table distributed: not cached');
 COMMIT;
 SELECT undistribute_table('lab.late');
-SELECT todo('undistribute_table recreates the table: its registered relations are gone (issue 17)', 1);
 SELECT ok(EXISTS (SELECT FROM matrx_relations.relations WHERE source = 'lab.late'::regclass AND name = 'peers'),
     'registrations survive undistribute_table');
 SELECT matrx_relations.register_relation('lab.late', 'peers', 'lab.late', '{customer_id}', '{customer_id}')
