@@ -56,7 +56,7 @@ GROUP BY 1, 2 HAVING count(*) > 1;
 
 -- the junction is found from both ends, with the composite key on one side
 SELECT source, name, kind, target, via FROM matrx_relations.relations
-WHERE kind = 'm2m' AND via = 'disc.region_tags'::regclass ORDER BY 1::text;
+WHERE kind = 'm2m' AND via = 'disc.region_tags'::regclass ORDER BY name, source::text;
 
 -- a table that no FK touches has no relations
 CREATE TABLE loner (id int PRIMARY KEY);
@@ -69,7 +69,7 @@ CREATE TABLE events_0 PARTITION OF events FOR VALUES WITH (MODULUS 2, REMAINDER 
 CREATE TABLE events_1 PARTITION OF events FOR VALUES WITH (MODULUS 2, REMAINDER 1);
 SELECT source, name, kind, target FROM matrx_relations.relations
 WHERE target IN ('disc.events'::regclass, 'disc.events_0'::regclass, 'disc.events_1'::regclass)
-   OR source IN ('disc.events'::regclass) ORDER BY 1::text, 2;
+   OR source IN ('disc.events'::regclass) ORDER BY name, source::text;
 
 RESET search_path;
 DROP SCHEMA disc CASCADE;

@@ -25,7 +25,7 @@ SELECT matrx_relations.register_relation('comment', 'post', 'post', '{object_id}
 
 SELECT r.source, r.name, r.kind, r.target, r.origin, r.relation_set, r.options
 FROM matrx_relations.relations r JOIN pg_class c ON c.oid = r.source
-WHERE c.relnamespace = 'model'::regnamespace AND r.origin = 'registered' ORDER BY 1::text, 2;
+WHERE c.relnamespace = 'model'::regnamespace AND r.origin = 'registered' ORDER BY r.name, r.source::text;
 
 -- keys form
 SELECT d FROM matrx_relations.prefetch_related('post', ARRAY[1, 2, 3], 'comments') d;
@@ -136,7 +136,7 @@ SELECT matrx_relations.publish_relations('rails', '{"relations": [
    "source_columns": ["id"], "target_columns": ["reviewable_id"], "cast": "text",
    "where": {"reviewable_type": "Author"}}]}');
 SELECT r.source, r.name, r.kind, r.target, r.origin, r.relation_set, r.options
-FROM matrx_relations.relations r WHERE r.relation_set = 'rails' ORDER BY 1::text, 2;
+FROM matrx_relations.relations r WHERE r.relation_set = 'rails' ORDER BY r.name, r.source::text;
 -- the same document again: nothing changes, nothing is flushed
 BEGIN;
 SELECT d FROM matrx_relations.prefetch_related('author', ARRAY[1, 2], 'books.reviews', 'reviews') d;

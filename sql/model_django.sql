@@ -52,7 +52,7 @@ SELECT matrx_relations.publish_relations('django', $$[
    "where": {"content_type_id": 2}, "columns": ["tag"]}
 ]$$);
 SELECT r.source, r.name, r.kind, r.target, r.via, r.relation_set
-FROM matrx_relations.relations r WHERE r.relation_set = 'django' ORDER BY 1::text, 2;
+FROM matrx_relations.relations r WHERE r.relation_set = 'django' ORDER BY r.name, r.source::text;
 
 -- every relation under its published name, against plain SQL
 CREATE FUNCTION naive_books(ids int[]) RETURNS SETOF jsonb LANGUAGE sql AS $$

@@ -61,7 +61,7 @@ SELECT matrx_relations.unregister_relation('customers', 'coupons');
 SELECT * FROM matrx_relations.fetch_related(NULL::coupons, 'customers', 'coupons', ARRAY[1]);
 
 -- rows survive in the config table, which pg_dump saves
-SELECT source, name, target FROM matrx_relations.registered_relations ORDER BY 1::text, 2;
+SELECT source, name, target FROM matrx_relations.registered_relations ORDER BY name, source::text;
 SELECT extconfig::regclass[] FROM pg_extension WHERE extname = 'matrx_relations';
 
 RESET search_path;
