@@ -39,75 +39,8 @@ INSERT INTO product_tags SELECT DISTINCT p, 1 + (p * s) % 8 FROM generate_series
 INSERT INTO warehouses SELECT r, c, r || c FROM unnest(ARRAY['eu', 'us']) r, generate_series(1, 3) c;
 INSERT INTO stock SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 1 + g % 3, 1 + g % 15, g FROM generate_series(1, 24) g;
 
--- A client's reassembly of load's output into prefetch_related's documents:
--- nodes (load_nodes as jsonb), links (load's rows as jsonb, with their
--- ordinal), instances (the instances form's input, else NULL)
-CREATE FUNCTION named(j jsonb, columns jsonb) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT CASE WHEN j ? 'f1' AND columns->>0 IS DISTINCT FROM 'f1'
-        THEN coalesce((SELECT jsonb_object_agg(c.value #>> '{}', j -> ('f' || c.ord))
-                       FROM jsonb_array_elements(columns) WITH ORDINALITY c(value, ord)), '{}')
-        ELSE j END $$;
-
-CREATE FUNCTION rebuild(nodes jsonb, links jsonb, instances jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    n record;
-    result jsonb;
-BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS rb_links (ord int, node int, id int, parent int, j jsonb);
-    CREATE TEMP TABLE IF NOT EXISTS rb_docs (node int, id int, doc jsonb, PRIMARY KEY (node, id));
-    TRUNCATE rb_links, rb_docs;
-    INSERT INTO rb_links SELECT (e->>'ord')::int, (e->>'node')::int, (e->>'id')::int, (e->>'parent')::int,
-        NULLIF(e->'j', 'null') FROM jsonb_array_elements(coalesce(links, '[]')) e;
-    -- each row is sent once: every (node, id) takes the values of the id's first row
-    INSERT INTO rb_docs SELECT DISTINCT l.node, l.id, named(f.j, nd->'columns')
-        FROM rb_links l JOIN rb_links f ON f.id = l.id AND f.j IS NOT NULL
-        JOIN jsonb_array_elements(nodes) nd ON (nd->>'node')::int = l.node;
-    INSERT INTO rb_docs SELECT 0, -i::int, e FROM jsonb_array_elements(instances) WITH ORDINALITY x(e, i);
-    FOR n IN SELECT (e->>'node')::int AS node, (e->>'parent_node')::int AS pnode, e->>'name' AS name,
-                    (e->>'to_many')::bool AS many
-             FROM jsonb_array_elements(nodes) e WHERE (e->>'node')::int > 0 ORDER BY 1 DESC LOOP
-        UPDATE rb_docs p SET doc = p.doc || jsonb_build_object(n.name, CASE WHEN n.many
-            THEN coalesce((SELECT jsonb_agg(c.doc ORDER BY l.ord) FROM rb_links l
-                           JOIN rb_docs c ON c.node = n.node AND c.id = l.id
-                           WHERE l.node = n.node AND l.parent = p.id), '[]')
-            ELSE (SELECT c.doc FROM rb_links l JOIN rb_docs c ON c.node = n.node AND c.id = l.id
-                  WHERE l.node = n.node AND l.parent = p.id ORDER BY l.ord LIMIT 1) END)
-        WHERE p.node = n.pnode;
-    END LOOP;
-    IF instances IS NOT NULL THEN
-        SELECT jsonb_agg(doc ORDER BY id DESC) INTO result FROM rb_docs WHERE node = 0;
-    ELSE
-        SELECT jsonb_agg(d.doc ORDER BY l.ord) INTO result FROM rb_links l
-            JOIN rb_docs d ON d.node = 0 AND d.id = l.id WHERE l.node = 0;
-    END IF;
-    RETURN result;
-END $$;
-
--- load's output as jsonb links
-CREATE FUNCTION links(src regclass, keys anyarray, VARIADIC paths text[]) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT jsonb_agg(jsonb_build_object('ord', ord, 'node', node, 'id', id, 'parent', parent, 'j', to_jsonb(r)))
-    FROM matrx_relations.load(src, keys, VARIADIC paths) WITH ORDINALITY AS l(node, id, parent, r, ord) $$;
-CREATE FUNCTION nodes(src regclass, VARIADIC paths text[]) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT jsonb_agg(to_jsonb(x)) FROM matrx_relations.load_nodes(src, VARIADIC paths) x $$;
--- the documents rebuilt from load, for the keys and instances forms, paths and spec
-CREATE FUNCTION typed(src regclass, keys anyarray, VARIADIC paths text[]) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT rebuild(nodes(src, VARIADIC paths), links(src, keys, VARIADIC paths), NULL) $$;
-CREATE FUNCTION typed_spec(src regclass, keys anyarray, spec jsonb) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT rebuild((SELECT jsonb_agg(to_jsonb(x)) FROM matrx_relations.load_nodes(src, spec) x),
-        (SELECT jsonb_agg(jsonb_build_object('ord', ord, 'node', node, 'id', id, 'parent', parent, 'j', to_jsonb(r)))
-         FROM matrx_relations.load(src, keys, spec) WITH ORDINALITY AS l(node, id, parent, r, ord)), NULL) $$;
-CREATE FUNCTION typed_inst(src regclass, inst jsonb, VARIADIC paths text[]) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT rebuild(nodes(src, VARIADIC paths),
-        (SELECT jsonb_agg(jsonb_build_object('ord', ord, 'node', node, 'id', id, 'parent', parent, 'j', to_jsonb(r)))
-         FROM matrx_relations.load(src, inst, VARIADIC paths) WITH ORDINALITY AS l(node, id, parent, r, ord)), inst) $$;
-CREATE FUNCTION typed_inst_spec(src regclass, inst jsonb, spec jsonb) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT rebuild((SELECT jsonb_agg(to_jsonb(x)) FROM matrx_relations.load_nodes(src, spec) x),
-        (SELECT jsonb_agg(jsonb_build_object('ord', ord, 'node', node, 'id', id, 'parent', parent, 'j', to_jsonb(r)))
-         FROM matrx_relations.load(src, inst, spec) WITH ORDINALITY AS l(node, id, parent, r, ord)), inst) $$;
-CREATE FUNCTION docs(src regclass, keys anyarray, VARIADIC paths text[]) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT jsonb_agg(d) FROM matrx_relations.prefetch_related(src, keys, VARIADIC paths) d $$;
-CREATE FUNCTION docs_spec(src regclass, keys anyarray, spec jsonb) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT jsonb_agg(d) FROM matrx_relations.prefetch_related(src, keys, spec) d $$;
+-- a client's reassembly of load's output (named, nodes, links ...)
+\ir include/reassemble.psql
 
 SET LOCAL matrx_relations.cache = off;
 
