@@ -23,4 +23,14 @@ INSERT INTO items
 SELECT 1000 + (o - 1001) * 3 + i, o, 11 + (o * 7 + i) % 30, 1 + i
 FROM generate_series(1001, 1200) o, generate_series(1, 3) i;
 
+-- one-to-one: a profile's key is its customer's (the FK columns are the
+-- primary key), so customers -> customer_profiles is to-one (cardinality
+-- 'one' in matrx_relations.relations); even customers have one
+CREATE TABLE customer_profiles (
+    customer_id integer PRIMARY KEY REFERENCES customers,
+    bio         text NOT NULL
+);
+INSERT INTO customer_profiles
+SELECT id, 'Bio of ' || name FROM customers WHERE id % 2 = 0;
+
 ANALYZE;

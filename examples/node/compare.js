@@ -20,6 +20,8 @@ class Order extends Model {}
 Order.register('public.orders');
 class Product extends Model {}
 Product.register('public.products');
+class Profile extends Model {}
+Profile.register('public.customer_profiles');
 
 // A TAP line; a failure makes the script exit non-zero.
 function check(ok, what) {
@@ -183,6 +185,20 @@ async function main() {
       o.items.every((it, i) => i === 0 || o.items[i - 1].id < it.id)), 'ifk -> an array ordered by the target\'s primary key');
     const customers = await s.prefetchRelated(await s.all(Customer), 'orders');
     check(customers.some((c) => Array.isArray(c.orders) && c.orders.length === 0), 'ifk without children -> []');
+    // one-to-one (customers -> customer_profiles, the FK is the profile's
+    // primary key): an object or null in every form, never an array
+    const byId = (list, key) => new Map(list.map((c) => [c.id, c[key] === null ? null : c[key].toPlain()]));
+    const withProfile = await s.prefetchRelated(await s.all(Customer), 'profile:customer_profiles');
+    check(withProfile.every((c) => (c.id % 2 === 0
+      ? c.profile instanceof Profile && c.profile.customer_id === c.id : c.profile === null)),
+    'one-to-one ifk -> an object or null');
+    const held = await s.all(Customer);
+    await s.fetchIfk(held, 'customer_profiles');
+    check(equal(byId(held, 'customer_profiles'), byId(withProfile, 'profile')),
+      'one-to-one ifk: fetchIfk gives the same object or null');
+    const loaded = await s.load(Customer, withProfile.map((c) => c.id), 'profile:customer_profiles');
+    check(equal(byId(loaded, 'profile'), byId(withProfile, 'profile')),
+      'one-to-one ifk: the client library\'s load gives the same object or null');
     const dup = await s.prefetchRelated([orders[0], orders[1], orders[0]], 'customer');
     check(dup.length === 3 && dup[0] === dup[2], 'instances kept as given, duplicates included');
 

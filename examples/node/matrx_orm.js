@@ -8,7 +8,8 @@
 //   const byKey = await session.selectRelated(Order, [101, 102], 'customer'); // one statement
 //   const customer = await session.loader().load(order, 'customer');          // one call per tick
 //
-// An fk becomes an object or null, an ifk or m2m an array ([] when empty)
+// An fk (and a one-to-one ifk: the view's cardinality 'one') becomes an
+// object or null, an ifk or m2m an array ([] when empty)
 // ordered by the target's primary key; nested paths nest the same way.
 
 const pg = require('pg');
@@ -103,7 +104,7 @@ class Session {
   async relations(model) {
     if (!this.relationsOf.has(model.table)) {
       const { rows } = await this.client.query(
-        `SELECT r.name, r.kind, r.source_columns::text[] AS source_columns,
+        `SELECT r.name, r.kind, r.cardinality, r.source_columns::text[] AS source_columns,
                 r.constraint_name::text AS constraint_name,
                 pg_catalog.format('%I.%I', n.nspname, c.relname) AS target
          FROM matrx_relations.relations r
@@ -111,7 +112,8 @@ class Session {
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          WHERE r.source = $1::regclass`, [model.table]);
       const byName = new Map();
-      for (const r of rows) byName.set(r.name, { ...r, target: modelFor(r.target) });
+      // toOne: an fk, or an ifk whose FK columns are unique (one-to-one)
+      for (const r of rows) byName.set(r.name, { ...r, toOne: r.cardinality === 'one', target: modelFor(r.target) });
       for (const r of [...byName.values()].sort((a, b) => (a.kind !== 'fk') - (b.kind !== 'fk'))) {
         if (r.constraint_name && !byName.has(r.constraint_name)) byName.set(r.constraint_name, r);
       }
@@ -169,13 +171,13 @@ class Session {
     return obj;
   }
 
-  // Sets each edge of the tree from the document onto obj: fk -> object or
-  // null, ifk and m2m -> array in the document's order.
+  // Sets each edge of the tree from the document onto obj: to-one (fk,
+  // one-to-one ifk) -> object or null, to-many -> array in the document's order.
   attachDoc(obj, doc, tree) {
     for (const [key, edge] of tree) {
       const v = doc[key];
       const target = edge.relation.target;
-      obj.attach(key, edge.relation.kind === 'fk'
+      obj.attach(key, edge.relation.toOne
         ? (v === null ? null : this.build(target, v, edge.children))
         : v.map((d) => this.build(target, d, edge.children)));
     }
@@ -187,15 +189,17 @@ class Session {
     return rows.map((r) => new model(r));
   }
 
-  // One relation for many objects: fetch_related(_array), one statement
-  // (rows as jsonb: node-postgres does not parse composite types).
-  async fetchTyped(instances, name, kind, fn) {
+  // One relation for many objects, one statement: fetch_related for a to-one
+  // relation (fk, one-to-one ifk), else fetch_related_array (rows as jsonb:
+  // node-postgres does not parse composite types).
+  async fetchTyped(instances, name, kind) {
     const list = Array.isArray(instances) ? instances : [instances];
     if (list.length === 0) return;
     const model = list[0].constructor;
     const rel = await this.relation(model, name, [kind]);
     const pk = await this.primaryKey(model);
     if (!pk) throw new Error(`${model.table} has no single-column primary key: use prefetchRelated`);
+    const fn = rel.toOne ? 'fetch_related' : 'fetch_related_array';
     const rows = await this.query(
       `SELECT source_key, pg_catalog.to_jsonb(related) AS related FROM matrx_relations.${fn}(` +
       `NULL::${rel.target.table}, $1::regclass, $2, $3::${pk[1]}[])`,
@@ -205,17 +209,18 @@ class Session {
       byKey.set(r.source_key, Array.isArray(r.related)
         ? r.related.map((x) => new rel.target(x)) : new rel.target(r.related));
     }
-    for (const i of list) i.attach(name, byKey.has(i[pk[0]]) ? byKey.get(i[pk[0]]) : kind === 'fk' ? null : []);
+    for (const i of list) i.attach(name, byKey.has(i[pk[0]]) ? byKey.get(i[pk[0]]) : rel.toOne ? null : []);
   }
 
   // The fk's target object (or null) onto each object: one statement.
-  fetchFk(instances, name) { return this.fetchTyped(instances, name, 'fk', 'fetch_related'); }
+  fetchFk(instances, name) { return this.fetchTyped(instances, name, 'fk'); }
 
-  // The inverse fk's child array onto each object: one statement.
-  fetchIfk(instances, name) { return this.fetchTyped(instances, name, 'ifk', 'fetch_related_array'); }
+  // The inverse fk's child array (one-to-one: the child or null) onto each
+  // object: one statement.
+  fetchIfk(instances, name) { return this.fetchTyped(instances, name, 'ifk'); }
 
   // The many-to-many array onto each object: one statement.
-  fetchM2m(instances, name) { return this.fetchTyped(instances, name, 'm2m', 'fetch_related_array'); }
+  fetchM2m(instances, name) { return this.fetchTyped(instances, name, 'm2m'); }
 
   // The key columns the first-level edges read, once per distinct key, and
   // each instance's index among them.

@@ -42,6 +42,10 @@ class Tag(Model):
     table = "public.tags"
 
 
+class Profile(Model):
+    table = "public.customer_profiles"
+
+
 def check(ok, what):
     """A TAP line; a failure makes the script exit non-zero."""
     global failures
@@ -209,6 +213,20 @@ async def main():
                   for o in orders), "ifk -> a list ordered by the target's primary key")
         customers = await s.prefetch_related(await s.all(Customer), "orders")
         check(any(c.orders == [] for c in customers), "ifk without children -> []")
+        # one-to-one (customers -> customer_profiles, the FK is the profile's
+        # primary key): an object or None in every form, never a list
+        profiles = {c.id: c.profile for c in await s.prefetch_related(await s.all(Customer),
+                                                                      "profile:customer_profiles")}
+        check(all(isinstance(p, Profile) and p.customer_id == k if k % 2 == 0 else p is None
+                  for k, p in profiles.items()), "one-to-one ifk -> an object or None")
+        plain_of = lambda m: {k: v.to_dict() if v is not None else None for k, v in m.items()}  # noqa: E731
+        held = await s.all(Customer)
+        await s.fetch_ifk(held, "customer_profiles")
+        check(plain_of({c.id: c.customer_profiles for c in held}) == plain_of(profiles),
+              "one-to-one ifk: fetch_ifk gives the same object or None")
+        loaded = await s.load(Customer, sorted(profiles), "profile:customer_profiles")
+        check(plain_of({c.id: c.profile for c in loaded}) == plain_of(profiles),
+              "one-to-one ifk: the client library's load gives the same object or None")
         dup = await s.prefetch_related([orders[0], orders[1], orders[0]], "customer")
         check(len(dup) == 3 and dup[0] is dup[2], "instances kept as given, duplicates included")
 

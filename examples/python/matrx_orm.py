@@ -10,8 +10,9 @@ It has the relation API of an async ORM:
     orders = await session.select_related(Order, [101, 102], "customer")       # one statement
     customer = await session.loader().load(order, "customer")   # DataLoader: one call per tick
 
-Results map onto objects the way the extension shapes them: an fk becomes
-an object or None, an ifk or m2m a list ([] when empty) ordered by the
+Results map onto objects the way the extension shapes them: an fk (and a
+one-to-one ifk: the view's cardinality 'one') becomes an object or None,
+an ifk or m2m a list ([] when empty) ordered by the
 target's primary key; nested paths nest the same way. Relation names,
 kinds and key columns come from the view matrx_relations.relations.
 """
@@ -103,6 +104,8 @@ class Relation:
         """From a row of the view (target as a qualified name)."""
         self.name = row["name"]
         self.kind = row["kind"]
+        # an fk, or an ifk whose FK columns are unique (one-to-one): an object or None
+        self.to_one = row["cardinality"] == "one"
         self.target = model_for(row["target"])
         self.source_columns = list(row["source_columns"])
         self.constraint_name = row["constraint_name"]
@@ -165,7 +168,7 @@ class Session:
         """The source's relations by name (and by constraint name)."""
         if model.table not in self._relations:
             rows = await self.conn.fetch(
-                """SELECT r.name, r.kind, r.source_columns, r.constraint_name,
+                """SELECT r.name, r.kind, r.cardinality, r.source_columns, r.constraint_name,
                           pg_catalog.format('%I.%I', n.nspname, c.relname) AS target
                    FROM matrx_relations.relations r
                    JOIN pg_catalog.pg_class c ON c.oid = r.target
@@ -227,9 +230,9 @@ class Session:
             obj.attach(key, self.value(edge, doc[key]))
 
     def value(self, edge, v):
-        """fk: an object or None; ifk, m2m: a list, in the document's order."""
+        """To-one (fk, one-to-one ifk): an object or None; to-many: a list, in the document's order."""
         target = edge.relation.target
-        if edge.relation.kind == "fk":
+        if edge.relation.to_one:
             return None if v is None else self.build(target, v, edge.children)
         return [self.build(target, d, edge.children) for d in v]
 
@@ -240,8 +243,9 @@ class Session:
         rows = await self.fetch(f"SELECT * FROM {model.table} t ORDER BY t")
         return [model(**dict(r)) for r in rows]
 
-    async def _fetch_typed(self, instances, name, kinds, function):
-        """One relation for many objects: fetch_related(_array), typed rows."""
+    async def _fetch_typed(self, instances, name, kinds):
+        """One relation for many objects, typed rows: fetch_related for a
+        to-one relation (fk, one-to-one ifk), else fetch_related_array."""
         instances = instances if isinstance(instances, list) else [instances]
         if not instances:
             return
@@ -250,6 +254,7 @@ class Session:
         pk = await self.primary_key(model)
         if pk is None:
             raise TypeError(f"{model.table} has no single-column primary key: use prefetch_related")
+        function = "fetch_related" if rel.to_one else "fetch_related_array"
         rows = await self.fetch(
             f"SELECT source_key, related FROM matrx_relations.{function}("
             f"NULL::{rel.target.table}, $1::regclass, $2, $3::{pk[1]}[])",
@@ -259,21 +264,22 @@ class Session:
             related = r["related"]
             by_key[r["source_key"]] = ([rel.target(**dict(x)) for x in related]
                                        if isinstance(related, list) else rel.target(**dict(related)))
-        empty = None if rel.kind == "fk" else []
+        empty = None if rel.to_one else []
         for i in instances:
             i.attach(name, by_key.get(getattr(i, pk[0]), empty))
 
     async def fetch_fk(self, instances, name):
         """The fk's target object (or None) onto each object: one statement."""
-        await self._fetch_typed(instances, name, ("fk",), "fetch_related")
+        await self._fetch_typed(instances, name, ("fk",))
 
     async def fetch_ifk(self, instances, name):
-        """The inverse fk's child list onto each object: one statement."""
-        await self._fetch_typed(instances, name, ("ifk",), "fetch_related_array")
+        """The inverse fk's child list onto each object (one-to-one: the child
+        or None): one statement."""
+        await self._fetch_typed(instances, name, ("ifk",))
 
     async def fetch_m2m(self, instances, name):
         """The many-to-many list onto each object: one statement."""
-        await self._fetch_typed(instances, name, ("m2m",), "fetch_related_array")
+        await self._fetch_typed(instances, name, ("m2m",))
 
     def key_objects(self, instances, tree):
         """The key columns the first-level edges read, once per distinct key.
