@@ -97,6 +97,16 @@ LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION matrx_relations.unregister_relation(regclass, text) IS
 'removes a registered relation; true when there was one';
 
+-- Citus: every registered relation between Citus tables sent to the
+-- workers again (for a worker added after the registrations).
+CREATE FUNCTION matrx_relations.sync_relations()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'sync_relations'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.sync_relations() IS
+'on a Citus coordinator, sends every registered relation between Citus tables to every worker again (a worker added later); the number sent';
+
 CREATE FUNCTION matrx_relations.fetch_related(
     target anyelement, source regclass, relation text, keys anycompatiblearray)
 RETURNS TABLE(source_key anycompatible, related anyelement)

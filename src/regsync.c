@@ -12,7 +12,8 @@
  *
  *		Only relations between Citus tables are sent: a worker has no copy
  *		of the coordinator's plain tables (nor could it read them).  A worker
- *		added later gets no rows: run the calls again (see the README).
+ *		added later gets them from sync_relations(), which sends every set
+ *		and every relation registered on its own again.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,9 +27,12 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
+#include "catalog.h"
 #include "citus.h"
 #include "matrx_relations.h"
 #include "model.h"
@@ -317,4 +321,140 @@ MxConvertedTables(Oid **pairs)
 	}
 	SPI_finish();
 	return npairs;
+}
+
+/* Appends a key and a list of names as a JSON array (nothing when the list is empty) */
+static void
+MxAppendJsonNames(StringInfo buf, const char *key, List *names)
+{
+	ListCell   *lc;
+
+	if (names == NIL)
+		return;
+	appendStringInfoString(buf, ", ");
+	escape_json(buf, key);
+	appendStringInfoString(buf, ": [");
+	foreach(lc, names)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, (char *) lfirst(lc));
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/*
+ * A publish_relations document of regs (in their order): each relation's
+ * name, columns and options (MxPublishCommand adds its tables)
+ */
+static Jsonb *
+MxSetDocument(List *regs)
+{
+	StringInfoData doc;
+	ListCell   *lc;
+
+	initStringInfo(&doc);
+	appendStringInfoChar(&doc, '[');
+	foreach(lc, regs)
+	{
+		MxRegistration *reg = (MxRegistration *) lfirst(lc);
+		StringInfoData one;
+		Datum		rel;
+
+		CHECK_FOR_INTERRUPTS();
+		initStringInfo(&one);
+		appendStringInfoString(&one, "{\"name\": ");
+		escape_json(&one, reg->name);
+		MxAppendJsonNames(&one, "source_columns", reg->source_columns);
+		MxAppendJsonNames(&one, "target_columns", reg->target_columns);
+		MxAppendJsonNames(&one, "via_source_columns", reg->via_source_columns);
+		MxAppendJsonNames(&one, "via_target_columns", reg->via_target_columns);
+		appendStringInfoChar(&one, '}');
+		rel = DirectFunctionCall1(jsonb_in, CStringGetDatum(one.data));
+		if (reg->options != NULL)	/* the options are top-level keys of a relation */
+			rel = DirectFunctionCall2(jsonb_concat, rel, JsonbPGetDatum(reg->options));
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(&doc, ", ");
+		appendStringInfoString(&doc, JsonbToCString(NULL, &DatumGetJsonbP(rel)->root, VARSIZE(DatumGetPointer(rel))));
+	}
+	appendStringInfoChar(&doc, ']');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(doc.data)));
+}
+
+/* Sends one published set to the workers; the number of its relations (0: not sent) */
+static int
+MxSyncSet(const char *relation_set, List *regs)
+{
+	char	   *command = MxPublishCommand(relation_set, MxSetDocument(regs), regs);
+
+	if (command == NULL)
+		return 0;
+	(void) MxCitusForward(command);
+	return list_length(regs);
+}
+
+/*
+ * sync_relations(): on a Citus coordinator, every registered relation
+ * between Citus tables sent to every worker with metadata again (each
+ * published set published, each relation registered on its own registered):
+ * what a worker added after the registrations lacks.  Returns the number
+ * of relations sent.
+ */
+PG_FUNCTION_INFO_V1(sync_relations);
+Datum
+sync_relations(PG_FUNCTION_ARGS)
+{
+	List	   *rows;
+	List	   *sets = NIL;		/* set names, in first-seen order */
+	ListCell   *lc;
+	int			sent = 0;
+
+	if (!MxCitusCoordinator())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("sync_relations runs only on a Citus coordinator"),
+				 errdetail("This database has no Citus metadata, or is a Citus worker."),
+				 errhint("Call it on the coordinator after adding a worker.")));
+	MxEnterCall();
+	MxCatalogBeginCall();
+	MxLockRegistrations();
+	rows = MxRegisteredRows();
+	foreach(lc, rows)
+	{
+		MxRegistration *reg = (MxRegistration *) lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (reg->relation_set != NULL)
+		{
+			bool		seen = false;
+			ListCell   *s;
+
+			foreach(s, sets)
+				seen = seen || strcmp((char *) lfirst(s), reg->relation_set) == 0;
+			if (!seen)
+				sets = lappend(sets, reg->relation_set);
+		}
+		else if (MxCitusRegistrationShared(reg))
+		{
+			(void) MxCitusForward(MxRegistrationCommand(reg));
+			sent++;
+		}
+	}
+	foreach(lc, sets)
+	{
+		const char *set = (const char *) lfirst(lc);
+		List	   *members = NIL;
+		ListCell   *r;
+
+		foreach(r, rows)
+		{
+			MxRegistration *reg = (MxRegistration *) lfirst(r);
+
+			if (reg->relation_set != NULL && strcmp(reg->relation_set, set) == 0)
+				members = lappend(members, reg);
+		}
+		sent += MxSyncSet(set, members);
+	}
+	MxLeaveCall();
+	PG_RETURN_INT32(sent);
 }

@@ -153,3 +153,13 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION matrx_relations.unpublish_relations(text) IS
 'removes a published relation set; true when it had relations';
+
+-- Citus: every registered relation between Citus tables sent to the
+-- workers again (for a worker added after the registrations).
+CREATE FUNCTION matrx_relations.sync_relations()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'sync_relations'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION matrx_relations.sync_relations() IS
+'on a Citus coordinator, sends every registered relation between Citus tables to every worker again (a worker added later); the number sent';

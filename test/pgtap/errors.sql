@@ -9,7 +9,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION matrx_relations;
 
-SELECT plan(125);
+SELECT plan(126);
 
 -- ---------------------------------------------------------------------------
 -- Fixture (own schema, so it cannot collide with other test files)
@@ -560,6 +560,11 @@ SELECT results_eq(
     $$VALUES ('authors', 'books', 'books', 'id'),
              ('messages', 'writer', 'author_view', 'id')$$,
     'registered_relations: the role''s failed writes changed nothing');
+
+-- sync_relations is for a Citus coordinator (test/citus/sync.sql runs it there)
+SELECT throws_ok($$SELECT matrx_relations.sync_relations()$$, '0A000',
+    'sync_relations runs only on a Citus coordinator',
+    'sync_relations without Citus: 0A000');
 
 SELECT * FROM finish();
 ROLLBACK;
