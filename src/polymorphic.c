@@ -160,6 +160,31 @@ MxPolyArms(MxTable *source, const char *name)
 }
 
 /*
+ * Whether a path segment name resolves on table t without an error: a
+ * relation or constraint name, a polymorphic relation's name, or a
+ * junction name (whose lookup then says whether it exists); for a path
+ * continuing below a polymorphic relation, where arms lacking it skip it
+ */
+bool
+MxPolyArmHas(MxTable *t, const char *name)
+{
+	int			i;
+
+	if (MxIsJunctionName(name))
+		return true;
+	for (i = 0; i < t->nrels; i++)
+	{
+		MxRelation *r = &t->rels[i];
+
+		if (strcmp(r->name, name) == 0 ||
+			(r->poly_name != NULL && strcmp(r->poly_name, name) == 0) ||
+			(r->conname != NULL && strcmp(r->conname, name) == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
  * 0A000 when node's tree has a polymorphic arm: loader cannot apply the
  * type filter (select_related, the typed forms)
  */
