@@ -11,7 +11,9 @@
  *		share its nodes ("items" and "items.product" load items once).  The
  *		alias, else the name, is the output key; one equal to a column of
  *		the row it is added to, or produced twice at one level by different
- *		relations, is 42701.
+ *		relations, is 42701.  A segment naming a polymorphic relation adds
+ *		one node per arm under its key; the path goes on below each arm whose
+ *		target has its next segment (polymorphic.c).
  *
  *		The plan walks the tree breadth-first.  At each depth, edges that
  *		read the same table on the same key columns (DataLoader grouping:

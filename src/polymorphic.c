@@ -16,7 +16,10 @@
  *		target.  Loaded under the polymorphic name, the arms are children
  *		of one output key: the first arm with a row gives the object, which
  *		is marked with the table it came from.  Arms with different targets
- *		are different edge groups: one statement per target table.
+ *		are different edge groups: one statement per target table.  In the
+ *		typed forms each arm is a node of its own under the one name.  A path
+ *		going on below the name goes on below each arm whose target has the
+ *		next relation (path.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -186,7 +189,7 @@ MxPolyArmHas(MxTable *t, const char *name)
 
 /*
  * 0A000 when node's tree has a polymorphic arm: loader cannot apply the
- * type filter (select_related, the typed forms)
+ * type filter (select_related)
  */
 void
 MxRejectPolymorphic(MxPathNode *node, const char *loader)
