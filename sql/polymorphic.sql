@@ -160,6 +160,18 @@ SELECT node, parent_node, name, relation, kind, to_many, target
 FROM matrx_relations.load_nodes('comments', 'commentable.author');
 SELECT * FROM matrx_relations.load('comments', ARRAY[1, 2, 4, 8], 'commentable.author');
 SELECT * FROM matrx_relations.explain_related('comments', 'commentable.author');
+-- a polymorphic relation below an arm: photos.subject is a person or a post
+ALTER TABLE photos ADD COLUMN subject_type text, ADD COLUMN subject_id text;
+UPDATE photos SET subject_type = 'Person', subject_id = '2' WHERE id = 1;
+UPDATE photos SET subject_type = 'Post', subject_id = '1' WHERE id = 2;
+SELECT matrx_relations.register_relation('photos', 'subject_' || lower(t), target,
+    '{subject_id}', '{id}', options => jsonb_build_object('cast', '["integer"]'::jsonb, 'polymorphic',
+        jsonb_build_object('name', 'subject', 'type_column', 'subject_type', 'type_value', t)))
+FROM (VALUES ('Person', 'people'::regclass), ('Post', 'posts')) m(t, target);
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[2, 8, 1], 'commentable.subject.author');
+SELECT node, parent_node, name, relation, target
+FROM matrx_relations.load_nodes('comments', 'commentable.subject.author');
+SELECT * FROM matrx_relations.load('comments', ARRAY[2, 8, 1], 'commentable.subject.author');
 
 -- the loaders that cannot apply the type filter: 0A000
 \set VERBOSITY terse
