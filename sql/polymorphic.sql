@@ -88,13 +88,100 @@ SELECT matrx_relations.register_relation('comments', 'target_post', 'posts',
      "polymorphic": {"name": "target", "type_column": "commentable_type", "type_value": "Post", "marker": "__typename"}}');
 SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1, 2], 'target');
 
+-- the typed forms: each arm is a node of its own (its table's row type),
+-- all under the one name and parent node; a parent row is linked only
+-- under the arm of its type
+SELECT node, parent_node, name, relation, kind, to_many, target
+FROM matrx_relations.load_nodes('comments', 'commentable');
+SELECT * FROM matrx_relations.load('comments', ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9], 'commentable');
+-- a client's reassembly (a parent's link under the arm node of its type,
+-- the object marked with that node's target) gives the documents of
+-- prefetch_related and of plain SQL
+CREATE FUNCTION qualified(t regclass) RETURNS text LANGUAGE sql AS $$
+    SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = t $$;
+CREATE FUNCTION typed_docs(keys int[]) RETURNS jsonb LANGUAGE sql AS $$
+    WITH l AS (SELECT * FROM matrx_relations.load('comments', keys, 'commentable')
+                   WITH ORDINALITY AS x(node, id, parent, r, ord)),
+         sent AS (SELECT id, to_jsonb(r) AS j FROM l WHERE to_jsonb(r) IS NOT NULL),
+         n AS (SELECT * FROM matrx_relations.load_nodes('comments', 'commentable'))
+    SELECT jsonb_agg(s.j || jsonb_build_object('commentable',
+               (SELECT t.j || jsonb_build_object('__table', qualified(n.target))
+                FROM l c JOIN sent t ON t.id = c.id JOIN n ON n.node = c.node
+                WHERE c.parent = src.id AND n.name = 'commentable')) ORDER BY src.ord)
+    FROM l src JOIN sent s ON s.id = src.id WHERE src.node = 0 $$;
+SELECT typed_docs(ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9])
+     = (SELECT jsonb_agg(d ORDER BY id) FROM naive) AS typed_equal,
+       typed_docs(ARRAY[9, 2, 4])
+     = (SELECT jsonb_agg(d) FROM matrx_relations.prefetch_related('comments', ARRAY[9, 2, 4], 'commentable') d)
+       AS typed_equal_prefetch;
+-- the instances form: the same links, parents -i
+SELECT * FROM matrx_relations.load('comments',
+    (SELECT jsonb_agg(to_jsonb(c) ORDER BY id) FROM comments c WHERE id IN (1, 2, 4, 5)), 'commentable');
+-- load_batch: arms of both requests share one statement per table
+SELECT * FROM matrx_relations.load_batch('[{"source": "poly.comments", "keys": [2, 4], "relations": ["commentable"]},
+                                         {"source": "poly.comments", "keys": [1, 5], "relations": ["c:commentable"]}]');
+SELECT public.pg_stat_statements_reset() IS NOT NULL AS reset;
+SELECT count(*) FROM matrx_relations.load('comments', ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9], 'commentable');
+SELECT sum(calls) AS statements FROM public.pg_stat_statements WHERE NOT toplevel;
+
+-- below a polymorphic relation: each arm's target's relation of that name;
+-- links has no author, its arm skips it
+CREATE TABLE people (id int PRIMARY KEY, name text);
+INSERT INTO people VALUES (1, 'ann'), (2, 'bob');
+ALTER TABLE posts ADD COLUMN author_id int REFERENCES people;
+ALTER TABLE photos ADD COLUMN author_id int REFERENCES people;
+UPDATE posts SET author_id = id;
+UPDATE photos SET author_id = 3 - id;
+CREATE VIEW naive_nested AS
+SELECT c.id, to_jsonb(c) || jsonb_build_object('commentable', CASE
+    WHEN c.commentable_type IN ('Post', 'Article') THEN (SELECT to_jsonb(p) || jsonb_build_object('__table', 'poly.posts',
+        'author', (SELECT to_jsonb(a) FROM people a WHERE a.id = p.author_id)) FROM posts p WHERE p.id::text = c.commentable_id)
+    WHEN c.commentable_type = 'Photo' THEN (SELECT to_jsonb(p) || jsonb_build_object('__table', 'poly.photos',
+        'author', (SELECT to_jsonb(a) FROM people a WHERE a.id = p.author_id)) FROM photos p WHERE p.id::text = c.commentable_id)
+    WHEN c.commentable_type = 'Link' THEN (SELECT to_jsonb(l) || '{"__table": "poly.links"}' FROM links l WHERE l.slug = c.commentable_id)
+    END) AS d
+FROM comments c;
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1, 2, 4], 'commentable.author');
+SELECT array_agg(d) = (SELECT array_agg(d ORDER BY id) FROM naive_nested) AS nested_equal
+FROM matrx_relations.prefetch_related('comments', ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9], 'commentable.author') d;
+SELECT matrx_relations.prefetch_related('comments',
+           (SELECT jsonb_agg(to_jsonb(c) ORDER BY id DESC) FROM comments c), 'commentable', 'commentable.author')
+     = (SELECT jsonb_agg(d ORDER BY id DESC) FROM naive_nested) AS nested_instances_equal;
+-- statements: the source, posts, photos, links, then people once for both arms
+SELECT public.pg_stat_statements_reset() IS NOT NULL AS reset;
+SELECT count(*) FROM matrx_relations.prefetch_related('comments', ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9], 'commentable.author');
+SELECT sum(calls) AS statements FROM public.pg_stat_statements WHERE NOT toplevel;
+SELECT public.pg_stat_statements_reset() IS NOT NULL AS reset;
+SELECT count(*) FROM matrx_relations.load('comments', ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9], 'commentable.author');
+SELECT sum(calls) AS statements FROM public.pg_stat_statements WHERE NOT toplevel;
+-- typed: an author node under each arm that has one
+SELECT node, parent_node, name, relation, kind, to_many, target
+FROM matrx_relations.load_nodes('comments', 'commentable.author');
+SELECT * FROM matrx_relations.load('comments', ARRAY[1, 2, 4, 8], 'commentable.author');
+SELECT * FROM matrx_relations.explain_related('comments', 'commentable.author');
+-- a polymorphic relation below an arm: photos.subject is a person or a post
+ALTER TABLE photos ADD COLUMN subject_type text, ADD COLUMN subject_id text;
+UPDATE photos SET subject_type = 'Person', subject_id = '2' WHERE id = 1;
+UPDATE photos SET subject_type = 'Post', subject_id = '1' WHERE id = 2;
+SELECT matrx_relations.register_relation('photos', 'subject_' || lower(t), target,
+    '{subject_id}', '{id}', options => jsonb_build_object('cast', '["integer"]'::jsonb, 'polymorphic',
+        jsonb_build_object('name', 'subject', 'type_column', 'subject_type', 'type_value', t)))
+FROM (VALUES ('Person', 'people'::regclass), ('Post', 'posts')) m(t, target);
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[2, 8, 1], 'commentable.subject.author');
+SELECT node, parent_node, name, relation, target
+FROM matrx_relations.load_nodes('comments', 'commentable.subject.author');
+SELECT * FROM matrx_relations.load('comments', ARRAY[2, 8, 1], 'commentable.subject.author');
+
 -- the loaders that cannot apply the type filter: 0A000
 \set VERBOSITY terse
 SELECT * FROM matrx_relations.select_related('comments', ARRAY[1], 'commentable');
 SELECT * FROM matrx_relations.select_related('comments', ARRAY[1], 'commentable_post');
-SELECT * FROM matrx_relations.load('comments', ARRAY[1], 'commentable');
 SELECT * FROM matrx_relations.fetch_related(NULL::posts, 'comments', 'commentable_post', ARRAY[1]);
 SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], '{"commentable": {}}'::jsonb);
+-- a name below it that no arm has: 42704; a name also an output key of the arm: 42701
 SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], 'commentable.comments');
+SELECT * FROM matrx_relations.load('comments', ARRAY[1], 'commentable.comments');
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], 'commentable.title:author');
 \set VERBOSITY default
 DROP SCHEMA poly CASCADE;

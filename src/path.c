@@ -11,7 +11,9 @@
  *		share its nodes ("items" and "items.product" load items once).  The
  *		alias, else the name, is the output key; one equal to a column of
  *		the row it is added to, or produced twice at one level by different
- *		relations, is 42701.
+ *		relations, is 42701.  A segment naming a polymorphic relation adds
+ *		one node per arm under its key; the path goes on below each arm whose
+ *		target has its next segment (polymorphic.c).
  *
  *		The plan walks the tree breadth-first.  At each depth, edges that
  *		read the same table on the same key columns (DataLoader grouping:
@@ -30,9 +32,10 @@
 #include "path.h"
 
 static List *MxSplitPath(const char *path, int index);
-static void MxAddPath(MxPathNode *root, List *segments);
+static void MxAddSegments(MxPathNode *node, List *segments, int i);
 static bool MxHasRelation(MxTable *from, const char *name);
-static void MxAddPolyPath(MxPathNode *node, void *segment, List *arms, bool last);
+static List *MxAddPolyPath(MxPathNode *node, void *segment, List *arms);
+static void MxAddBelowArms(List *armnodes, List *segments, int i);
 static bool MxSameEdge(MxRelation *a, MxRelation *b);
 static void MxAddExtra(List **extra, MxPathNode *node);
 static void MxFinishGroup(MxEdgeGroup *g, MxTable *target, bool typed);
@@ -159,21 +162,15 @@ MxHasRelation(MxTable *from, const char *name)
 
 /*
  * Adds a polymorphic relation's arms (a segment naming it) under node,
- * all under the segment's output key, once; it must be the path's last
- * segment (0A000)
+ * all under the segment's output key, once; returns the arm nodes
  */
-static void
-MxAddPolyPath(MxPathNode *node, void *segment, List *arms, bool last)
+static List *
+MxAddPolyPath(MxPathNode *node, void *segment, List *arms)
 {
 	MxSegment  *sg = (MxSegment *) segment;
+	List	   *nodes = NIL;
 	ListCell   *lc;
 
-	if (!last)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("relations below polymorphic relation \"%s\" cannot be loaded", sg->name),
-				 errdetail("Path \"%s\" continues past it.", sg->prefix),
-				 errhint("Load them from each arm's own relation name.")));
 	foreach(lc, node->children)
 	{
 		MxPathNode *c = (MxPathNode *) lfirst(lc);
@@ -181,64 +178,105 @@ MxAddPolyPath(MxPathNode *node, void *segment, List *arms, bool last)
 		if (strcmp(c->key, sg->key) != 0)
 			continue;
 		if (c->poly_arm && strcmp(c->rel->poly_name, sg->name) == 0)
-			return;				/* named twice: loaded once */
+		{
+			nodes = lappend(nodes, c);	/* named twice: loaded once */
+			continue;
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_COLUMN),
 				 errmsg("output key \"%s\" is produced twice at one level, by \"%s\" and \"%s\"",
 						sg->key, c->path, sg->prefix),
 				 errhint("Give one of them another output key with an alias: \"alias:name\".")));
 	}
+	if (nodes != NIL)
+		return nodes;
 	foreach(lc, arms)
-		MxAddChild(node, sg->key, ((MxRelation *) lfirst(lc))->name, sg->prefix)->poly_arm = true;
+	{
+		MxPathNode *arm = MxAddChild(node, sg->key, ((MxRelation *) lfirst(lc))->name,
+									 sg->prefix);
+
+		arm->poly_arm = true;
+		nodes = lappend(nodes, arm);
+	}
+	return nodes;
 }
 
-/* Merges one parsed path into the tree, resolving each new segment */
+/*
+ * Continues a path below a polymorphic relation's arm nodes: segment i is
+ * resolved on each arm's target that has such a relation, and the arms
+ * without one skip it; when no arm has it, the first arm's lookup gives
+ * the error (42704)
+ */
 static void
-MxAddPath(MxPathNode *root, List *segments)
+MxAddBelowArms(List *armnodes, List *segments, int i)
 {
-	MxPathNode *node = root;
+	MxSegment  *sg = (MxSegment *) list_nth(segments, i);
 	ListCell   *lc;
+	bool		any = false;
 
-	foreach(lc, segments)
+	foreach(lc, armnodes)
 	{
-		MxSegment  *sg = (MxSegment *) lfirst(lc);
+		MxPathNode *arm = (MxPathNode *) lfirst(lc);
+
+		if (MxPolyArmHas(MxGetRelations(arm->table), sg->name))
+		{
+			MxAddSegments(arm, segments, i);
+			any = true;
+		}
+	}
+	if (!any)
+		MxAddSegments((MxPathNode *) linitial(armnodes), segments, i);
+}
+
+/* Merges a parsed path's segments from the i-th on into the tree below node */
+static void
+MxAddSegments(MxPathNode *node, List *segments, int i)
+{
+	check_stack_depth();
+	for (; i < list_length(segments); i++)
+	{
+		MxSegment  *sg = (MxSegment *) list_nth(segments, i);
 		MxPathNode *child = NULL;
+		const char *key = sg->key;
 		ListCell   *lc2;
 		List	   *arms = NIL;
 
-		if (sg->key != NULL && !MxHasRelation(MxGetRelations(node->table), sg->name))
+		if (key != NULL && !MxHasRelation(MxGetRelations(node->table), sg->name))
 			arms = MxPolyArms(MxGetRelations(node->table), sg->name);
 		if (arms != NIL)
 		{
-			MxAddPolyPath(node, sg, arms, lnext(segments, lc) == NULL);
+			List	   *armnodes = MxAddPolyPath(node, sg, arms);
+
+			if (i + 1 < list_length(segments))
+				MxAddBelowArms(armnodes, segments, i + 1);
 			return;
 		}
-		if (sg->key == NULL)
+		if (key == NULL)
 		{
 			/* an unaliased junction::fk is keyed by its target's name */
 			MxRelation *rel = MxLookupRelation(MxGetRelations(node->table), sg->name);
 
-			sg->key = get_rel_name(rel->target);
+			key = get_rel_name(rel->target);
 		}
 		foreach(lc2, node->children)
 		{
 			MxPathNode *c = (MxPathNode *) lfirst(lc2);
 
 			CHECK_FOR_INTERRUPTS();
-			if (strcmp(c->key, sg->key) == 0)
+			if (strcmp(c->key, key) == 0)
 			{
 				child = c;
 				break;
 			}
 		}
-		if (child != NULL && strcmp(child->relname, sg->name) != 0)
+		if (child != NULL && (child->poly_arm || strcmp(child->relname, sg->name) != 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_COLUMN),
 					 errmsg("output key \"%s\" is produced twice at one level, by \"%s\" and \"%s\"",
-							sg->key, child->path, sg->prefix),
+							key, child->path, sg->prefix),
 					 errhint("Give one of them another output key with an alias: \"alias:name\".")));
 		if (child == NULL)
-			child = MxAddChild(node, sg->key, sg->name, sg->prefix);
+			child = MxAddChild(node, key, sg->name, sg->prefix);
 		node = child;
 	}
 }
@@ -267,7 +305,7 @@ MxParsePaths(Oid source, Datum *paths, bool *nulls, int npaths)
 		parsed[i] = MxSplitPath(TextDatumGetCString(paths[i]), i + 1);
 	}
 	for (i = 0; i < npaths; i++)
-		MxAddPath(root, parsed[i]);
+		MxAddSegments(root, parsed[i], 0);
 	return root;
 }
 
@@ -407,10 +445,6 @@ MxPlanLoad(List *roots)
 	List	   *level = NIL;
 	ListCell   *lc;
 	bool		typed = roots != NIL && ((MxPathNode *) linitial(roots))->typed;
-
-	foreach(lc, roots)
-		if (typed)
-			MxRejectPolymorphic((MxPathNode *) lfirst(lc), "the typed load forms");
 
 	foreach(lc, roots)
 	{

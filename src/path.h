@@ -60,6 +60,7 @@ extern void MxNeededColumns(MxPathNode *node, int *ncols, AttrNumber **cols);
 
 /* polymorphic.c */
 extern List *MxPolyArms(MxTable *source, const char *name);
+extern bool MxPolyArmHas(MxTable *t, const char *name);
 extern void MxRejectPolymorphic(MxPathNode *node, const char *loader);
 extern bool MxPolyKeep(MxPathNode *node, int pr);
 extern Jsonb *MxPolyMarked(MxPathNode *node, Jsonb *doc);

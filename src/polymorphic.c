@@ -16,7 +16,10 @@
  *		target.  Loaded under the polymorphic name, the arms are children
  *		of one output key: the first arm with a row gives the object, which
  *		is marked with the table it came from.  Arms with different targets
- *		are different edge groups: one statement per target table.
+ *		are different edge groups: one statement per target table.  In the
+ *		typed forms each arm is a node of its own under the one name.  A path
+ *		going on below the name goes on below each arm whose target has the
+ *		next relation (path.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -160,8 +163,33 @@ MxPolyArms(MxTable *source, const char *name)
 }
 
 /*
+ * Whether a path segment name resolves on table t without an error: a
+ * relation or constraint name, a polymorphic relation's name, or a
+ * junction name (whose lookup then says whether it exists); for a path
+ * continuing below a polymorphic relation, where arms lacking it skip it
+ */
+bool
+MxPolyArmHas(MxTable *t, const char *name)
+{
+	int			i;
+
+	if (MxIsJunctionName(name))
+		return true;
+	for (i = 0; i < t->nrels; i++)
+	{
+		MxRelation *r = &t->rels[i];
+
+		if (strcmp(r->name, name) == 0 ||
+			(r->poly_name != NULL && strcmp(r->poly_name, name) == 0) ||
+			(r->conname != NULL && strcmp(r->conname, name) == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
  * 0A000 when node's tree has a polymorphic arm: loader cannot apply the
- * type filter (select_related, the typed forms)
+ * type filter (select_related)
  */
 void
 MxRejectPolymorphic(MxPathNode *node, const char *loader)

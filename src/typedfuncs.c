@@ -150,7 +150,6 @@ MxLoadNodes(FunctionCallInfo fcinfo, bool spec_form)
 
 	MxStartCall(fcinfo, true, false);
 	req = MxOpenRequest(fcinfo, 1, spec_form);
-	MxRejectPolymorphic(req->root, "load_nodes");
 	nodes = MxNodesInOrder(req->root);
 	foreach(lc, nodes)
 	{

@@ -131,7 +131,9 @@ SELECT (SELECT pg_catalog.format_type(a.atttypid, NULL) FROM pg_catalog.pg_index
        (SELECT a.attname::text FROM pg_catalog.pg_index i
         JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
         WHERE i.indrelid = $1::regclass AND i.indisprimary AND i.indnatts = 1),
-       ARRAY(SELECT pg_catalog.json_build_array(r.name, r.constraint_name, r.source_columns)::text
+       ARRAY(SELECT pg_catalog.json_build_array(r.name, r.constraint_name, r.source_columns,
+                                                r.options->'polymorphic'->>'name',
+                                                r.options->'polymorphic'->>'type_column')::text
              FROM matrx_relations.relations r WHERE r.source = $1::regclass)`;
 
 const metas = new WeakMap();
@@ -176,16 +178,23 @@ async function plan(conn, source, paths, spec) {
     ? await query(conn, `${NODES_SQL}$2::text::jsonb)`, [source, JSON.stringify(spec)])
     : await query(conn, `${NODES_SQL}VARIADIC $2::text[])`, [source, paths]);
   const rows = res.rows.slice().sort((a, b) => a[0] - b[0]);
+  // a polymorphic relation's arms: nodes of one parent node under one name,
+  // each its own table; a parent is linked under one of them
+  const seen = new Set();
   const oids = [...new Set(rows.flatMap((r) => r[8].map(Number)))];
   const base = new Map();
   const info = (await query(conn, TYPES_SQL, [oids])).rows;
   for (const [oid, basetype] of info) base.set(oid, basetype || oid);
   // domains over arrays / arrays of domains: the base type's own OID
   const nodes = rows.map((r) => {
+    const arm = `${r[1]}\u0000${r[2]}`;
+    const shared = r[0] > 0 && seen.has(arm);
+    seen.add(arm);
     const typeOids = r[8].map(Number).map((o) => base.get(o) || o);
     return {
       node: r[0], parentNode: r[1], name: r[2], relation: r[3], kind: r[4], toMany: r[5], target: r[6],
       columns: r[7], typeOids, parsers: typeOids.map((o) => typesOf(conn).getTypeParser(o, 'text')),
+      shared,
     };
   });
   p = { nodes };
@@ -210,7 +219,13 @@ async function sourceInfo(conn, source) {
     const [[keyType, keyColumn, rels]] = (await query(conn, SOURCE_SQL, [source])).rows;
     const columns = new Map();
     for (const text of rels) {
-      const [name, constraint, cols] = JSON.parse(text);
+      let [name, constraint, cols, poly, typeColumn] = JSON.parse(text);
+      if (poly) {                 // a polymorphic arm (and its name) read the type column too
+        cols = [...cols, typeColumn];
+        const pcols = columns.get(poly) || [];
+        for (const c of cols) if (!pcols.includes(c)) pcols.push(c);
+        columns.set(poly, pcols);
+      }
       columns.set(name, cols);
       if (constraint && !columns.has(constraint)) columns.set(constraint, cols);
     }
@@ -355,8 +370,9 @@ function createAll(rows, col, planOf, objs, factory) {
 }
 
 // [] or null under node's name on each of its parent node's members.
+// (Once for a polymorphic relation's arms: the first arm's node sets it.)
 function setDefaults(node, parents) {
-  if (!parents) return;
+  if (!parents || node.shared) return;
   const name = node.name;
   for (let i = 0; i < parents.length; i++) parents[i][name] = node.toMany ? [] : null;
 }

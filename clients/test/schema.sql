@@ -111,3 +111,27 @@ INSERT INTO odd_names VALUES
     (4, 2, 'NULL', '""', 'ünï ✓', 0, E'tab\there\nnewline'),
     (5, 2, ')', '(', ',', -1, '\\');
 ANALYZE;
+
+-- a polymorphic relation (Rails' commentable_type + varchar commentable_id):
+-- comments.commentable is a post, a photo or a link; posts and photos have
+-- an author, links none
+CREATE SCHEMA poly;
+CREATE TABLE poly.people (id integer PRIMARY KEY, name text);
+CREATE TABLE poly.posts (id integer PRIMARY KEY, title text, author_id integer REFERENCES poly.people);
+CREATE TABLE poly.photos (id integer PRIMARY KEY, url text, author_id integer REFERENCES poly.people);
+CREATE TABLE poly.links (slug text PRIMARY KEY, href text);
+CREATE TABLE poly.comments (id integer PRIMARY KEY, body text,
+                            commentable_type varchar(20), commentable_id varchar(20));
+INSERT INTO poly.people VALUES (1, 'ann'), (2, 'bob');
+INSERT INTO poly.posts VALUES (1, 'p1', 1), (2, 'p2', 2);
+INSERT INTO poly.photos VALUES (1, 'ph1', 2);
+INSERT INTO poly.links VALUES ('abc', 'https://a');
+INSERT INTO poly.comments VALUES (1, 'c1', 'Post', '1'), (2, 'c2', 'Photo', '1'), (3, 'c3', 'Link', 'abc'),
+    (4, 'c4', 'Video', '1'), (5, 'c5', NULL, NULL), (6, 'c6', 'Post', '1'), (7, 'c7', 'Post', '2');
+SELECT matrx_relations.register_relation('poly.comments', 'commentable_' || lower(t), target,
+    '{commentable_id}', ARRAY[key]::name[], options => jsonb_build_object('polymorphic',
+        jsonb_build_object('name', 'commentable', 'type_column', 'commentable_type', 'type_value', t))
+        || CASE WHEN key = 'id' THEN '{"cast": ["integer"]}'::jsonb ELSE '{}' END)
+FROM (VALUES ('Post', 'poly.posts'::regclass, 'id'), ('Photo', 'poly.photos', 'id'),
+             ('Link', 'poly.links', 'slug')) m(t, target, key);
+ANALYZE;

@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS matrx_relations;
 
-SELECT plan(14);
+SELECT plan(16);
 
 CREATE SCHEMA ptap;
 SET LOCAL search_path = ptap, public;
@@ -38,14 +38,20 @@ SELECT lives_ok($$ SELECT reg('on_post', 'post', '{id}', '{"cast": ["integer"], 
     'an arm registers');
 SELECT throws_ok($$ SELECT * FROM matrx_relations.select_related('ptap.comment', ARRAY[1], 'on') $$,
     '0A000', NULL, 'select_related of a polymorphic relation is 0A000');
-SELECT throws_ok($$ SELECT * FROM matrx_relations.load('ptap.comment', ARRAY[1], 'on') $$,
-    '0A000', NULL, 'the typed load of a polymorphic relation is 0A000');
-SELECT throws_ok($$ SELECT * FROM matrx_relations.load_nodes('ptap.comment', 'on') $$,
-    '0A000', NULL, 'load_nodes of a polymorphic relation is 0A000');
+SELECT is((SELECT array_agg(node::text || ':' || parent::text ORDER BY node)
+           FROM matrx_relations.load('ptap.comment', ARRAY[1, 2], 'on') WHERE node > 0),
+    '{1:1}', 'the typed load of a polymorphic relation links a parent under the arm of its type');
+SELECT is((SELECT array_agg(name || '/' || relation || '/' || target::text ORDER BY node)
+           FROM matrx_relations.load_nodes('ptap.comment', 'on') WHERE node > 0),
+    '{on/on_post/post}', 'load_nodes lists an arm as a node under the polymorphic name');
+SELECT throws_ok($$ SELECT * FROM matrx_relations.load_batch('[{"source": "ptap.comment", "keys": [1], "relations": ["on.nope"]}]') $$,
+    '42704', NULL, 'a path below a polymorphic relation naming what no arm has is 42704 (load_batch)');
 SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], '{"on": {}}'::jsonb) $$,
     '0A000', NULL, 'a polymorphic relation in a spec is 0A000');
 SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], 'on.comments') $$,
-    '0A000', NULL, 'a path below a polymorphic relation is 0A000');
+    '42704', NULL, 'a path below a polymorphic relation naming what no arm has is 42704');
+SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], 'on.title:comments') $$,
+    '42701', NULL, 'an output key below an arm equal to a column of its target is 42701');
 
 SELECT * FROM finish();
 ROLLBACK;

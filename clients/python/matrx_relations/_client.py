@@ -22,7 +22,7 @@ class Node:
     """One row of load_nodes: where a path node hangs and what its rows hold."""
 
     __slots__ = ("node", "parent_node", "name", "relation", "kind", "to_many", "target",
-                 "columns", "type_oids", "type_names", "text_path", "make")
+                 "columns", "type_oids", "type_names", "text_path", "make", "shared")
 
     def __init__(self, row):
         """From (node, parent_node, name, relation, kind, to_many, target, columns, oids, names)."""
@@ -33,6 +33,7 @@ class Node:
         self.type_names = tuple(names)
         self.text_path = False
         self.make = None
+        self.shared = False      # another arm of a polymorphic relation set its default
 
     def __repr__(self):
         """For debugging."""
@@ -46,6 +47,12 @@ class _Plan:
         """Nodes indexed by number."""
         self.nodes = nodes
         self.text_nodes = [n.node for n in nodes if n.text_path]
+        # a polymorphic relation's arms: nodes of one parent node under one
+        # name, each its own table; a parent is linked under one of them
+        seen = set()
+        for n in nodes[1:]:
+            n.shared = (n.parent_node, n.name) in seen
+            seen.add((n.parent_node, n.name))
 
 
 NODES_SQL = ("SELECT node, parent_node, name, relation, kind, to_many, target::text, "
@@ -81,7 +88,9 @@ SELECT (SELECT pg_catalog.format_type(a.atttypid, NULL) FROM pg_catalog.pg_index
        (SELECT a.attname::text FROM pg_catalog.pg_index i
         JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
         WHERE i.indrelid = $1::regclass AND i.indisprimary AND i.indnatts = 1),
-       ARRAY(SELECT pg_catalog.json_build_array(r.name, r.constraint_name, r.source_columns)::text
+       ARRAY(SELECT pg_catalog.json_build_array(r.name, r.constraint_name, r.source_columns,
+                                                r.options->'polymorphic'->>'name',
+                                                r.options->'polymorphic'->>'type_column')::text
              FROM matrx_relations.relations r WHERE r.source = $1::regclass)"""
 
 
@@ -165,7 +174,11 @@ async def _source(driver, source):
         (keytype, keycol, rels), = await driver.fetch(SOURCE_SQL, (source,))
         columns = {}
         for text in rels:
-            name, constraint, cols = json.loads(text)
+            name, constraint, cols, poly, type_column = json.loads(text)
+            if poly:             # a polymorphic arm (and its name) read the type column too
+                cols = cols + [type_column]
+                pcols = columns.setdefault(poly, [])
+                pcols.extend(c for c in cols if c not in pcols)
             columns[name] = cols
             if constraint:
                 columns.setdefault(constraint, cols)
@@ -340,7 +353,10 @@ class _Assembler:
 
 
 def _defaults(node, parents):
-    """[] or None under node's name on every parent object of the node."""
+    """[] or None under node's name on every parent object of the node
+    (once for a polymorphic relation's arms: the first arm's node sets it)."""
+    if node.shared:
+        return
     name = node.name
     for p in parents.values():
         if type(p) is dict:
