@@ -132,6 +132,7 @@ SELECT (SELECT array_agg(d) FROM matrx_relations.prefetch_related('app_taggedite
        matrx_relations.prefetch_batch('[{"source": "dj.app_taggeditem", "keys": [4, 3, 2, 1], "relations": ["content_object"]}]')
      = (SELECT jsonb_build_array(jsonb_agg(d)) FROM naive_taggeditems(ARRAY[4, 3, 2, 1]) d) AS batch_same;
 SELECT d FROM matrx_relations.prefetch_related('app_taggeditem', ARRAY[1, 3, 4], 'content_object') d;
+SELECT node, id, parent, r FROM matrx_relations.load('app_taggeditem', ARRAY[1, 3, 4], 'content_object') ORDER BY node, parent, id;
 -- typed
 SELECT node, name, relation, kind, columns FROM matrx_relations.load_nodes('app_book', 'authors', 'tags');
 SELECT node, id, parent, r FROM matrx_relations.load('app_book', ARRAY[1], 'authors', 'tags') ORDER BY node, id;

@@ -117,5 +117,8 @@ SELECT node, name, relation, kind, to_many, target FROM matrx_relations.load_nod
 SELECT node, id, parent, r FROM matrx_relations.load('physicians', ARRAY[1, 2], 'patients', 'appointments')
 ORDER BY node, parent, id;
 SELECT node, id, parent, r FROM matrx_relations.load('suppliers', ARRAY[1, 2], 'account') ORDER BY node, id;
+-- the polymorphic belongs_to: one node per arm (target table), a comment linked under its type's arm only
+SELECT node, parent_node, name, relation, target FROM matrx_relations.load_nodes('comments', 'commentable');
+SELECT node, id, parent, r FROM matrx_relations.load('comments', ARRAY[1, 2, 5, 6, 7], 'commentable') ORDER BY node, parent, id;
 -- the statements: one per edge group
 SELECT * FROM matrx_relations.explain_related('comments', 'commentable');
