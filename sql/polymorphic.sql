@@ -173,6 +173,33 @@ SELECT node, parent_node, name, relation, target
 FROM matrx_relations.load_nodes('comments', 'commentable.subject.author');
 SELECT * FROM matrx_relations.load('comments', ARRAY[2, 8, 1], 'commentable.subject.author');
 
+-- composite keys: an arm whose target's key has two columns, beside a one-column arm
+CREATE TABLE shelves (site text, num int, label text, PRIMARY KEY (site, num));
+INSERT INTO shelves VALUES ('a', 1, 'top'), ('a', 2, 'low'), ('b', 1, 'mid');
+CREATE TABLE notes (id int PRIMARY KEY, on_type text, on_site text, on_num int, on_id int);
+INSERT INTO notes VALUES (1, 'Shelf', 'a', 2, NULL), (2, 'Post', NULL, NULL, 1), (3, 'Shelf', 'b', 1, NULL),
+    (4, 'Shelf', 'b', 9, NULL),     -- no such shelf: null
+    (5, 'Post', 'a', 1, 2),         -- a post: its shelf columns are not followed
+    (6, 'Shelf', 'a', NULL, NULL);  -- half a key: null
+SELECT matrx_relations.register_relation('notes', 'on_shelf', 'shelves', '{on_site,on_num}', '{site,num}',
+    options => '{"polymorphic": {"name": "on", "type_column": "on_type", "type_value": "Shelf"}}');
+SELECT matrx_relations.register_relation('notes', 'on_post', 'posts', '{on_id}', '{id}',
+    options => '{"polymorphic": {"name": "on", "type_column": "on_type", "type_value": "Post"}}');
+CREATE FUNCTION naive_notes(ids int[]) RETURNS SETOF jsonb LANGUAGE sql AS $$
+  SELECT to_jsonb(n) || jsonb_build_object('on', CASE n.on_type
+    WHEN 'Shelf' THEN (SELECT to_jsonb(s) || '{"__table": "poly.shelves"}' FROM shelves s WHERE (s.site, s.num) = (n.on_site, n.on_num))
+    WHEN 'Post' THEN (SELECT to_jsonb(p) || '{"__table": "poly.posts"}' FROM posts p WHERE p.id = n.on_id) END)
+  FROM notes n JOIN unnest(ids) WITH ORDINALITY k(id, o) ON k.id = n.id ORDER BY k.o $$;
+SELECT (SELECT array_agg(d) FROM matrx_relations.prefetch_related('notes', ARRAY[6, 5, 4, 3, 2, 1], 'on') d)
+     = (SELECT array_agg(d) FROM naive_notes(ARRAY[6, 5, 4, 3, 2, 1]) d) AS prefetch_same,
+       matrx_relations.prefetch_related('notes', (SELECT jsonb_agg(to_jsonb(n) ORDER BY n.id DESC) FROM notes n), 'on')
+     = (SELECT jsonb_agg(d) FROM naive_notes(ARRAY[6, 5, 4, 3, 2, 1]) d) AS instances_same,
+       matrx_relations.prefetch_batch('[{"source": "poly.notes", "keys": [6, 5, 4, 3, 2, 1], "relations": ["on"]}]')
+     = (SELECT jsonb_build_array(jsonb_agg(d)) FROM naive_notes(ARRAY[6, 5, 4, 3, 2, 1]) d) AS batch_same;
+SELECT * FROM matrx_relations.prefetch_related('notes', ARRAY[1, 2, 3, 4, 5, 6], 'on');
+SELECT node, id, parent, r FROM matrx_relations.load('notes', ARRAY[1, 2, 3, 4, 5, 6], 'on') ORDER BY node, parent, id;
+SELECT * FROM matrx_relations.explain_related('notes', 'on');
+
 -- the loaders that cannot apply the type filter: 0A000
 \set VERBOSITY terse
 SELECT * FROM matrx_relations.select_related('comments', ARRAY[1], 'commentable');
