@@ -45,6 +45,7 @@ OBJS = \
 	src/documents.o \
 	src/cache.o \
 	src/citus.o \
+	src/citusmatch.o \
 	src/regsync.o \
 	src/assemble.o \
 	src/joined.o \

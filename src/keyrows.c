@@ -47,6 +47,8 @@ MxKeysCached(MxCacheSpace *space, MxKeySet *set, MxCacheRows **cached, int *miss
 /*
  * A statement's parameter values for keys number which[0..n-1] of set:
  * one array of the key type per key column, then the options' values.
+ * (A dist_only statement reads only its distribution column's array, of
+ * the distinct values: see citusmatch.c.)
  */
 void
 MxKeyParams(const MxStmt *stmt, MxKeySet *set, const int *which, int n, Datum *params)
@@ -56,11 +58,20 @@ MxKeyParams(const MxStmt *stmt, MxKeySet *set, const int *which, int n, Datum *p
 
 	for (i = 0; i < stmt->nkeys; i++)
 	{
-		Datum	   *col = MxAllocArray(n, sizeof(Datum), false);
+		Datum	   *col;
 		int16		len;
 		bool		byval;
 		char		align;
 
+		/* dist_only: that column's distinct values, the others unread (empty) */
+		if (stmt->dist_only > 0)
+		{
+			params[i] = i == stmt->dist_only - 1 ?
+				MxDistinctKeyArray(stmt, set, which, n, i) :
+				PointerGetDatum(construct_empty_array(stmt->key_types[i]));
+			continue;
+		}
+		col = MxAllocArray(n, sizeof(Datum), false);
 		for (k = 0; k < n; k++)
 			col[k] = MxKeySetKey(set, which[k])[i];
 		get_typlenbyvalalign(stmt->key_types[i], &len, &byval, &align);

@@ -167,6 +167,9 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 							MxStmtRelids(stmt, relids), relids);
 	}
 	nmissing = MxKeysCached(space, rs->keys, cached, missing);
+	/* a dist_only statement would return cached keys' rows again (Citus tables are never cached) */
+	if (stmt->dist_only > 0 && nmissing < nkeys)
+		elog(ERROR, "a statement filtered by distribution column found cached keys");
 	for (k = 0; k < nkeys; k++)
 		if (cached[k] != NULL)
 			MxCachedRows(rs, k, cached[k]);

@@ -421,6 +421,7 @@ MxFinishGroup(MxEdgeGroup *g, MxTable *target, bool typed)
 	{
 		g->stmt.rel = ((MxPathNode *) linitial(g->nodes))->rel;
 		g->stmt.opts = ((MxPathNode *) linitial(g->nodes))->opts;
+		g->stmt.dist_only = MxCitusDistOnly(g->nodes, g->stmt.rel);
 	}
 	g->stmt.target = target;
 	g->stmt.typed = typed;

@@ -54,6 +54,7 @@ typedef struct MxStmtBuilder
 static char *MxPickAlias(MxStmtBuilder *sb, const char *base);
 static void MxSelectList(MxStmtBuilder *sb, char **keys, const AttrNumber *plain_keys);
 static void MxStmtKeyTypes(MxStmtBuilder *sb);
+static bool MxDistOnlyFits(MxStmtBuilder *sb);
 static void MxStmtKeyMatch(MxStmtBuilder *sb, const char *ia);
 static void MxStmtSourceRows(MxStmtBuilder *sb);
 static void MxStmtOneHop(MxStmtBuilder *sb);
@@ -137,6 +138,27 @@ MxInnerIsKey(const MxHop *hop, int i)
 }
 
 /*
+ * Whether the statement can take the dist_only shape (citusmatch.c) that
+ * its group asked for: one hop whose inner columns are the keys
+ * themselves, of the key types (a returned row's key is its own columns)
+ */
+static bool
+MxDistOnlyFits(MxStmtBuilder *sb)
+{
+	MxStmt	   *stmt = sb->stmt;
+	const MxHop *hop0 = &stmt->rel->hops[0];
+	int			i;
+
+	if (stmt->dist_only <= 0 || sb->via_source || stmt->rel->nhops != 1 ||
+		stmt->nkeys != hop0->nkeys)
+		return false;
+	for (i = 0; i < hop0->nkeys; i++)
+		if (!MxInnerIsKey(hop0, i) || hop0->inner_types[i] != stmt->key_types[i])
+			return false;
+	return true;
+}
+
+/*
  * The key columns: the source's primary key (when the relation's columns
  * on the source side are not usable as its values), else values of the
  * matching operators' own input types on the key side, compared (in SQL
@@ -179,6 +201,8 @@ MxStmtKeyTypes(MxStmtBuilder *sb)
  * How the first hop's inner table (the target, or the junction), aliased
  * ia, is matched to the keys: the source joined in by primary key; the
  * inner column itself filtered with = ANY ($1) when it holds key values;
+ * with dist_only, the Citus distribution column alone filtered with = ANY
+ * of its distinct values, the inner columns returned as the keys;
  * else the keys zipped and joined (composite keys, keys of another type).
  */
 static void
@@ -212,6 +236,20 @@ MxStmtKeyMatch(MxStmtBuilder *sb, const char *ia)
 							   MxQual(sb->key_exprs[0], hop0->inner_types[0],
 									  hop0->inner_collations[0], hop0->eqops[0], "$1",
 									  stmt->key_types[0], hop0->collations[0], true));
+	}
+	else if (stmt->dist_only > 0)
+	{
+		/* the distribution column's distinct values; the loader drops other keys' rows */
+		int			d = stmt->dist_only - 1;
+		char	  **cols = MxColumnRefs(ia, hop0->inner_rel, hop0->nkeys, hop0->inner_cols);
+
+		appendStringInfo(&sb->from, "%s %s", MxQuoteRel(hop0->inner_rel), ia);
+		for (i = 0; i < hop0->nkeys; i++)
+			sb->key_exprs[i] = cols[i];
+		appendStringInfoString(&sb->where,
+							   MxQual(cols[d], hop0->inner_types[d], hop0->inner_collations[d],
+									  hop0->eqops[d], psprintf("$%d", d + 1),
+									  stmt->key_types[d], hop0->collations[d], true));
 	}
 	else
 	{
@@ -262,6 +300,8 @@ MxStmtOneHop(MxStmtBuilder *sb)
 	if (!sb->via_source && hop0->nkeys == 1 && MxInnerIsKey(hop0, 0) &&
 		hop0->inner_types[0] == stmt->key_types[0])
 		plain_keys[0] = hop0->inner_cols[0];
+	if (stmt->dist_only > 0)
+		memcpy(plain_keys, hop0->inner_cols, sizeof(AttrNumber) * hop0->nkeys);
 	MxSelectList(sb, sb->key_exprs, plain_keys);
 	appendStringInfo(buf, " FROM %s", sb->from.data);
 	if (sb->where.len > 0)
@@ -335,6 +375,8 @@ MxBuildStmt(MxStmt *stmt)
 	else
 	{
 		MxStmtKeyTypes(&sb);
+		if (!MxDistOnlyFits(&sb))
+			stmt->dist_only = 0;
 		/* the spec's conditions, their values after the keys' arrays */
 		MxBuilderInit(&sb.b, stmt->nkeys + 1, stmt->opts ? stmt->opts->nparams : 0);
 		sb.quals = MxBuilderQuals(&sb.b, stmt->opts, stmt->target->relid, sb.t);

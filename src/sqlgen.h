@@ -36,6 +36,8 @@ typedef struct MxStmt
 	int			nextra;
 	AttrNumber *extra;
 	MxEdgeOpts *opts;			/* spec options (where, order, limit), or NULL */
+	int			dist_only;		/* 1 + the key column whose distinct values alone
+								 * filter the rows (citusmatch.c), or 0 */
 	/* output */
 	char	   *sql;
 	int		   *extra_key;		/* per extra column: the key column holding it, or -1 */
@@ -98,5 +100,11 @@ extern char *MxCitusPrune(const MxHop *hop, int i, const char *ia, const char *p
 /* sqlgen.c: the batched engine's statements */
 extern void MxBuildStmt(MxStmt *stmt);
 extern int	MxStmtRelids(const MxStmt *stmt, Oid *relids);
+
+/* citusmatch.c */
+struct MxKeySet;
+extern int	MxCitusDistOnly(List *nodes, const MxRelation *rel);
+extern Datum MxDistinctKeyArray(const MxStmt *stmt, struct MxKeySet *set, const int *which,
+								int n, int d);
 
 #endif							/* MX_SQLGEN_H */
