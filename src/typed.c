@@ -666,6 +666,51 @@ MxTypedResults(List *requests)
 	MemoryContextDelete(req_cxt);
 }
 
+/*
+ * The results' tuplestores are kept in memory that stays between calls
+ * (their tuples are freed one by one when the executor ends them, and
+ * reused by the next call: not mapped and faulted in again); when the
+ * last query using it is done with it and it holds more than work_mem,
+ * it is given back.
+ */
+static MemoryContext mx_result_cxt = NULL;
+static int	mx_result_users = 0;	/* queries with a tuplestore in it */
+
+/* A query that had a tuplestore in the results' memory is done (its memory goes) */
+static void
+MxResultsDone(void *arg)
+{
+	if (--mx_result_users == 0 &&
+		MemoryContextMemAllocated(mx_result_cxt, true) > (Size) work_mem * 1024)
+		MemoryContextReset(mx_result_cxt);
+}
+
+/*
+ * Replaces the call's (empty) tuplestore by one in the results' kept
+ * memory, counted as used until the query's memory goes
+ */
+static void
+MxKeptTuplestore(ReturnSetInfo *rsinfo)
+{
+	MemoryContext per_query = rsinfo->econtext->ecxt_per_query_memory;
+	MemoryContextCallback *cb;
+	MemoryContext old;
+
+	if (mx_result_cxt == NULL)
+		mx_result_cxt = AllocSetContextCreate(TopMemoryContext, "matrx_relations results",
+											  ALLOCSET_DEFAULT_SIZES);
+	cb = MemoryContextAlloc(per_query, sizeof(MemoryContextCallback));
+	cb->func = MxResultsDone;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(per_query, cb);
+	mx_result_users++;
+	tuplestore_end(rsinfo->setResult);
+	old = MemoryContextSwitchTo(mx_result_cxt);
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, work_mem);
+	MemoryContextSwitchTo(old);
+}
+
 /* Runs a typed load of reqs into the SRF's tuplestore */
 void
 MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
@@ -673,6 +718,7 @@ MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
 	MxTypedSink sink;
 	ListCell   *lc;
 
+	MxKeptTuplestore(rsinfo);
 	sink.rsinfo = rsinfo;
 	sink.batch = batch;
 	sink.direct = MxDirectDesc(rsinfo->setDesc);
