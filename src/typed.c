@@ -670,18 +670,19 @@ MxTypedResults(List *requests)
  * The results' tuplestores are kept in memory that stays between calls
  * (their tuples are freed one by one when the executor ends them, and
  * reused by the next call: not mapped and faulted in again); when the
- * last query using it is done with it and it holds more than work_mem,
- * it is given back.
+ * last query using it is done with it and it holds more than twice
+ * work_mem (a tuplestore keeps up to work_mem of tuples in memory, in
+ * blocks of doubling sizes), it is given back.
  */
 static MemoryContext mx_result_cxt = NULL;
 static int	mx_result_users = 0;	/* queries with a tuplestore in it */
 
-/* A query that had a tuplestore in the results' memory is done (its memory goes) */
+/* A query that had a tuplestore in the results' memory is done with it (its memory goes) */
 static void
 MxResultsDone(void *arg)
 {
 	if (--mx_result_users == 0 &&
-		MemoryContextMemAllocated(mx_result_cxt, true) > (Size) work_mem * 1024)
+		MemoryContextMemAllocated(mx_result_cxt, true) > (Size) work_mem * 2048)
 		MemoryContextReset(mx_result_cxt);
 }
 
