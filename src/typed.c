@@ -51,10 +51,10 @@
 
 /*
  * The records of a node's rows are read in link order, far apart in
- * memory: the one a few parents ahead is asked for early, so that it is
- * in the cache when written out
+ * memory: the one a few links ahead is asked for early, so that it is in
+ * the cache when written out
  */
-#define MX_AHEAD 4
+#define MX_AHEAD 8
 #if defined(__GNUC__)
 #define MX_PREFETCH(p) __builtin_prefetch(p)
 #else
@@ -495,7 +495,10 @@ MxNodeNumber(List *nodes, MxPathNode *node)
  * np rows its parent node linked (prows, in their order), its children in
  * the statement's order (an fk: the first).  pi is NULL when the parents
  * are the caller's instances (parent -i).  The rows linked go to *linked,
- * in order, for the node's own children; returns how many.
+ * in order, for the node's own children; returns how many.  The links are
+ * listed first and written second, so that the rows a few links ahead
+ * (far apart in memory: the statement's order is not the links') are
+ * asked for early.
  */
 static int
 MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
@@ -507,8 +510,10 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 	bool		to_one = MxRelToOne(node->rel);
 	int			stamp = ++out->stamp;
 	int			cap = 16;
+	int		   *parents = palloc(sizeof(int) * cap);
 	int			n = 0;
 	int			p;
+	int			i;
 
 	*linked = palloc(sizeof(int) * cap);
 	for (p = 0; p < np; p++)
@@ -518,13 +523,6 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 		int			row;
 
 		CHECK_FOR_INTERRUPTS();
-		if (p + MX_AHEAD < np)
-		{
-			int			ahead = st->parent_key[prows[p + MX_AHEAD]];
-
-			if (ahead >= 0 && rs->key_first[ahead] >= 0)
-				MX_PREFETCH(rs->docs[rs->key_first[ahead]]);
-		}
 		if (ki < 0)
 			continue;
 		if (pi == NULL)
@@ -543,15 +541,30 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 			{
 				cap *= 2;
 				*linked = repalloc_huge(*linked, sizeof(int) * cap);
+				parents = repalloc_huge(parents, sizeof(int) * cap);
 			}
-			(*linked)[n++] = row;
-			if (!to_one && rs->row_next[row] >= 0)
-				MX_PREFETCH(rs->docs[rs->row_next[row]]);
-			MxTypedEmit(out, request, number, MxRowId(out, ci, row), true, parent, rs, row);
+			(*linked)[n] = row;
+			parents[n++] = parent;
 			if (to_one)
 				break;
 		}
 	}
+	for (i = 0; i < n; i++)
+	{
+		int			row = (*linked)[i];
+
+		if ((i & 255) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (i + MX_AHEAD < n)
+		{
+			char	   *ahead = (char *) rs->docs[(*linked)[i + MX_AHEAD]];
+
+			MX_PREFETCH(ahead);
+			MX_PREFETCH(ahead + 64);
+		}
+		MxTypedEmit(out, request, number, MxRowId(out, ci, row), true, parents[i], rs, row);
+	}
+	pfree(parents);
 	return n;
 }
 
