@@ -52,6 +52,7 @@ typedef struct MxRowSet
 	char	   *arena;
 	Size		arena_left;
 	Size		arena_next;		/* the size of the next block */
+	void	   *arena_use;		/* the kept blocks it holds (rowset.c) */
 } MxRowSet;
 
 /* what a node holds: rows of a row set, and per parent row its key */

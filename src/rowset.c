@@ -35,6 +35,87 @@
 #define MX_ARENA_MIN (8 * 1024)
 #define MX_ARENA_MAX (1024 * 1024)
 
+/*
+ * A block of MX_ARENA_MAX bytes kept between loads: a load's large row sets
+ * take their blocks from the backend's pool and give them back when the
+ * load's memory goes, so that the pages of a large load are not mapped,
+ * faulted in and unmapped again on every call.  The pool keeps up to
+ * work_mem of them; the link sits at the start of the block.
+ */
+typedef struct MxArenaBlock
+{
+	struct MxArenaBlock *next;
+} MxArenaBlock;
+
+/* the kept blocks a row set holds, given back when the load's memory goes */
+typedef struct MxArenaUse
+{
+	MemoryContextCallback cb;
+	MxArenaBlock *blocks;
+} MxArenaUse;
+
+static MemoryContext mx_arena_cxt = NULL;	/* the kept blocks' */
+static MxArenaBlock *mx_arena_pool = NULL;
+static Size mx_arena_pooled = 0;	/* bytes in the pool */
+
+/* Gives a row set's kept blocks back to the pool (up to work_mem), or frees them */
+static void
+MxArenaGiveBack(void *arg)
+{
+	MxArenaUse *use = (MxArenaUse *) arg;
+
+	while (use->blocks != NULL)
+	{
+		MxArenaBlock *b = use->blocks;
+
+		use->blocks = b->next;
+		if (mx_arena_pooled + MX_ARENA_MAX <= (Size) work_mem * 1024)
+		{
+			b->next = mx_arena_pool;
+			mx_arena_pool = b;
+			mx_arena_pooled += MX_ARENA_MAX;
+		}
+		else
+			pfree(b);
+	}
+}
+
+/*
+ * A kept block for rs: from the pool, or new; it goes back when the
+ * load's memory is deleted (an error's cleanup too)
+ */
+static char *
+MxArenaKeptBlock(MxRowSet *rs)
+{
+	MxArenaUse *use = (MxArenaUse *) rs->arena_use;
+	MxArenaBlock *b;
+
+	if (use == NULL)
+	{
+		use = MemoryContextAllocZero(mx_load_cxt, sizeof(MxArenaUse));
+		use->cb.func = MxArenaGiveBack;
+		use->cb.arg = use;
+		MemoryContextRegisterResetCallback(mx_load_cxt, &use->cb);
+		rs->arena_use = use;
+	}
+	if (mx_arena_pool != NULL)
+	{
+		b = mx_arena_pool;
+		mx_arena_pool = b->next;
+		mx_arena_pooled -= MX_ARENA_MAX;
+	}
+	else
+	{
+		if (mx_arena_cxt == NULL)
+			mx_arena_cxt = AllocSetContextCreate(TopMemoryContext, "matrx_relations kept rows",
+												 ALLOCSET_DEFAULT_SIZES);
+		b = MemoryContextAlloc(mx_arena_cxt, MX_ARENA_MAX);
+	}
+	b->next = use->blocks;
+	use->blocks = b;
+	return (char *) b + MAXALIGN(sizeof(MxArenaBlock));
+}
+
 /* An empty row set for rows of relid carrying the given extra columns */
 MxRowSet *
 MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols)
@@ -90,9 +171,19 @@ MxRowSetAlloc(MxRowSet *rs, Size len)
 	if (len > rs->arena_left)
 	{
 		Size		size = Max(len, rs->arena_next);
+		Size		kept = MX_ARENA_MAX - MAXALIGN(sizeof(MxArenaBlock));
 
-		rs->arena = MemoryContextAllocHuge(mx_load_cxt, size);
-		rs->arena_left = size;
+		/* a full-sized block, or any while the pool has one: a kept block */
+		if (len <= kept && (size >= MX_ARENA_MAX || mx_arena_pool != NULL))
+		{
+			rs->arena = MxArenaKeptBlock(rs);
+			rs->arena_left = kept;
+		}
+		else
+		{
+			rs->arena = MemoryContextAllocHuge(mx_load_cxt, size);
+			rs->arena_left = size;
+		}
 		rs->arena_next = Min(rs->arena_next * 2, MX_ARENA_MAX);
 	}
 	p = rs->arena;

@@ -51,10 +51,10 @@
 
 /*
  * The records of a node's rows are read in link order, far apart in
- * memory: the one a few parents ahead is asked for early, so that it is
- * in the cache when written out
+ * memory: the one a few links ahead is asked for early, so that it is in
+ * the cache when written out
  */
-#define MX_AHEAD 4
+#define MX_AHEAD 8
 #if defined(__GNUC__)
 #define MX_PREFETCH(p) __builtin_prefetch(p)
 #else
@@ -495,7 +495,10 @@ MxNodeNumber(List *nodes, MxPathNode *node)
  * np rows its parent node linked (prows, in their order), its children in
  * the statement's order (an fk: the first).  pi is NULL when the parents
  * are the caller's instances (parent -i).  The rows linked go to *linked,
- * in order, for the node's own children; returns how many.
+ * in order, for the node's own children; returns how many.  The links are
+ * listed first and written second, so that the rows a few links ahead
+ * (far apart in memory: the statement's order is not the links') are
+ * asked for early.
  */
 static int
 MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
@@ -507,8 +510,10 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 	bool		to_one = MxRelToOne(node->rel);
 	int			stamp = ++out->stamp;
 	int			cap = 16;
+	int		   *parents = palloc(sizeof(int) * cap);
 	int			n = 0;
 	int			p;
+	int			i;
 
 	*linked = palloc(sizeof(int) * cap);
 	for (p = 0; p < np; p++)
@@ -518,13 +523,6 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 		int			row;
 
 		CHECK_FOR_INTERRUPTS();
-		if (p + MX_AHEAD < np)
-		{
-			int			ahead = st->parent_key[prows[p + MX_AHEAD]];
-
-			if (ahead >= 0 && rs->key_first[ahead] >= 0)
-				MX_PREFETCH(rs->docs[rs->key_first[ahead]]);
-		}
 		if (ki < 0)
 			continue;
 		if (pi == NULL)
@@ -543,15 +541,30 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 			{
 				cap *= 2;
 				*linked = repalloc_huge(*linked, sizeof(int) * cap);
+				parents = repalloc_huge(parents, sizeof(int) * cap);
 			}
-			(*linked)[n++] = row;
-			if (!to_one && rs->row_next[row] >= 0)
-				MX_PREFETCH(rs->docs[rs->row_next[row]]);
-			MxTypedEmit(out, request, number, MxRowId(out, ci, row), true, parent, rs, row);
+			(*linked)[n] = row;
+			parents[n++] = parent;
 			if (to_one)
 				break;
 		}
 	}
+	for (i = 0; i < n; i++)
+	{
+		int			row = (*linked)[i];
+
+		if ((i & 255) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (i + MX_AHEAD < n)
+		{
+			char	   *ahead = (char *) rs->docs[(*linked)[i + MX_AHEAD]];
+
+			MX_PREFETCH(ahead);
+			MX_PREFETCH(ahead + 64);
+		}
+		MxTypedEmit(out, request, number, MxRowId(out, ci, row), true, parents[i], rs, row);
+	}
+	pfree(parents);
 	return n;
 }
 
@@ -666,6 +679,52 @@ MxTypedResults(List *requests)
 	MemoryContextDelete(req_cxt);
 }
 
+/*
+ * The results' tuplestores are kept in memory that stays between calls
+ * (their tuples are freed one by one when the executor ends them, and
+ * reused by the next call: not mapped and faulted in again); when the
+ * last query using it is done with it and it holds more than twice
+ * work_mem (a tuplestore keeps up to work_mem of tuples in memory, in
+ * blocks of doubling sizes), it is given back.
+ */
+static MemoryContext mx_result_cxt = NULL;
+static int	mx_result_users = 0;	/* queries with a tuplestore in it */
+
+/* A query that had a tuplestore in the results' memory is done with it (its memory goes) */
+static void
+MxResultsDone(void *arg)
+{
+	if (--mx_result_users == 0 &&
+		MemoryContextMemAllocated(mx_result_cxt, true) > (Size) work_mem * 2048)
+		MemoryContextReset(mx_result_cxt);
+}
+
+/*
+ * Replaces the call's (empty) tuplestore by one in the results' kept
+ * memory, counted as used until the query's memory goes
+ */
+static void
+MxKeptTuplestore(ReturnSetInfo *rsinfo)
+{
+	MemoryContext per_query = rsinfo->econtext->ecxt_per_query_memory;
+	MemoryContextCallback *cb;
+	MemoryContext old;
+
+	if (mx_result_cxt == NULL)
+		mx_result_cxt = AllocSetContextCreate(TopMemoryContext, "matrx_relations results",
+											  ALLOCSET_DEFAULT_SIZES);
+	cb = MemoryContextAlloc(per_query, sizeof(MemoryContextCallback));
+	cb->func = MxResultsDone;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(per_query, cb);
+	mx_result_users++;
+	tuplestore_end(rsinfo->setResult);
+	old = MemoryContextSwitchTo(mx_result_cxt);
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, work_mem);
+	MemoryContextSwitchTo(old);
+}
+
 /* Runs a typed load of reqs into the SRF's tuplestore */
 void
 MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
@@ -673,6 +732,7 @@ MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
 	MxTypedSink sink;
 	ListCell   *lc;
 
+	MxKeptTuplestore(rsinfo);
 	sink.rsinfo = rsinfo;
 	sink.batch = batch;
 	sink.direct = MxDirectDesc(rsinfo->setDesc);
