@@ -4,7 +4,8 @@ coordinator with two workers (test/citus.sh starts them and runs this with
 CITUS_NODE_DIRS set), against the LATERAL + jsonb_agg statement and plain
 = ANY, as the CPU of all nodes per call: the user+system time of every
 process of the three servers (backends on the coordinator and the workers,
-Citus's connections included), read from /proc before and after each
+Citus's connections included, and those that exited: each postmaster's
+reaped children's time), read from /proc before and after each
 batch, and the wall time.  Rounds interleave the competitors; medians of
 the rounds, and ratios to prefetch_related in the same run.
 
@@ -88,34 +89,41 @@ WORKLOADS = {
 }
 
 
-def node_pids():
-    """Every process of the nodes' servers (the postmaster's children)."""
-    pids = []
+def postmasters():
+    """The nodes' postmaster PIDs."""
+    pms = []
     for d in os.environ["CITUS_NODE_DIRS"].split():
         with open(os.path.join(d, "data", "postmaster.pid")) as f:
-            pm = f.readline().strip()
-        for p in os.listdir("/proc"):
-            if p.isdigit():
-                try:
-                    with open(f"/proc/{p}/stat") as f:
-                        fields = f.read().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if fields[1] == pm:
-                    pids.append(p)
-    return pids
+            pms.append(f.readline().strip())
+    return pms
+
+
+def proc_stat(pid):
+    """The fields of /proc/PID/stat after the command name (state first); None when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
 
 
 def nodes_cpu_ms():
-    """User+system CPU of all the nodes' processes so far, in ms."""
+    """User+system CPU of all the nodes' processes so far, in ms: each
+    postmaster's own and its reaped children's (cutime, cstime: a backend or
+    Citus connection that exited, between two readings too), plus every
+    live child's. A child that exits between two readings moves from the
+    second sum to the first, so nothing is lost or counted twice."""
+    pms = postmasters()
     total = 0
-    for p in node_pids():
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
+    for pm in pms:
+        fields = proc_stat(pm)
+        if fields is not None:
+            total += sum(int(x) for x in fields[11:15])   # utime, stime, cutime, cstime
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            fields = proc_stat(p)
+            if fields is not None and fields[1] in pms:
+                total += int(fields[11]) + int(fields[12])
     return total * 1000.0 / TICK
 
 
