@@ -90,8 +90,6 @@ SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1, 2], 'target'
 
 -- the loaders that cannot apply the type filter: 0A000
 \set VERBOSITY terse
-SELECT * FROM matrx_relations.select_related('comments', ARRAY[1], 'commentable');
-SELECT * FROM matrx_relations.select_related('comments', ARRAY[1], 'commentable_post');
 SELECT * FROM matrx_relations.load('comments', ARRAY[1], 'commentable');
 SELECT * FROM matrx_relations.fetch_related(NULL::posts, 'comments', 'commentable_post', ARRAY[1]);
 SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], '{"commentable": {}}'::jsonb);
