@@ -34,7 +34,7 @@ static const struct
 	{"source_columns", false}, {"target_columns", false}, {"via", false},
 	{"via_source_columns", false}, {"via_target_columns", false},
 	{"where", true}, {"order_by", true}, {"columns", true}, {"cast", true},
-	{"via_cast", true}
+	{"via_cast", true}, {"duplicates", true}, {"polymorphic", true}
 };
 
 /* what publish_relations' error context says: which relation of which set */
@@ -201,7 +201,7 @@ MxReadModelRelation(JsonbValue *elem, const char *relation_set)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown key \"%.*s\" in a published relation",
 							k.val.string.len, k.val.string.val),
-					 errhint("The keys are source, name, target, kind, source_columns, target_columns, via, via_source_columns, via_target_columns, where, order_by, columns, cast and via_cast.")));
+					 errhint("The keys are source, name, target, kind, source_columns, target_columns, via, via_source_columns, via_target_columns, where, order_by, columns, cast, via_cast, duplicates and polymorphic.")));
 		f[i] = palloc(sizeof(JsonbValue));
 		(void) JsonbIteratorNext(&it, f[i], true);
 	}
