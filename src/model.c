@@ -247,7 +247,7 @@ MxNormalizeOptions(Jsonb *options, const char *name, int ncasts[2], MxKeyCasts *
 			(void) pushJsonbValue(&state, WJB_VALUE, &v);
 		}
 		else if (strcmp(key, "polymorphic") == 0)
-			MxReadPolymorphic(&v, name, &state);
+			MxReadPolymorphicOption(&v, name, &state);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -466,6 +466,7 @@ MxValidateRegistration(MxRegistration *reg)
 							 true, NULL);
 	reg->kind = rel.kind;
 	MxValidatePolymorphic(reg);
+	MxValidateReverse(reg);
 	rel.defaults = reg->options ? MxOptionDefaults(reg->options) : NULL;
 	MxCheckDefaults(&rel, reg->name);
 }

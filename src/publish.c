@@ -282,6 +282,8 @@ MxReadModel(Jsonb *doc, const char *relation_set)
 	{
 		MxRegistration *reg;
 		ListCell   *lc;
+		const char *clash;
+		Oid			clash_source;
 
 		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_ELEM)
@@ -301,12 +303,12 @@ MxReadModel(Jsonb *doc, const char *relation_set)
 		{
 			MxRegistration *other = (MxRegistration *) lfirst(lc);
 
-			if (other->source == reg->source && strcmp(other->name, reg->name) == 0)
+			if (MxNamesClash(other, reg, &clash, &clash_source))
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_OBJECT),
 						 errmsg("relation set \"%s\" names relation \"%s\" of %s twice",
-								relation_set, reg->name,
-								format_type_be_qualified(get_rel_type_id(reg->source)))));
+								relation_set, clash,
+								format_type_be_qualified(get_rel_type_id(clash_source)))));
 		}
 		regs = lappend(regs, reg);
 	}
@@ -339,12 +341,14 @@ MxSetRows(const char *relation_set, List *regs, List **old)
 		foreach(lc2, regs)
 		{
 			MxRegistration *reg = (MxRegistration *) lfirst(lc2);
+			const char *clash;
+			Oid			clash_source;
 
-			if (reg->source == row->source && strcmp(reg->name, row->name) == 0)
+			if (MxNamesClash(reg, row, &clash, &clash_source))
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_OBJECT),
-						 errmsg("relation \"%s\" is already registered for %s", reg->name,
-								format_type_be_qualified(get_rel_type_id(reg->source))),
+						 errmsg("relation \"%s\" is already registered for %s", clash,
+								format_type_be_qualified(get_rel_type_id(clash_source))),
 						 row->relation_set != NULL ?
 						 errdetail("It belongs to the relation set \"%s\".", row->relation_set) :
 						 errdetail("It was registered with matrx_relations.register_relation."),
@@ -401,6 +405,9 @@ MxReplaceSet(const char *relation_set, List *regs)
 
 		MxInsertRegistration(reg);
 		sources = list_append_unique_oid(sources, reg->source);
+		/* a new reverse: its table does not read the arm's source yet */
+		if (MxReverseName(reg) != NULL)
+			sources = list_append_unique_oid(sources, reg->target);
 	}
 	foreach(lc, old)
 		sources = list_append_unique_oid(sources, ((MxRegistration *) lfirst(lc))->source);
