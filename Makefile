@@ -29,6 +29,7 @@ OBJS = \
 	src/junction.o \
 	src/model.o \
 	src/polymorphic.o \
+	src/reverse.o \
 	src/publish.o \
 	src/keys.o \
 	src/keyrows.o \
@@ -64,7 +65,7 @@ DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(wildcard sql/upgrades/$(EXTENSION)--*.sql)
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql $(DISTNAME).tar.gz
 
-REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache spec spec_statements typed model model_django model_rails polymorphic
+REGRESS      = discovery naming register fetch_related keys explain prefetch statements prefetch_statements prefetch_large assemble select_related nested_calls ddl cache spec spec_statements typed model model_django model_rails polymorphic polymorphic_joined polymorphic_reverse
 REGRESS_OPTS =
 # isolation specs live in test/specs, their expected output in test/expected
 ISOLATION    = cache_visibility faults invalidation cache_invalidation

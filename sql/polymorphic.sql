@@ -202,8 +202,6 @@ SELECT * FROM matrx_relations.explain_related('notes', 'on');
 
 -- the loaders that cannot apply the type filter: 0A000
 \set VERBOSITY terse
-SELECT * FROM matrx_relations.select_related('comments', ARRAY[1], 'commentable');
-SELECT * FROM matrx_relations.select_related('comments', ARRAY[1], 'commentable_post');
 SELECT * FROM matrx_relations.fetch_related(NULL::posts, 'comments', 'commentable_post', ARRAY[1]);
 SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], '{"commentable": {}}'::jsonb);
 -- a name below it that no arm has: 42704; a name also an output key of the arm: 42701

@@ -36,7 +36,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "executor/spi.h"
+#include "parser/parse_coerce.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -59,10 +61,16 @@ static char *MxToManyGrouped(MxSqlBuilder *b, MxPathNode *child, const char *ali
 static char *MxProbe(Oid relid, const char *alias, const char *quals_alias, const char *quals);
 static char *MxDocExpr(MxSqlBuilder *b, MxPathNode *node, const char *alias, StringInfo from,
 					   bool nested);
+static char *MxToOneJoin(MxSqlBuilder *b, MxPathNode *child, const char *alias,
+						 StringInfo from, bool nested, char **found);
 static char *MxToOneValue(MxSqlBuilder *b, MxPathNode *child, const char *alias,
 						  StringInfo from, bool nested);
+static char *MxPolyValue(MxSqlBuilder *b, List *children, int *i, const char *alias,
+						 StringInfo from, bool nested);
 static char *MxToManyValue(MxSqlBuilder *b, MxPathNode *child, const char *alias,
 						   StringInfo from);
+static char *MxArmGuard(const MxRelation *rel, const char *alias);
+static char *MxHopQuals(MxPathNode *child, const char *outer_alias, const char *inner_alias);
 static char *MxEdgeQuals(MxSqlBuilder *b, MxPathNode *node, const char *alias, char *quals);
 static int	MxCountParams(MxPathNode *node);
 static char *MxBuildJoinedSQL(MxTable *source, MxPathNode *root, int *nparams, Datum **params,
@@ -103,16 +111,55 @@ MxCountParams(MxPathNode *node)
 	return n;
 }
 
-/* "inner.c1 OP outer.c1 AND ..." for one hop from the outer row under outer_alias */
+/*
+ * Whether the row under alias has polymorphic arm rel's type value: its
+ * type column's text (as its output function writes it, which is what
+ * prefetch_related compares; a cast to text differs for bool or char(n))
+ * equal to the type value byte for byte (collation "C")
+ */
 static char *
-MxHopQuals(const MxHop *hop, const char *outer_alias, const char *inner_alias)
+MxArmGuard(const MxRelation *rel, const char *alias)
 {
-	StringInfoData buf;
+	Oid			type = getBaseType(get_atttype(rel->source, rel->poly_col));
+	char	   *col = psprintf("%s.%s", alias, MxQuoteCol(rel->source, rel->poly_col));
+	char	   *text = col;
+	Oid			func;
 
+	if (type != TEXTOID)
+	{
+		CoercionPathType path = find_coercion_pathway(TEXTOID, type, COERCION_EXPLICIT, &func);
+
+		text = path == COERCION_PATH_RELABELTYPE || path == COERCION_PATH_COERCEVIAIO ?
+			psprintf("CAST(%s AS pg_catalog.text)", col) :
+			psprintf("pg_catalog.format('%%s'::pg_catalog.text, %s)", col);
+	}
+	return psprintf("%s COLLATE pg_catalog.\"C\" OPERATOR(pg_catalog.=) %s::pg_catalog.text",
+					text, quote_literal_cstr(rel->poly_value));
+}
+
+/*
+ * "inner.c1 OP outer.c1 AND ..." for child's first hop from the outer row
+ * under outer_alias.  For a polymorphic arm each outer column is NULL
+ * unless the row has the arm's type value, so that only its own rows'
+ * keys reach the arm's key cast ('abc' of a Link never meets integer)
+ */
+static char *
+MxHopQuals(MxPathNode *child, const char *outer_alias, const char *inner_alias)
+{
+	const MxHop *hop = &child->rel->hops[0];
+	char	  **outer = MxColumnRefs(outer_alias, hop->outer_rel, hop->nkeys, hop->outer_cols);
+	StringInfoData buf;
+	int			i;
+
+	if (child->rel->poly_col > 0)
+	{
+		char	   *guard = MxArmGuard(child->rel, outer_alias);
+
+		for (i = 0; i < hop->nkeys; i++)
+			outer[i] = psprintf("CASE WHEN %s THEN %s END", guard, outer[i]);
+	}
 	initStringInfo(&buf);
-	MxAppendHopMatch(&buf, hop, inner_alias,
-					 MxColumnRefs(outer_alias, hop->outer_rel, hop->nkeys, hop->outer_cols),
-					 hop->outer_types);
+	MxAppendHopMatch(&buf, hop, inner_alias, outer, hop->outer_types);
 	return buf.data;
 }
 
@@ -175,7 +222,7 @@ MxRootKeyPrune(MxPathNode *child, const char *ia)
 static char *
 MxChildQuals(MxPathNode *child, const char *alias, const char *inner_alias)
 {
-	char	   *quals = MxHopQuals(&child->rel->hops[0], alias, inner_alias);
+	char	   *quals = MxHopQuals(child, alias, inner_alias);
 	char	   *prune = MxRootKeyPrune(child, inner_alias);
 
 	return prune == NULL ? quals : psprintf("%s AND %s", quals, prune);
@@ -258,19 +305,20 @@ MxProbe(Oid relid, const char *alias, const char *quals_alias, const char *quals
 
 /*
  * A to-one (fk) child of the row under alias: its target LEFT JOINed into
- * from (probed row by row when nested), and its value: the child's
- * document when the joined key column is not null.
+ * from (probed row by row when nested).  Returns the child's document;
+ * *found: the condition that it has a row (the joined key column is not
+ * null).
  */
 static char *
-MxToOneValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo from,
-			 bool nested)
+MxToOneJoin(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo from,
+			bool nested, char **found)
 {
 	MxRelation *rel = child->rel;
 	char	   *a = MxBuilderAlias(b);
 
 	if (!MxCorrelated(child))
 		appendStringInfo(from, " LEFT JOIN %s %s ON %s", MxApart(b, child->table, child), a,
-						 MxEdgeQuals(b, child, a, MxHopQuals(&rel->hops[0], alias, a)));
+						 MxEdgeQuals(b, child, a, MxHopQuals(child, alias, a)));
 	else if (nested && rel->target_unique)
 	{
 		char	   *x = MxBuilderAlias(b);
@@ -282,9 +330,56 @@ MxToOneValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo f
 	else
 		appendStringInfo(from, " LEFT JOIN %s %s ON %s", MxQuoteRel(child->table), a,
 						 MxEdgeQuals(b, child, a, MxChildQuals(child, alias, a)));
-	return psprintf("CASE WHEN %s.%s IS NOT NULL THEN %s END", a,
-					MxQuoteCol(child->table, rel->hops[0].inner_cols[0]),
-					MxDocExpr(b, child, a, from, nested));
+	*found = psprintf("%s.%s IS NOT NULL", a,
+					  MxQuoteCol(child->table, rel->hops[0].inner_cols[0]));
+	return MxDocExpr(b, child, a, from, nested);
+}
+
+/* A to-one child's value: its document when it has a row, else null */
+static char *
+MxToOneValue(MxSqlBuilder *b, MxPathNode *child, const char *alias, StringInfo from,
+			 bool nested)
+{
+	char	   *found;
+	char	   *doc = MxToOneJoin(b, child, alias, from, nested, &found);
+
+	return psprintf("CASE WHEN %s THEN %s END", found, doc);
+}
+
+/*
+ * The value of a polymorphic relation: the arms children[*i] onwards
+ * that share its output key (consecutive, in name order), each joined
+ * with its type filter (MxHopQuals); the first arm with a row gives the
+ * object, marked with its table as MxPolyMarked marks it, else null.
+ * *i is left on the last arm.
+ */
+static char *
+MxPolyValue(MxSqlBuilder *b, List *children, int *i, const char *alias, StringInfo from,
+			bool nested)
+{
+	const char *key = ((MxPathNode *) list_nth(children, *i))->key;
+	StringInfoData value;
+
+	initStringInfo(&value);
+	appendStringInfoString(&value, "CASE");
+	for (; *i < list_length(children); (*i)++)
+	{
+		MxPathNode *arm = (MxPathNode *) list_nth(children, *i);
+		Oid			relid = arm->table;
+		char	   *found;
+		char	   *doc;
+
+		if (!arm->poly_arm || strcmp(arm->key, key) != 0)
+			break;
+		doc = MxToOneJoin(b, arm, alias, from, nested, &found);
+		appendStringInfo(&value, " WHEN %s THEN %s OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(%s::pg_catalog.text, %s::pg_catalog.text)",
+						 found, doc, quote_literal_cstr(arm->rel->poly_marker),
+						 quote_literal_cstr(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																	   get_rel_name(relid))));
+	}
+	(*i)--;
+	appendStringInfoString(&value, " END");
+	return value.data;
 }
 
 /*
@@ -473,19 +568,21 @@ static char *
 MxDocExpr(MxSqlBuilder *b, MxPathNode *node, const char *alias, StringInfo from, bool nested)
 {
 	StringInfoData doc;
-	ListCell   *lc;
 	int			pairs = 0;
+	int			i;
 
 	check_stack_depth();
 	initStringInfo(&doc);
 	appendStringInfoString(&doc, MxPayload(false, node->opts, node->table, alias));
-	foreach(lc, node->children)
+	for (i = 0; i < list_length(node->children); i++)
 	{
-		MxPathNode *child = (MxPathNode *) lfirst(lc);
+		MxPathNode *child = (MxPathNode *) list_nth(node->children, i);
 		char	   *value;
 
 		CHECK_FOR_INTERRUPTS();
-		if (MxRelToOne(child->rel))
+		if (child->poly_arm)
+			value = MxPolyValue(b, node->children, &i, alias, from, nested);
+		else if (MxRelToOne(child->rel))
 			value = MxToOneValue(b, child, alias, from, nested);
 		else if (MxCorrelated(child))
 			value = MxToManyValue(b, child, alias, from);
@@ -563,7 +660,6 @@ MxJoinedLoad(MxRequest *req)
 	int			f = 0;
 	int			i;
 
-	MxRejectPolymorphic(req->root, "select_related");
 	if (req->nkeys == 0)
 		return;
 	MxRequestCache(req, "select_related");

@@ -68,7 +68,7 @@ AS 'MODULE_PATHNAME', 'register_relation'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION matrx_relations.register_relation(regclass, text, regclass, text[], text[], regclass, text[], text[], jsonb) IS
-'defines a relation no foreign key declares (views, partitioned tables, logical links), with options (where, order_by, columns, cast, via_cast); owner of the source only';
+'defines a relation no foreign key declares (views, partitioned tables, logical links), with options (where, order_by, columns, duplicates, cast, via_cast, polymorphic); owner of the source only (and of the target of a polymorphic arm asking for a reverse)';
 
 -- A published relation model: a named set of registered relations,
 -- replaced together from one jsonb document (see the README, "Publishing a

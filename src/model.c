@@ -5,14 +5,15 @@
  *		on every load of their relation.
  *
  *		options := { "where": ..., "order_by": [...], "columns": [...],
+ *					 "duplicates": "keep" | "collapse",
  *					 "cast": type | [type | null, ...],
  *					 "via_cast": type | [type | null, ...] }
  *
  *		"where", "order_by" and "columns" have a spec edge's grammar and are
  *		parsed by spec.c, at registration (to validate them) and on every
  *		load of the relation: "where" is a fixed filter, ANDed with a
- *		load's own; "order_by" and "columns" are defaults a load's spec
- *		replaces.  "cast" names the type the key columns of the first hop
+ *		load's own; "order_by", "columns" and (an m2m's) "duplicates" are
+ *		defaults a load's spec replaces.  "cast" names the type the key columns of the first hop
  *		(source to target, or source to junction) are compared as, one for
  *		all of them or one per column; "via_cast" the same for a junction's
  *		second hop.  Type names are stored as format_type_be_qualified
@@ -229,13 +230,29 @@ MxNormalizeOptions(Jsonb *options, const char *name, int ncasts[2], MxKeyCasts *
 		else if (strcmp(key, "where") == 0 || strcmp(key, "order_by") == 0 ||
 				 strcmp(key, "columns") == 0)
 			(void) pushJsonbValue(&state, WJB_VALUE, &v);
+		else if (strcmp(key, "duplicates") == 0)
+		{
+			if (v.type != jbvString ||
+				!((v.val.string.len == 4 && strncmp(v.val.string.val, "keep", 4) == 0) ||
+				  (v.val.string.len == 8 && strncmp(v.val.string.val, "collapse", 8) == 0)))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("\"duplicates\" of registered relation \"%s\" must be \"keep\" or \"collapse\"",
+								name)));
+			if (ncasts[1] == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("registered relation \"%s\" has \"duplicates\" but no junction (via)", name),
+						 errdetail("Only a many-to-many relation's junction rows can link a target twice.")));
+			(void) pushJsonbValue(&state, WJB_VALUE, &v);
+		}
 		else if (strcmp(key, "polymorphic") == 0)
-			MxReadPolymorphic(&v, name, &state);
+			MxReadPolymorphicOption(&v, name, &state);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown option \"%s\" of registered relation \"%s\"", key, name),
-					 errhint("The options are \"where\", \"order_by\", \"columns\", \"cast\", \"via_cast\" and \"polymorphic\".")));
+					 errhint("The options are \"where\", \"order_by\", \"columns\", \"duplicates\", \"cast\", \"via_cast\" and \"polymorphic\".")));
 	}
 	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	return nkeys == 0 ? NULL : JsonbValueToJsonb(res);
@@ -255,12 +272,12 @@ MxObjectKey(Jsonb *doc, const char *key)
 
 /*
  * The spec edge a registration's options give its loads ("where",
- * "order_by", "columns"), NULL when they give none.
+ * "order_by", "columns", "duplicates"), NULL when they give none.
  */
 Jsonb *
 MxOptionDefaults(Jsonb *options)
 {
-	static const char *const keys[] = {"columns", "order_by", "where"};
+	static const char *const keys[] = {"columns", "duplicates", "order_by", "where"};
 	JsonbParseState *state = NULL;
 	JsonbValue *res;
 	int			n = 0;
@@ -449,6 +466,7 @@ MxValidateRegistration(MxRegistration *reg)
 							 true, NULL);
 	reg->kind = rel.kind;
 	MxValidatePolymorphic(reg);
+	MxValidateReverse(reg);
 	rel.defaults = reg->options ? MxOptionDefaults(reg->options) : NULL;
 	MxCheckDefaults(&rel, reg->name);
 }

@@ -53,6 +53,17 @@ extern bool MxIsArrayValue(JsonbValue *v);
 extern JsonbValue *MxObjectKey(Jsonb *doc, const char *key);
 extern void MxPushKey(JsonbParseState **state, const char *key);
 
+/* reverse.c */
+extern char *MxReverseName(const MxRegistration *reg);
+extern void MxReadPolymorphicOption(JsonbValue *v, const char *name, JsonbParseState **state);
+extern MxRegistration *MxReverseOf(const MxRegistration *arm);
+extern List *MxWithReverses(List *rows);
+extern void MxValidateReverse(MxRegistration *arm);
+extern bool MxNamesClash(const MxRegistration *a, const MxRegistration *b, const char **name,
+						 Oid *source);
+extern MxRegistration *MxRegisteredClash(const MxRegistration *reg, const char **name, Oid *source);
+extern void MxInvalidateRegistration(const MxRegistration *reg);
+
 /* polymorphic.c */
 extern void MxReadPolymorphic(JsonbValue *v, const char *name, JsonbParseState **state);
 extern void MxValidatePolymorphic(MxRegistration *reg);

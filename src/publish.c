@@ -34,7 +34,7 @@ static const struct
 	{"source_columns", false}, {"target_columns", false}, {"via", false},
 	{"via_source_columns", false}, {"via_target_columns", false},
 	{"where", true}, {"order_by", true}, {"columns", true}, {"cast", true},
-	{"via_cast", true}, {"polymorphic", true}
+	{"via_cast", true}, {"duplicates", true}, {"polymorphic", true}
 };
 
 /* what publish_relations' error context says: which relation of which set */
@@ -201,7 +201,7 @@ MxReadModelRelation(JsonbValue *elem, const char *relation_set)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown key \"%.*s\" in a published relation",
 							k.val.string.len, k.val.string.val),
-					 errhint("The keys are source, name, target, kind, source_columns, target_columns, via, via_source_columns, via_target_columns, where, order_by, columns, cast, via_cast and polymorphic.")));
+					 errhint("The keys are source, name, target, kind, source_columns, target_columns, via, via_source_columns, via_target_columns, where, order_by, columns, cast, via_cast, duplicates and polymorphic.")));
 		f[i] = palloc(sizeof(JsonbValue));
 		(void) JsonbIteratorNext(&it, f[i], true);
 	}
@@ -282,6 +282,8 @@ MxReadModel(Jsonb *doc, const char *relation_set)
 	{
 		MxRegistration *reg;
 		ListCell   *lc;
+		const char *clash;
+		Oid			clash_source;
 
 		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_ELEM)
@@ -301,12 +303,12 @@ MxReadModel(Jsonb *doc, const char *relation_set)
 		{
 			MxRegistration *other = (MxRegistration *) lfirst(lc);
 
-			if (other->source == reg->source && strcmp(other->name, reg->name) == 0)
+			if (MxNamesClash(other, reg, &clash, &clash_source))
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_OBJECT),
 						 errmsg("relation set \"%s\" names relation \"%s\" of %s twice",
-								relation_set, reg->name,
-								format_type_be_qualified(get_rel_type_id(reg->source)))));
+								relation_set, clash,
+								format_type_be_qualified(get_rel_type_id(clash_source)))));
 		}
 		regs = lappend(regs, reg);
 	}
@@ -339,12 +341,14 @@ MxSetRows(const char *relation_set, List *regs, List **old)
 		foreach(lc2, regs)
 		{
 			MxRegistration *reg = (MxRegistration *) lfirst(lc2);
+			const char *clash;
+			Oid			clash_source;
 
-			if (reg->source == row->source && strcmp(reg->name, row->name) == 0)
+			if (MxNamesClash(reg, row, &clash, &clash_source))
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_OBJECT),
-						 errmsg("relation \"%s\" is already registered for %s", reg->name,
-								format_type_be_qualified(get_rel_type_id(reg->source))),
+						 errmsg("relation \"%s\" is already registered for %s", clash,
+								format_type_be_qualified(get_rel_type_id(clash_source))),
 						 row->relation_set != NULL ?
 						 errdetail("It belongs to the relation set \"%s\".", row->relation_set) :
 						 errdetail("It was registered with matrx_relations.register_relation."),
@@ -401,6 +405,9 @@ MxReplaceSet(const char *relation_set, List *regs)
 
 		MxInsertRegistration(reg);
 		sources = list_append_unique_oid(sources, reg->source);
+		/* a new reverse: its table does not read the arm's source yet */
+		if (MxReverseName(reg) != NULL)
+			sources = list_append_unique_oid(sources, reg->target);
 	}
 	foreach(lc, old)
 		sources = list_append_unique_oid(sources, ((MxRegistration *) lfirst(lc))->source);

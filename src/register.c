@@ -103,7 +103,6 @@ static bool MxResolveColumns(Oid relid, List *names, AttrNumber *cols, bool rais
 static bool MxFillHop(MxHop *hop, Oid outer_rel, Oid inner_rel, int n,
 					  AttrNumber *outer_cols, AttrNumber *inner_cols, bool key_inner,
 					  const Oid *casts, bool raise, MxTable *deps);
-static MxRegistration *MxRegisteredRow(Oid source, const char *name);
 static int	MxRunAsOwner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
 static Datum MxTextArrayDatum(List *names);
 static int	MxConfigColumns(bool needs_options);
@@ -277,7 +276,7 @@ MxLoadRegistered(MxTable *t)
 	List	   *result = NIL;
 	ListCell   *lc;
 
-	foreach(lc, MxRegisteredRows())
+	foreach(lc, MxWithReverses(MxRegisteredRows()))
 	{
 		MxRegistration *row = (MxRegistration *) lfirst(lc);
 		MxRelation *r;
@@ -337,9 +336,10 @@ MxRegisteredSources(void)
 	List	   *result = NIL;
 	ListCell   *lc;
 
-	foreach(lc, MxRegisteredRows())
+	foreach(lc, MxWithReverses(MxRegisteredRows()))
 	{
 		MxRegistration *row = (MxRegistration *) lfirst(lc);
+
 		if (OidIsValid(row->source) &&
 			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(row->source)))
 			result = list_append_unique_oid(result, row->source);
@@ -498,22 +498,6 @@ MxBuildRegistered(MxRelation *rel, Oid source, Oid target, Oid via,
 			return false;
 	}
 	return true;
-}
-
-/* The stored row of source's registered relation name (resolving or not), or NULL */
-static MxRegistration *
-MxRegisteredRow(Oid source, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, MxRegisteredRows())
-	{
-		MxRegistration *row = (MxRegistration *) lfirst(lc);
-
-		if (row->source == source && strcmp(row->name, name) == 0)
-			return row;
-	}
-	return NULL;
 }
 
 /* Raises 42501 unless the current user owns source (or is superuser) */
@@ -702,6 +686,8 @@ register_relation(PG_FUNCTION_ARGS)
 	MxRegistration reg;
 	MxRegistration *old;
 	MxRegistration sent;
+	const char *clash;
+	Oid			clash_source;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -753,12 +739,12 @@ register_relation(PG_FUNCTION_ARGS)
 	sent = reg;
 	MxValidateRegistration(&reg);
 
-	old = MxRegisteredRow(reg.source, reg.name);
+	old = MxRegisteredClash(&reg, &clash, &clash_source);
 	if (old != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("relation \"%s\" is already registered for %s", reg.name,
-						format_type_be_qualified(get_rel_type_id(reg.source))),
+				 errmsg("relation \"%s\" is already registered for %s", clash,
+						format_type_be_qualified(get_rel_type_id(clash_source))),
 				 old->relation_set != NULL ?
 				 errdetail("It belongs to the published relation set \"%s\".", old->relation_set) : 0,
 				 old->relation_set != NULL ?
@@ -766,7 +752,7 @@ register_relation(PG_FUNCTION_ARGS)
 				 errhint("Unregister it first with matrx_relations.unregister_relation.")));
 
 	MxInsertRegistration(&reg);
-	CacheInvalidateRelcacheByRelid(reg.source);
+	MxInvalidateRegistration(&reg);
 	/* the same call on every Citus worker, with the options as given */
 	if (MxCitusRegistrationShared(&reg))
 		(void) MxCitusForward(MxRegistrationCommand(&sent));

@@ -471,9 +471,9 @@ MxParseLimit(MxPathNode *node, JsonbValue *limit)
 
 /*
  * The registered options of node's relation merged under the spec's
- * fields: the spec's "columns" and "order_by" replace the registered ones;
- * the registered "where" (*fixed) is a fixed filter, ANDed with the
- * spec's.  An "order_by" is ignored on a relation that is to one.
+ * fields: the spec's "columns", "order_by" and "duplicates" replace the
+ * registered ones; the registered "where" (*fixed) is a fixed filter,
+ * ANDed with the spec's.  An "order_by" is ignored on a relation that is to one.
  */
 static void
 MxMergeDefaults(MxPathNode *node, MxEdgeFields *f, JsonbValue **fixed)
@@ -493,6 +493,8 @@ MxMergeDefaults(MxPathNode *node, MxEdgeFields *f, JsonbValue **fixed)
 		f->columns = d.columns;
 	if (f->order_by == NULL && !MxRelToOne(node->rel))
 		f->order_by = d.order_by;
+	if (f->duplicates == NULL)
+		f->duplicates = d.duplicates;
 	*fixed = d.where;
 }
 

@@ -24,6 +24,9 @@ INSERT INTO notes VALUES (1, 'customer', '1', 'b'), (2, 'customer', '1', 'a'), (
 SELECT matrx_relations.publish_relations('orm', '[{"source": "customers", "name": "notes", "target": "notes",
   "source_columns": ["id"], "target_columns": ["object_id"], "cast": "text",
   "where": {"kind": "customer"}, "order_by": ["body"], "columns": ["body"]}]');
+-- a polymorphic arm asking for its reverse (customers.customer_notes)
+SELECT matrx_relations.register_relation('notes', 'about_customer', 'customers', '{object_id}', '{id}',
+  options => '{"cast": "integer", "polymorphic": {"name": "about", "type_column": "kind", "type_value": "customer", "reverse": "customer_notes"}}');
 SQL
 "$PGBIN/pg_dump" -Fc -f "$dump" matrx_dump_src
 "$PGBIN/createdb" matrx_dump_dst
@@ -35,16 +38,18 @@ got=$(psql -d matrx_dump_dst -At -c "SELECT source_key, related FROM matrx_relat
 origin=$(psql -d matrx_dump_dst -At -c "SELECT origin FROM matrx_relations.relations WHERE source = 'customers'::regclass AND name = 'big_orders'")
 # a published set, with its options and key cast
 notes=$(psql -d matrx_dump_dst -At -c "SELECT d->'notes' FROM matrx_relations.prefetch_related('customers', ARRAY[1], 'notes') d")
+reverse=$(psql -d matrx_dump_dst -At -c "SELECT jsonb_path_query_array(d, '$.customer_notes[*].id') FROM matrx_relations.prefetch_related('customers', ARRAY[1], 'customer_notes') d")
 changed=$(psql -d matrx_dump_dst -At -c "SELECT matrx_relations.publish_relations('orm', '[{\"source\": \"customers\", \"name\": \"notes\", \"target\": \"notes\", \"source_columns\": [\"id\"], \"target_columns\": [\"object_id\"], \"cast\": \"text\", \"where\": {\"kind\": \"customer\"}, \"order_by\": [\"body\"], \"columns\": [\"body\"]}]')")
 "$PGBIN/dropdb" matrx_dump_src
 "$PGBIN/dropdb" matrx_dump_dst
 if [ "$got" = "$expected" ] && [ "$origin" = "registered" ] &&
-   [ "$notes" = '[{"body": "a"}, {"body": "b"}]' ] && [ "$changed" = f ]; then
+   [ "$notes" = '[{"body": "a"}, {"body": "b"}]' ] && [ "$changed" = f ] && [ "$reverse" = '[1, 2]' ]; then
     echo "ok - registered relations survive pg_dump/restore"
 else
     echo "not ok - registered relations survive pg_dump/restore"
     echo "# expected: $expected / registered"
     echo "# got:      $got / $origin"
     echo "# published set: $notes (expected [{\"body\": \"a\"}, {\"body\": \"b\"}]), republished changed: $changed (expected f)"
+    echo "# a polymorphic arm's reverse: $reverse (expected [1, 2])"
     exit 1
 fi

@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 CREATE EXTENSION matrx_relations;
 
-SELECT plan(44);
+SELECT plan(54);
 
 CREATE SCHEMA jtap;
 SET LOCAL search_path = jtap, public;
@@ -190,6 +190,33 @@ SELECT throws_ok($$SELECT * FROM matrx_relations.prefetch_related('grp', ARRAY[1
           'duplicates on an ifk: 22023');
 SELECT throws_ok($$SELECT * FROM matrx_relations.prefetch_related('person', ARRAY[1], '{"g": {"relation": "membership::group", "duplicates": true}}'::jsonb)$$, '22023', NULL,
           'duplicates neither keep nor collapse: 22023');
+
+-- a registered m2m's "duplicates": the default of its loads, a spec's own overrides it
+SELECT matrx_relations.register_relation('person', 'kept', 'grp', '{id}', '{id}', 'membership', '{person_id}', '{group_id}',
+    options => '{"duplicates": "keep"}');
+SELECT is(docs('person', ARRAY[1, 2, 3, 4], 'groups:kept'), naive_keep(ARRAY[1, 2, 3, 4], 'm.id', 1000),
+          'registered "duplicates": "keep": one entry per junction row');
+SELECT is((SELECT jsonb_agg(d) FROM matrx_relations.select_related('person', ARRAY[1, 2, 3, 4], 'groups:kept') d),
+          naive_keep(ARRAY[1, 2, 3, 4], 'm.id', 1000), 'registered "duplicates": "keep": select_related');
+SELECT is(typed('person', ARRAY[1, 2, 3, 4], 'groups:kept'), naive_keep(ARRAY[1, 2, 3, 4], 'm.id', 1000),
+          'registered "duplicates": "keep": load, rebuilt');
+SELECT is(docs_spec('person', ARRAY[1, 2, 3], '{"groups": {"relation": "kept", "duplicates": "collapse"}}'),
+          docs('person', ARRAY[1, 2, 3], 'groups:membership::group'), 'a spec''s "collapse" overrides the registered "keep"');
+SELECT is(docs_spec('person', ARRAY[1, 2, 3, 4], '{"groups": {"relation": "kept", "limit": 2}}'), naive_keep(ARRAY[1, 2, 3, 4], 'm.id', 2),
+          'a spec without "duplicates" keeps the registered one');
+SELECT is((SELECT options FROM matrx_relations.relations WHERE source = 'person'::regclass AND name = 'kept'),
+          '{"duplicates": "keep"}'::jsonb, 'the view shows it');
+SELECT lives_ok($$SELECT matrx_relations.publish_relations('jset', '[{"source": "jtap.person", "name": "pub_groups", "target": "jtap.grp",
+    "source_columns": ["id"], "target_columns": ["id"], "via": "jtap.membership", "via_source_columns": ["person_id"],
+    "via_target_columns": ["group_id"], "duplicates": "keep"}]')$$, 'publish_relations takes "duplicates"');
+SELECT is(docs('person', ARRAY[1, 2, 3, 4], 'groups:pub_groups'), naive_keep(ARRAY[1, 2, 3, 4], 'm.id', 1000),
+          'a published "duplicates": "keep"');
+SELECT throws_ok($$SELECT matrx_relations.register_relation('grp', 'kept_members', 'membership', '{id}', '{group_id}',
+    options => '{"duplicates": "keep"}')$$, '22023', 'registered relation "kept_members" has "duplicates" but no junction (via)',
+          'a registered "duplicates" on an ifk: 22023');
+SELECT throws_ok($$SELECT matrx_relations.register_relation('person', 'kept2', 'grp', '{id}', '{id}', 'membership', '{person_id}', '{group_id}',
+    options => '{"duplicates": "all"}')$$, '22023', '"duplicates" of registered relation "kept2" must be "keep" or "collapse"',
+          'a registered "duplicates" neither keep nor collapse: 22023');
 
 -- ---------------------------------------------------------------------------
 -- Errors
