@@ -76,6 +76,18 @@ SELECT matrx_relations.prefetch_batch('[{"source": "polyr.posts", "keys": [1], "
      = jsonb_build_array(naive('posts', 'Post', '{1}', 'comments'), naive('photos', 'Photo', '{2}', 'comments')) AS batch;
 SELECT node, parent, r FROM matrx_relations.load('posts', ARRAY[1, 2], 'comments')
     WHERE node = 1 ORDER BY r::text;
+-- fetch_related and fetch_related_array apply the fixed filter too (the rows are
+-- the target's row type: a registered "columns" does not apply there)
+SELECT (SELECT jsonb_agg(jsonb_build_object('k', source_key, 'id', (related).id) ORDER BY source_key, (related).id)
+        FROM matrx_relations.fetch_related(NULL::comments, 'posts', 'comments', ARRAY[2, 1, 3]))
+     = (SELECT jsonb_agg(jsonb_build_object('k', p.id, 'id', c.id) ORDER BY p.id, c.id)
+        FROM posts p JOIN comments c ON c.commentable_type = 'Post' AND c.commentable_id = p.id::text
+        WHERE p.id IN (1, 2, 3)) AS fetch_related_same,
+       (SELECT jsonb_agg(jsonb_build_object('k', source_key, 'ids',
+                 (SELECT jsonb_agg((x).id ORDER BY (x).id) FROM unnest(related) x)) ORDER BY source_key)
+        FROM matrx_relations.fetch_related_array(NULL::comments, 'photos', 'comments', ARRAY[1, 2]))
+     = '[{"k": 1, "ids": [2]}, {"k": 2, "ids": [8]}]' AS fetch_related_array_same;
+SELECT source_key, related FROM matrx_relations.fetch_related(NULL::comments, 'posts', 'comments', ARRAY[1, 2]);
 -- a spec's options apply on top of the fixed filter; back through the arms, nested
 SELECT d->'comments' FROM matrx_relations.prefetch_related('posts', ARRAY[1],
     '{"comments": {"where": {"body": {"ne": "c6"}}, "columns": ["id", "commentable_type"]}}'::jsonb) d;

@@ -32,6 +32,8 @@
 #include "execute.h"
 #include "keys.h"
 #include "matrx_relations.h"
+#include "path.h"
+#include "spec.h"
 #include "sqlgen.h"
 
 /* a typed load: its statement, its keys and the rows fetched per key */
@@ -58,6 +60,7 @@ static int	MxTypedKeys(ArrayType *keys, MxTable *src, Datum **orig, Datum **pkey
 static void MxTypedFetch(MxTypedLoad *tl, MxTable *src, int n, Datum *pkeys, int *key_of);
 static void MxCollectTyped(void *arg, HeapTuple tuple, TupleDesc desc);
 static Datum *MxTypedRows(MxTypedLoad *tl, int k, int *n);
+static MxEdgeOpts *MxFetchOpts(MxRelation *rel, MxTable *src, const char *name);
 static void MxTypedEmit(ReturnSetInfo *rsinfo, Oid rowtype, Datum key, Datum *rows, int n,
 						bool as_array);
 
@@ -115,6 +118,35 @@ MxTypedOpen(Oid source, const char *name, MxTable **src)
 		MxLockRelation(rel);
 	} while (MxRetryStale(&attempt));
 	return rel;
+}
+
+/*
+ * A registered relation's options as a typed fetch applies them: its fixed
+ * filter, order and duplicates; not "columns", since the rows are the
+ * target's row type.  NULL when it has none.
+ */
+static MxEdgeOpts *
+MxFetchOpts(MxRelation *rel, MxTable *src, const char *name)
+{
+	MxPathNode	root;
+	MxPathNode	node;
+	MxEdgeOpts *opts;
+
+	memset(&root, 0, sizeof(root));
+	memset(&node, 0, sizeof(node));
+	root.table = src->relid;
+	node.key = node.relname = node.path = (char *) name;
+	node.rel = rel;
+	node.table = rel->target;
+	node.depth = 1;
+	node.parent = &root;
+	opts = MxDefaultOpts(&node);
+	if (opts != NULL)
+	{
+		opts->ncolumns = -1;
+		opts->columns = NULL;
+	}
+	return opts;
 }
 
 /* 42804 unless the caller's row type is the relation's target's */
@@ -369,6 +401,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	tl.stmt.target = MxGetTable(rel->target);
 	tl.stmt.keys_are_source_pk = true;
 	tl.stmt.typed = true;
+	tl.stmt.opts = MxFetchOpts(rel, src, name);
 	MxTypedCheckTarget(get_fn_expr_argtype(fcinfo->flinfo, 0), src, tl.stmt.target, name);
 	MxRequireSinglePrimaryKey(src);
 	if (PG_ARGISNULL(3))
