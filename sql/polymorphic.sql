@@ -200,10 +200,51 @@ SELECT * FROM matrx_relations.prefetch_related('notes', ARRAY[1, 2, 3, 4, 5, 6],
 SELECT node, id, parent, r FROM matrx_relations.load('notes', ARRAY[1, 2, 3, 4, 5, 6], 'on') ORDER BY node, parent, id;
 SELECT * FROM matrx_relations.explain_related('notes', 'on');
 
+-- in a spec: the edge's options on every arm (each checked against its own
+-- table), "arms" giving an arm its own, a shared "include" below each arm
+-- that has its relations; every loader with a spec
+CREATE FUNCTION spec_docs(keys int[], spec jsonb) RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_agg(d) FROM matrx_relations.prefetch_related('comments', keys, spec) d $$;
+CREATE FUNCTION path_docs(keys int[], VARIADIC paths text[]) RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_agg(d) FROM matrx_relations.prefetch_related('comments', keys, VARIADIC paths) d $$;
+SELECT spec_docs(ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9], '{"commentable": {}}')
+     = path_docs(ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9], 'commentable') AS empty_spec_same,
+       spec_docs(ARRAY[1, 2, 4, 8], '{"on": {"relation": "commentable", "include": {"author": {}}}}')
+     = path_docs(ARRAY[1, 2, 4, 8], 'on:commentable.author') AS include_same,
+       (SELECT jsonb_agg(d) FROM matrx_relations.select_related('comments', ARRAY[1, 2, 4, 8],
+           '{"commentable": {"include": {"author": {}}}}'::jsonb) d)
+     = path_docs(ARRAY[1, 2, 4, 8], 'commentable.author') AS select_related_same,
+       spec_docs(ARRAY[1, 2, 4, 8], '{"commentable": {"include": {"author": {}}}}')
+     = (SELECT jsonb_agg(d ORDER BY array_position(ARRAY[1, 2, 4, 8], id)) FROM naive_nested WHERE id IN (1, 2, 4, 8))
+       AS include_naive;
+-- columns on every arm, but links (which has no id) its own through "arms"
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1, 2, 4],
+    '{"commentable": {"columns": ["id"], "arms": {"commentable_link": {"columns": ["slug"]}}}}'::jsonb);
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1, 2, 4], '{"commentable": {"arms": {
+    "commentable_post": {"columns": ["title"]}, "commentable_photo": {"columns": ["id", "url"]}}}}'::jsonb);
+-- a filter on one arm: its rows that fail it are null, the other arms untouched
+SELECT spec_docs(ARRAY[1, 2, 3, 8], '{"commentable": {"arms": {"commentable_post": {"where": {"title": "p2"}}}}}')
+     = (SELECT jsonb_agg(CASE WHEN d->'commentable'->>'title' = 'p1' THEN jsonb_set(d, '{commentable}', 'null') ELSE d END
+                         ORDER BY array_position(ARRAY[1, 2, 3, 8], id))
+        FROM naive WHERE id IN (1, 2, 3, 8)) AS arm_where_same;
+-- the typed forms: each arm node with its own columns
+SELECT node, name, relation, target, columns FROM matrx_relations.load_nodes('comments', '{"commentable": {"arms": {
+    "commentable_post": {"columns": ["title"]}, "commentable_photo": {"columns": ["id", "url"]}}}}'::jsonb);
+SELECT * FROM matrx_relations.load('comments', ARRAY[1, 2, 4], '{"commentable": {"arms": {
+    "commentable_post": {"columns": ["title"]}, "commentable_photo": {"columns": ["id", "url"]}}}}'::jsonb);
+\set VERBOSITY terse
+-- a shared column an arm's table lacks: 42703; an unknown arm, "arms" on another
+-- relation, "order_by" on a to-one relation: 22023
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], '{"commentable": {"columns": ["title"]}}'::jsonb);
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], '{"commentable": {"arms": {"nope": {}}}}'::jsonb);
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], '{"commentable_post": {"arms": {}}}'::jsonb);
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], '{"commentable": {"order_by": ["id"]}}'::jsonb);
+SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], '{"commentable": {"include": {"nope": {}}}}'::jsonb);
+\set VERBOSITY default
+
 -- the loaders that cannot apply the type filter: 0A000
 \set VERBOSITY terse
 SELECT * FROM matrx_relations.fetch_related(NULL::posts, 'comments', 'commentable_post', ARRAY[1]);
-SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], '{"commentable": {}}'::jsonb);
 -- a name below it that no arm has: 42704; a name also an output key of the arm: 42701
 SELECT * FROM matrx_relations.prefetch_related('comments', ARRAY[1], 'commentable.comments');
 SELECT * FROM matrx_relations.load('comments', ARRAY[1], 'commentable.comments');

@@ -8,7 +8,8 @@
  *		edge := { "relation": name, "columns": [col, ...],
  *				  "where": where,
  *				  "order_by": ["col [asc|desc] [nulls first|last]", ...],
- *				  "limit": n, "include": spec }
+ *				  "limit": n, "include": spec,
+ *				  "arms": { "<arm name>": edge, ... } }	-- polymorphic only
  *		where := { col: value | { op: value, ... }, "or": [where, ...],
  *				   "and": [where, ...], "not": where, ... }
  *		op   := eq | ne | lt | lte | gt | gte | in | is_null | like | ilike
@@ -61,9 +62,17 @@ typedef struct MxEdgeFields
 	JsonbValue *limit;
 	JsonbValue *include;
 	JsonbValue *duplicates;
+	JsonbValue *arms;			/* a polymorphic edge's per-arm options */
 } MxEdgeFields;
 
 static void MxParseLevel(MxPathNode *parent, JsonbValue *spec);
+static void MxParseEdge(MxPathNode *parent, char *key, JsonbValue *v);
+static void MxParsePolyEdge(MxPathNode *parent, const char *key, const char *relname,
+							const char *path, MxEdgeFields *f);
+static void MxArmFields(MxEdgeFields *f, const char *arm, const char *path, List *arms);
+static void MxParseBelowArms(List *nodes, JsonbValue *include);
+static bool MxPolyArmIsRelation(MxTable *from, const char *name);
+static char *MxArmNames(List *arms);
 static void MxEdgeFieldsOf(JsonbValue *edge, const char *path, MxEdgeFields *f);
 static MxEdgeOpts *MxParseOpts(MxPathNode *node, MxEdgeFields *f);
 static void MxMergeDefaults(MxPathNode *node, MxEdgeFields *f, JsonbValue **fixed);
@@ -126,50 +135,254 @@ MxParseLevel(MxPathNode *parent, JsonbValue *spec)
 				 errmsg("spec nests more than %d relations deep", MX_MAX_PATH_DEPTH)));
 	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
 	{
-		char	   *key;
-		char	   *path;
-		const char *relname;
-		MxEdgeFields f;
+		CHECK_FOR_INTERRUPTS();
+		if (tok != WJB_KEY)
+			continue;
+		(void) JsonbIteratorNext(&it, &v, true);
+		MxParseEdge(parent, pnstrdup(k.val.string.val, k.val.string.len), &v);
+	}
+}
+
+/* Whether from has a relation of exactly that name (an arm's own name) */
+static bool
+MxPolyArmIsRelation(MxTable *from, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < from->nrels; i++)
+		if (strcmp(from->rels[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The arms' names, quoted and comma-separated, for a hint */
+static char *
+MxArmNames(List *arms)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, arms)
+		appendStringInfo(&buf, "%s\"%s\"", foreach_current_index(lc) > 0 ? ", " : "",
+						 ((MxRelation *) lfirst(lc))->name);
+	return buf.data;
+}
+
+/* The relation a spec edge names: its "relation", else its output name */
+static const char *
+MxEdgeRelname(const char *key, JsonbValue *v)
+{
+	JsonbValue *rel;
+
+	if (!MxIsObject(v))
+		return key;
+	rel = getKeyJsonValueFromContainer(v->val.binary.data, "relation", strlen("relation"), NULL);
+	if (rel == NULL || rel->type != jbvString || rel->val.string.len == 0)
+		return key;
+	return pnstrdup(rel->val.string.val, rel->val.string.len);
+}
+
+/* Adds one spec edge (output name key, object v) as a child of parent, recursively */
+static void
+MxParseEdge(MxPathNode *parent, char *key, JsonbValue *v)
+{
+	char	   *path;
+	const char *relname;
+	MxEdgeFields f;
+	MxPathNode *node;
+	MxTable    *from = MxGetRelations(parent->table);
+
+	check_stack_depth();
+	if (parent->depth >= MX_MAX_PATH_DEPTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("spec nests more than %d relations deep", MX_MAX_PATH_DEPTH)));
+	path = parent->depth == 0 ? key : psprintf("%s.%s", parent->path, key);
+	if (key[0] == '\0')
+		MX_SPEC_ERROR(path, "spec has an empty output name");
+	if (!MxIsObject(v))
+		MX_SPEC_ERROR(path, "spec edge \"%s\" must be an object", path);
+	MxEdgeFieldsOf(v, path, &f);
+	relname = key;
+	if (f.relation != NULL)
+	{
+		if (f.relation->type != jbvString || f.relation->val.string.len == 0)
+			MX_SPEC_ERROR(path, "\"relation\" of \"%s\" must be a non-empty string", path);
+		relname = pnstrdup(f.relation->val.string.val, f.relation->val.string.len);
+	}
+	/* an output name equal to an output column of its parent's row */
+	{
+		AttrNumber	clash = get_attnum(parent->table, key);
+
+		if (clash > 0 && MxOptsOutputs(parent->opts, clash) &&
+			!MxNameReplacesColumn(from, key, relname))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("output name \"%s\" of spec path \"%s\" is also a column of %s",
+							key, path, format_type_be_qualified(get_rel_type_id(parent->table))),
+					 errhint("Use another output name, with \"relation\": \"%s\".", relname)));
+	}
+	if (MxPolyArms(from, relname) != NIL && !MxPolyArmIsRelation(from, relname))
+	{
+		MxParsePolyEdge(parent, key, relname, path, &f);
+		return;
+	}
+	if (f.arms != NULL)
+		MX_SPEC_ERROR(path, "\"arms\" on spec edge \"%s\", which is not polymorphic", path);
+	node = MxAddChild(parent, key, relname, path);
+	node->opts = MxParseOpts(node, &f);
+	if (f.include != NULL)
+	{
+		if (!MxIsObject(f.include))
+			MX_SPEC_ERROR(path, "\"include\" of \"%s\" must be an object", path);
+		MxParseLevel(node, f.include);
+	}
+}
+
+/*
+ * A spec edge naming a polymorphic relation: one node per arm under the
+ * edge's output name, each with the edge's options, or those its entry in
+ * "arms" gives field by field, validated against the arm's own target.
+ * A shared "include" goes on below each arm whose target has its
+ * relations (MxParseBelowArms); an arm's own "include" below that arm.
+ */
+static void
+MxParsePolyEdge(MxPathNode *parent, const char *key, const char *relname,
+				const char *path, MxEdgeFields *f)
+{
+	List	   *arms = MxPolyArms(MxGetRelations(parent->table), relname);
+	List	   *shared = NIL;
+	ListCell   *lc;
+
+	if (f->arms != NULL && !MxIsObject(f->arms))
+		MX_SPEC_ERROR(path, "\"arms\" of \"%s\" must be an object of arm names", path);
+	if (f->include != NULL && !MxIsObject(f->include))
+		MX_SPEC_ERROR(path, "\"include\" of \"%s\" must be an object", path);
+	MxArmFields(f, NULL, path, arms);	/* every name in "arms" is an arm's */
+	foreach(lc, arms)
+	{
+		MxRelation *arm = (MxRelation *) lfirst(lc);
+		MxEdgeFields af = *f;
 		MxPathNode *node;
+
+		CHECK_FOR_INTERRUPTS();
+		MxArmFields(&af, arm->name, path, arms);
+		node = MxAddChild(parent, key, arm->name, path);
+		node->poly_arm = true;
+		node->opts = MxParseOpts(node, &af);
+		if (af.include == f->include && f->include != NULL)
+			shared = lappend(shared, node);
+		else if (af.include != NULL)
+		{
+			if (!MxIsObject(af.include))
+				MX_SPEC_ERROR(path, "\"include\" of \"%s\" must be an object", path);
+			MxParseLevel(node, af.include);
+		}
+	}
+	if (shared != NIL)
+		MxParseBelowArms(shared, f->include);
+}
+
+/*
+ * arm NULL: checks that every name in f's "arms" is one of arms' (22023).
+ * Else replaces f's options with those arm's entry in "arms" gives.
+ */
+static void
+MxArmFields(MxEdgeFields *f, const char *arm, const char *path, List *arms)
+{
+	JsonbIterator *it;
+	JsonbValue	k;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (f->arms == NULL)
+		return;
+	it = JsonbIteratorInit(f->arms->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *name;
+		MxEdgeFields sub;
+		ListCell   *lc;
+		bool		found = false;
+
+		if (tok != WJB_KEY)
+			continue;
+		name = pnstrdup(k.val.string.val, k.val.string.len);
+		(void) JsonbIteratorNext(&it, &v, true);
+		if (arm == NULL)
+		{
+			foreach(lc, arms)
+				found = found || strcmp(((MxRelation *) lfirst(lc))->name, name) == 0;
+			if (!found)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("\"arms\" of spec edge \"%s\" names \"%s\", which is not one of its arms",
+								path, name),
+						 errhint("Its arms are %s.", MxArmNames(arms))));
+			continue;
+		}
+		if (strcmp(name, arm) != 0)
+			continue;
+		if (!MxIsObject(&v))
+			MX_SPEC_ERROR(path, "arm \"%s\" in \"arms\" of \"%s\" must be an object", name, path);
+		MxEdgeFieldsOf(&v, path, &sub);
+		if (sub.relation != NULL || sub.arms != NULL)
+			MX_SPEC_ERROR(path, "arm \"%s\" in \"arms\" of \"%s\" cannot have \"relation\" or \"arms\"",
+						  name, path);
+		if (sub.columns != NULL)
+			f->columns = sub.columns;
+		if (sub.where != NULL)
+			f->where = sub.where;
+		if (sub.order_by != NULL)
+			f->order_by = sub.order_by;
+		if (sub.limit != NULL)
+			f->limit = sub.limit;
+		if (sub.duplicates != NULL)
+			f->duplicates = sub.duplicates;
+		if (sub.include != NULL)
+			f->include = sub.include;
+	}
+}
+
+/*
+ * A polymorphic edge's shared "include": each of its edges below every
+ * arm whose target has that relation; when no arm has it, below the first
+ * arm, whose lookup gives the error (42704), as for a path
+ */
+static void
+MxParseBelowArms(List *nodes, JsonbValue *include)
+{
+	JsonbIterator *it = JsonbIteratorInit(include->val.binary.data);
+	JsonbValue	k;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *key;
+		const char *relname;
+		bool		any = false;
+		ListCell   *lc;
 
 		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_KEY)
 			continue;
 		key = pnstrdup(k.val.string.val, k.val.string.len);
 		(void) JsonbIteratorNext(&it, &v, true);
-		path = parent->depth == 0 ? key : psprintf("%s.%s", parent->path, key);
-		if (key[0] == '\0')
-			MX_SPEC_ERROR(path, "spec has an empty output name");
-		if (!MxIsObject(&v))
-			MX_SPEC_ERROR(path, "spec edge \"%s\" must be an object", path);
-		MxEdgeFieldsOf(&v, path, &f);
-		relname = key;
-		if (f.relation != NULL)
+		relname = MxEdgeRelname(key, &v);
+		foreach(lc, nodes)
 		{
-			if (f.relation->type != jbvString || f.relation->val.string.len == 0)
-				MX_SPEC_ERROR(path, "\"relation\" of \"%s\" must be a non-empty string", path);
-			relname = pnstrdup(f.relation->val.string.val, f.relation->val.string.len);
-		}
-		/* an output name equal to an output column of its parent's row */
-		{
-			AttrNumber	clash = get_attnum(parent->table, key);
+			MxPathNode *arm = (MxPathNode *) lfirst(lc);
 
-			if (clash > 0 && MxOptsOutputs(parent->opts, clash) &&
-				!MxNameReplacesColumn(MxGetRelations(parent->table), key, relname))
-				ereport(ERROR,
-						(errcode(ERRCODE_DUPLICATE_COLUMN),
-						 errmsg("output name \"%s\" of spec path \"%s\" is also a column of %s",
-								key, path, format_type_be_qualified(get_rel_type_id(parent->table))),
-						 errhint("Use another output name, with \"relation\": \"%s\".", relname)));
+			if (MxPolyArmHas(MxGetRelations(arm->table), relname))
+			{
+				MxParseEdge(arm, key, &v);
+				any = true;
+			}
 		}
-		node = MxAddChild(parent, key, relname, path);
-		node->opts = MxParseOpts(node, &f);
-		if (f.include != NULL)
-		{
-			if (!MxIsObject(f.include))
-				MX_SPEC_ERROR(path, "\"include\" of \"%s\" must be an object", path);
-			MxParseLevel(node, f.include);
-		}
+		if (!any)
+			MxParseEdge((MxPathNode *) linitial(nodes), key, &v);
 	}
 }
 
@@ -206,11 +419,13 @@ MxEdgeFieldsOf(JsonbValue *edge, const char *path, MxEdgeFields *f)
 			f->include = v;
 		else if (strcmp(key, "duplicates") == 0)
 			f->duplicates = v;
+		else if (strcmp(key, "arms") == 0)
+			f->arms = v;
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown option \"%s\" in spec edge \"%s\"", key, path),
-					 errhint("The options are \"relation\", \"columns\", \"where\", \"order_by\", \"limit\", \"duplicates\" and \"include\".")));
+					 errhint("The options are \"relation\", \"columns\", \"where\", \"order_by\", \"limit\", \"duplicates\", \"include\" and, on a polymorphic relation, \"arms\".")));
 	}
 }
 

@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS matrx_relations;
 
-SELECT plan(16);
+SELECT plan(18);
 
 CREATE SCHEMA ptap;
 SET LOCAL search_path = ptap, public;
@@ -46,8 +46,12 @@ SELECT is((SELECT array_agg(name || '/' || relation || '/' || target::text ORDER
     '{on/on_post/post}', 'load_nodes lists an arm as a node under the polymorphic name');
 SELECT throws_ok($$ SELECT * FROM matrx_relations.load_batch('[{"source": "ptap.comment", "keys": [1], "relations": ["on.nope"]}]') $$,
     '42704', NULL, 'a path below a polymorphic relation naming what no arm has is 42704 (load_batch)');
-SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], '{"on": {}}'::jsonb) $$,
-    '0A000', NULL, 'a polymorphic relation in a spec is 0A000');
+SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], '{"on": {"arms": {"on_photo": {}}}}'::jsonb) $$,
+    '22023', NULL, 'a spec''s "arms" naming no arm of the polymorphic relation is 22023');
+SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], '{"on": {"columns": ["nope"]}}'::jsonb) $$,
+    '42703', NULL, 'a spec column an arm''s table lacks is 42703');
+SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], '{"on": {"limit": 1}}'::jsonb) $$,
+    '22023', NULL, 'a limit on a polymorphic relation (to one) is 22023');
 SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], 'on.comments') $$,
     '42704', NULL, 'a path below a polymorphic relation naming what no arm has is 42704');
 SELECT throws_ok($$ SELECT * FROM matrx_relations.prefetch_related('ptap.comment', ARRAY[1], 'on.title:comments') $$,
