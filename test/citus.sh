@@ -62,6 +62,8 @@ shared_preload_libraries = 'citus,pg_stat_statements'
 pg_stat_statements.track = all
 max_prepared_transactions = 50
 max_connections = 100
+# a Citus maintenance daemon per database: one database per test file
+max_worker_processes = 32
 fsync = off
 synchronous_commit = off
 full_page_writes = off
