@@ -195,7 +195,9 @@ SELECT (SELECT array_agg(d) FROM matrx_relations.prefetch_related('notes', ARRAY
        matrx_relations.prefetch_related('notes', (SELECT jsonb_agg(to_jsonb(n) ORDER BY n.id DESC) FROM notes n), 'on')
      = (SELECT jsonb_agg(d) FROM naive_notes(ARRAY[6, 5, 4, 3, 2, 1]) d) AS instances_same,
        matrx_relations.prefetch_batch('[{"source": "poly.notes", "keys": [6, 5, 4, 3, 2, 1], "relations": ["on"]}]')
-     = (SELECT jsonb_build_array(jsonb_agg(d)) FROM naive_notes(ARRAY[6, 5, 4, 3, 2, 1]) d) AS batch_same;
+     = (SELECT jsonb_build_array(jsonb_agg(d)) FROM naive_notes(ARRAY[6, 5, 4, 3, 2, 1]) d) AS batch_same,
+       (SELECT array_agg(d) FROM matrx_relations.select_related('notes', ARRAY[6, 5, 4, 3, 2, 1], 'on') d)
+     = (SELECT array_agg(d) FROM naive_notes(ARRAY[6, 5, 4, 3, 2, 1]) d) AS select_related_same;
 SELECT * FROM matrx_relations.prefetch_related('notes', ARRAY[1, 2, 3, 4, 5, 6], 'on');
 SELECT node, id, parent, r FROM matrx_relations.load('notes', ARRAY[1, 2, 3, 4, 5, 6], 'on') ORDER BY node, parent, id;
 SELECT * FROM matrx_relations.explain_related('notes', 'on');
