@@ -32,7 +32,6 @@
 #include "execute.h"
 #include "keys.h"
 #include "matrx_relations.h"
-#include "path.h"
 #include "spec.h"
 #include "sqlgen.h"
 
@@ -60,7 +59,7 @@ static int	MxTypedKeys(ArrayType *keys, MxTable *src, Datum **orig, Datum **pkey
 static void MxTypedFetch(MxTypedLoad *tl, MxTable *src, int n, Datum *pkeys, int *key_of);
 static void MxCollectTyped(void *arg, HeapTuple tuple, TupleDesc desc);
 static Datum *MxTypedRows(MxTypedLoad *tl, int k, int *n);
-static MxEdgeOpts *MxFetchOpts(MxRelation *rel, MxTable *src, const char *name);
+static MxEdgeOpts *MxFetchOpts(MxRelation *rel, const char *name);
 static void MxTypedEmit(ReturnSetInfo *rsinfo, Oid rowtype, Datum key, Datum *rows, int n,
 						bool as_array);
 
@@ -126,21 +125,10 @@ MxTypedOpen(Oid source, const char *name, MxTable **src)
  * target's row type.  NULL when it has none.
  */
 static MxEdgeOpts *
-MxFetchOpts(MxRelation *rel, MxTable *src, const char *name)
+MxFetchOpts(MxRelation *rel, const char *name)
 {
-	MxPathNode	root;
-	MxPathNode	node;
-	MxEdgeOpts *opts;
+	MxEdgeOpts *opts = MxRegisteredOpts(rel, name);
 
-	memset(&root, 0, sizeof(root));
-	memset(&node, 0, sizeof(node));
-	root.table = src->relid;
-	node.key = node.relname = node.path = (char *) name;
-	node.rel = rel;
-	node.table = rel->target;
-	node.depth = 1;
-	node.parent = &root;
-	opts = MxDefaultOpts(&node);
 	if (opts != NULL)
 	{
 		opts->ncolumns = -1;
@@ -401,7 +389,7 @@ MxFetchTyped(FunctionCallInfo fcinfo, bool as_array)
 	tl.stmt.target = MxGetTable(rel->target);
 	tl.stmt.keys_are_source_pk = true;
 	tl.stmt.typed = true;
-	tl.stmt.opts = MxFetchOpts(rel, src, name);
+	tl.stmt.opts = MxFetchOpts(rel, name);
 	MxTypedCheckTarget(get_fn_expr_argtype(fcinfo->flinfo, 0), src, tl.stmt.target, name);
 	MxRequireSinglePrimaryKey(src);
 	if (PG_ARGISNULL(3))

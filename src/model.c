@@ -313,8 +313,6 @@ MxDefaultsContext(void *arg)
 void
 MxCheckDefaults(MxRelation *rel, const char *name)
 {
-	MxPathNode	root;
-	MxPathNode	node;
 	ErrorContextCallback cb;
 
 	if (rel->defaults == NULL)
@@ -324,19 +322,11 @@ MxCheckDefaults(MxRelation *rel, const char *name)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"order_by\" of registered relation \"%s\", which is to one", name),
 				 errdetail("Its target columns are a unique key of the target: it gives one row or null.")));
-	memset(&root, 0, sizeof(root));
-	memset(&node, 0, sizeof(node));
-	root.table = rel->source;
-	node.key = node.relname = node.path = (char *) name;
-	node.rel = rel;
-	node.table = rel->target;
-	node.depth = 1;
-	node.parent = &root;
 	cb.callback = MxDefaultsContext;
 	cb.arg = (void *) name;
 	cb.previous = error_context_stack;
 	error_context_stack = &cb;
-	(void) MxDefaultOpts(&node);
+	(void) MxRegisteredOpts(rel, name);
 	error_context_stack = cb.previous;
 }
 

@@ -65,6 +65,7 @@ typedef struct MxEdgeFields
 	JsonbValue *arms;			/* a polymorphic edge's per-arm options */
 } MxEdgeFields;
 
+static void MxCheckSpecDepth(MxPathNode *parent);
 static void MxParseLevel(MxPathNode *parent, JsonbValue *spec);
 static void MxParseEdge(MxPathNode *parent, char *key, JsonbValue *v);
 static void MxParsePolyEdge(MxPathNode *parent, const char *key, const char *relname,
@@ -119,6 +120,17 @@ MxParseSpec(Oid source, Jsonb *spec)
 	return root;
 }
 
+/* 54001 when edges below parent would nest deeper than MX_MAX_PATH_DEPTH */
+static void
+MxCheckSpecDepth(MxPathNode *parent)
+{
+	check_stack_depth();
+	if (parent->depth >= MX_MAX_PATH_DEPTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("spec nests more than %d relations deep", MX_MAX_PATH_DEPTH)));
+}
+
 /* Adds the edges of one spec object as children of parent, recursively */
 static void
 MxParseLevel(MxPathNode *parent, JsonbValue *spec)
@@ -128,11 +140,7 @@ MxParseLevel(MxPathNode *parent, JsonbValue *spec)
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 
-	check_stack_depth();
-	if (parent->depth >= MX_MAX_PATH_DEPTH)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("spec nests more than %d relations deep", MX_MAX_PATH_DEPTH)));
+	MxCheckSpecDepth(parent);
 	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -193,11 +201,7 @@ MxParseEdge(MxPathNode *parent, char *key, JsonbValue *v)
 	MxPathNode *node;
 	MxTable    *from = MxGetRelations(parent->table);
 
-	check_stack_depth();
-	if (parent->depth >= MX_MAX_PATH_DEPTH)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("spec nests more than %d relations deep", MX_MAX_PATH_DEPTH)));
+	MxCheckSpecDepth(parent);
 	path = parent->depth == 0 ? key : psprintf("%s.%s", parent->path, key);
 	if (key[0] == '\0')
 		MX_SPEC_ERROR(path, "spec has an empty output name");
@@ -711,6 +715,28 @@ MxMergeDefaults(MxPathNode *node, MxEdgeFields *f, JsonbValue **fixed)
 	if (f->duplicates == NULL)
 		f->duplicates = d.duplicates;
 	*fixed = d.where;
+}
+
+/*
+ * A registered relation's options parsed on their own, as they would be
+ * for a first-level edge named name (NULL when it has none).  Raises as
+ * a spec's options would.
+ */
+MxEdgeOpts *
+MxRegisteredOpts(MxRelation *rel, const char *name)
+{
+	MxPathNode	root;
+	MxPathNode	node;
+
+	memset(&root, 0, sizeof(root));
+	memset(&node, 0, sizeof(node));
+	root.table = rel->source;
+	node.key = node.relname = node.path = (char *) name;
+	node.rel = rel;
+	node.table = rel->target;
+	node.depth = 1;
+	node.parent = &root;
+	return MxDefaultOpts(&node);
 }
 
 /*

@@ -105,6 +105,7 @@ extern void MxAppendJunctionOrderCols(StringInfo buf, const MxRelation *rel, con
 extern void MxEdgeOrder(StringInfo buf, const MxEdgeOpts *opts, MxTable *target,
 						const char *alias, const MxRelation *rel, const char *q);
 extern MxEdgeOpts *MxDefaultOpts(struct MxPathNode *node);
+extern MxEdgeOpts *MxRegisteredOpts(MxRelation *rel, const char *name);
 
 /* sqlgen.c: the SQL the options add */
 extern bool MxSameOpts(const MxEdgeOpts *a, const MxEdgeOpts *b);
