@@ -54,6 +54,7 @@ OBJS = \
 	src/execute.o \
 	src/fetch.o \
 	src/typed.o \
+	src/typedstream.o \
 	src/typedfuncs.o \
 	src/functions.o
 

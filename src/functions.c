@@ -217,7 +217,7 @@ MxPathsArg(FunctionCallInfo fcinfo, int argno, Datum **elems, bool **nulls, int 
 }
 
 /* The keys form's keys argument (anyarray; NULL: none) into req */
-static void
+void
 MxKeysArg(FunctionCallInfo fcinfo, int argno, MxRequest *req)
 {
 	ArrayType  *keys;

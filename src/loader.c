@@ -129,7 +129,10 @@ MxRunGroup(MxEdgeGroup *g, List *requests)
 	rs->nkeycols = stmt->nkeys;
 	rs->extra_key = stmt->extra_key;
 	if (stmt->row_columns)
+	{
 		MxRowSetRecords(rs, stmt->target->relid, stmt->opts);
+		MxRowSetRuns(rs, stmt->target->relid);
+	}
 	rs->keys = MxKeySetCreate(mx_load_cxt, stmt->nkeys, stmt->key_types, stmt->key_collations);
 	g->exec = rs;
 
@@ -488,15 +491,16 @@ MxMergeRequests(List *requests)
 	return units;
 }
 
-/* MxLoad's work */
-static void
-MxLoadInner(List *requests)
+/*
+ * Starts a load in the current memory context: its contexts, requests and
+ * plan (edge groups); no statement runs yet.  Leaves its context current
+ * and the loader's globals pointing at it.
+ */
+MxLoadRun *
+MxLoadStart(List *requests)
 {
-	MemoryContext caller = CurrentMemoryContext;
+	MxLoadRun  *run;
 	List	   *roots = NIL;
-	List	   *units;
-	List	   *groups;
-	List	   *bydepth[MX_MAX_PATH_DEPTH + 1];
 	ListCell   *lc;
 
 	mx_load_cxt = AllocSetContextCreate(CurrentMemoryContext, "matrx_relations load",
@@ -504,10 +508,13 @@ MxLoadInner(List *requests)
 	mx_scratch_cxt = AllocSetContextCreate(mx_load_cxt, "matrx_relations document",
 										   ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(mx_load_cxt);
-	memset(bydepth, 0, sizeof(bydepth));
+	run = palloc0(sizeof(MxLoadRun));
+	run->load_cxt = mx_load_cxt;
+	run->scratch_cxt = mx_scratch_cxt;
+	run->requests = requests;
 
-	units = MxMergeRequests(requests);
-	foreach(lc, units)
+	run->units = MxMergeRequests(requests);
+	foreach(lc, run->units)
 	{
 		MxRequest  *req = (MxRequest *) lfirst(lc);
 
@@ -523,36 +530,59 @@ MxLoadInner(List *requests)
 		}
 		else
 			MxRequestCache(req, "prefetch_related");
-		MxNodesByDepth(req->root, bydepth);
+		MxNodesByDepth(req->root, run->bydepth);
 	}
-	groups = MxPlanLoad(roots);
+	run->groups = MxPlanLoad(roots);
+	return run;
+}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	MemoryContextSwitchTo(mx_load_cxt);
-	foreach(lc, groups)
+/*
+ * Runs the groups of the load up to the given depth that have not run
+ * yet, connected to SPI for them (the caller is not), in the load's memory
+ */
+void
+MxLoadRunTo(MxLoadRun *run, int depth)
+{
+	bool		connected = false;
+
+	while (run->next_group < list_length(run->groups))
 	{
-		MxEdgeGroup *g = (MxEdgeGroup *) lfirst(lc);
+		MxEdgeGroup *g = (MxEdgeGroup *) list_nth(run->groups, run->next_group);
 
-		MxRunGroup(g, units);
+		if (g->depth > depth)
+			break;
+		if (!connected)
+		{
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			connected = true;
+		}
+		MemoryContextSwitchTo(run->load_cxt);
+		MxRunGroup(g, run->units);
 		if (g->depth == 0)
-			MxRootRows(g, units);
+			MxRootRows(g, run->units);
+		run->next_group++;
 	}
-	SPI_finish();
-	MemoryContextSwitchTo(mx_load_cxt);
+	if (connected)
+		SPI_finish();
+	MemoryContextSwitchTo(run->load_cxt);
+}
+
+/* MxLoad's work */
+static void
+MxLoadInner(List *requests)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MxLoadRun  *run = MxLoadStart(requests);
+
+	MxLoadRunTo(run, MX_MAX_PATH_DEPTH);
 
 	/* the typed form: rows and links instead of documents */
 	if (requests != NIL && ((MxRequest *) linitial(requests))->typed)
-	{
-		MxTypedResults(requests);
-		MemoryContextSwitchTo(caller);
-		MemoryContextDelete(mx_load_cxt);
-		mx_load_cxt = NULL;
-		return;
-	}
-
-	MxLoadDocuments(bydepth, requests, caller);
+		MxTypedResults(run);
+	else
+		MxLoadDocuments(run->bydepth, requests, caller);
 	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(mx_load_cxt);
+	MemoryContextDelete(run->load_cxt);
 	mx_load_cxt = NULL;
 }

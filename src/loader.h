@@ -48,6 +48,15 @@ typedef struct MxRowSet
 	Datum	   *row_values;
 	bool	   *row_nulls;
 	bool	   *row_fetched;	/* per column: fetched from the toast table */
+	/*
+	 * typed rows with their primary key among the extras (npk > 0): a row
+	 * whose key equals the previous row's shares its record, and canon
+	 * gives per row the first row of its run (a tag of many products in an
+	 * m2m statement ordered by the tag's key: one record, one id lookup)
+	 */
+	int			npk;
+	int			pkpos[MX_MAX_KEYS];
+	int		   *canon;
 	/* the block rows are being copied into (rowset.c) */
 	char	   *arena;
 	Size		arena_left;
@@ -67,8 +76,26 @@ typedef struct MxNodeState
 	Jsonb	  **final;			/* per row: document with children */
 } MxNodeState;
 
+/*
+ * A load under way: its groups run depth by depth as the rows are asked for
+ * (MxLoadRunTo), in memory of its own that outlives one call of a streamed
+ * load (typed.c)
+ */
+typedef struct MxLoadRun
+{
+	List	   *requests;
+	List	   *units;			/* the requests run (a batch's merged ones) */
+	List	   *groups;			/* MxEdgeGroup, by depth */
+	int			next_group;		/* the first not run yet */
+	List	   *bydepth[MX_MAX_PATH_DEPTH + 1];	/* path nodes by depth */
+	MemoryContext load_cxt;
+	MemoryContext scratch_cxt;
+} MxLoadRun;
+
 /* loader.c */
 extern void MxLoad(List *requests);
+extern MxLoadRun *MxLoadStart(List *requests);
+extern void MxLoadRunTo(MxLoadRun *run, int depth);
 extern int *MxMergedRoots(MxRequest *req, int *n);
 extern MemoryContext mx_load_cxt;	/* the running load's memory */
 extern MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row */
@@ -76,8 +103,8 @@ extern MemoryContext mx_scratch_cxt;	/* one document's parse tree, reset per row
 /* rowset.c */
 extern MxRowSet *MxNewRowSet(Oid relid, int nextra, AttrNumber *extra_cols);
 extern void MxRowSetGrow(MxRowSet *rs);
-extern void MxRowSetRecords(MxRowSet *rs, Oid relid, const MxEdgeOpts *opts);
 extern void MxRowSetRecords(MxRowSet *rs, Oid relid, const struct MxEdgeOpts *opts);
+extern void MxRowSetRuns(MxRowSet *rs, Oid relid);
 extern void MxCollectSlot(void *arg, TupleTableSlot *slot);
 extern void MxChainRowSet(MxRowSet *rs);
 extern void MxCachedRows(MxRowSet *rs, int k, MxCacheRows *rows);
@@ -93,6 +120,7 @@ extern void MxJoinedLoad(MxRequest *req);
 /* functions.c: requests from a call's arguments */
 extern MxRequest *MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form);
 extern void MxStartCall(FunctionCallInfo fcinfo, bool srf, bool count);
+extern void MxKeysArg(FunctionCallInfo fcinfo, int argno, MxRequest *req);
 extern MxRequest *MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form);
 extern MxRequest *MxInstancesFormCall(FunctionCallInfo fcinfo, bool spec_form, bool srf);
 

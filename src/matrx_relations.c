@@ -29,6 +29,15 @@ MxCounters	mx_counters;
 static int	mx_depth = 0;
 static int	mx_depth_levels[MX_MAX_DEPTH];
 
+/*
+ * Streamed loads open (typed.c): between their calls they still hold
+ * metadata, plans and cached rows, so they count as running calls until
+ * they end; the transaction's end ends them all (epoch: a stream's memory
+ * freed after that does not close another)
+ */
+static int	mx_streams = 0;
+static uint64 mx_stream_epoch = 1;
+
 static void MxXactCallback(XactEvent event, void *arg);
 static void MxSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 							  SubTransactionId parentSubid, void *arg);
@@ -66,15 +75,34 @@ MxLeaveCall(void)
 {
 	if (mx_depth > 0)
 		mx_depth--;
-	if (mx_depth == 0)
+	if (mx_depth == 0 && mx_streams == 0)
 		MxCacheCallsEnded();
 }
 
-/* How many loader calls are running in this backend */
+/* How many loader calls are running in this backend (an open stream counts as one) */
 int
 MxCallDepth(void)
 {
-	return mx_depth;
+	return mx_depth + mx_streams;
+}
+
+/* A streamed load starts; the token closes it */
+uint64
+MxStreamOpen(void)
+{
+	mx_streams++;
+	return mx_stream_epoch;
+}
+
+/* A streamed load ends (once; none when its transaction has ended since) */
+void
+MxStreamClose(uint64 token)
+{
+	if (token != mx_stream_epoch || mx_streams == 0)
+		return;
+	mx_streams--;
+	if (mx_depth == 0 && mx_streams == 0)
+		MxCacheCallsEnded();
 }
 
 /* Transaction end: no call survives it, and no cache entry either */
@@ -89,6 +117,8 @@ MxXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			mx_depth = 0;
+			mx_streams = 0;
+			mx_stream_epoch++;
 			MxCacheReset();
 			break;
 		default:
@@ -107,7 +137,7 @@ MxSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 
 		while (mx_depth > 0 && mx_depth_levels[mx_depth - 1] >= level)
 			mx_depth--;
-		if (mx_depth == 0)
+		if (mx_depth == 0 && mx_streams == 0)
 			MxCacheCallsEnded();
 		/* it may have undone rows that cache entries hold */
 		MxCacheFlush();

@@ -45,6 +45,8 @@ extern MxCounters mx_counters;
 extern void MxEnterCall(void);
 extern void MxLeaveCall(void);
 extern int	MxCallDepth(void);
+extern uint64 MxStreamOpen(void);
+extern void MxStreamClose(uint64 token);
 extern void *MxAllocArray(Size n, Size size, bool zero);
 
 #endif							/* MATRX_RELATIONS_H */

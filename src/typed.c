@@ -3,7 +3,9 @@
  * typed.c
  *		The typed, normalized form of the batched engine: the output of
  *		load (keys or instances, paths or a spec) and load_batch, its rows
- *		and links (the SQL functions are in typedfuncs.c).
+ *		and links, written a link at a time (MxTypedIterNext) into a sink
+ *		(typedstream.c: a tuplestore, or a streamed call's next row; the SQL
+ *		functions are in typedfuncs.c).
  *
  *		The loads run on the engine of prefetch_related and prefetch_batch
  *		(same plan, edge groups, statements, relation cache), with the
@@ -61,13 +63,6 @@
 #define MX_PREFETCH(p) ((void) 0)
 #endif
 
-/* where a call's result rows go */
-typedef struct MxTypedSink
-{
-	ReturnSetInfo *rsinfo;
-	bool		batch;			/* load_batch: a leading request column */
-	bool		direct;			/* result rows formed here (MxTypedTuple) */
-} MxTypedSink;
 
 /* rows of one table with one set of output columns: their ids by identity */
 typedef struct MxIdSpace
@@ -127,6 +122,24 @@ typedef struct MxTypedOut
 	Size		tuple_cap;
 } MxTypedOut;
 
+/* a load's output being written, a link at a time */
+struct MxTypedIter
+{
+	MxTypedOut	out;
+	MxLoadRun  *run;
+	int			request;		/* the current request's number (from 1) */
+	MxRequest  *req;			/* it, NULL before the first */
+	MxTreeOut  *tree;			/* its nodes */
+	int		  **linked;			/* per node written: the rows it linked, in order */
+	int		   *nlinked;
+	int			node;			/* the node being written */
+	int		   *rows;			/* its links: the rows ... */
+	int		   *parents;		/* ... and their parents (NULL: the source's, none) */
+	int			n;
+	int			at;				/* the next link to write */
+	MemoryContext req_cxt;		/* the request's own lists */
+};
+
 static bool MxSameColumns(const MxEdgeOpts *a, const MxEdgeOpts *b);
 static MxRowIds *MxRowIdsFor(MxTypedOut *out, MxPathNode *node);
 static Datum MxRowImage(Jsonb *row);
@@ -134,15 +147,13 @@ static int	MxRowId(MxTypedOut *out, MxRowIds *ri, int row);
 static int	MxNewId(MxTypedOut *out);
 static void MxCollectRowSets(MxTypedOut *out, MxPathNode *node);
 static int	MxSpaceRowSets(MxTypedOut *out, MxPathNode *node);
-static bool MxDirectDesc(TupleDesc desc);
 static void MxTypedTuple(MxTypedOut *out, int nints, const int32 *ints, const bool *nulls,
 						 Jsonb *record);
 static void MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent,
 						int parent, MxRowSet *rs, int row);
-static int	MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
-						 MxRowIds *pi, int np, const int *prows, int **linked);
-static void MxTypedRequest(MxTypedOut *out, MxRequest *req, int request);
-static MxTreeOut *MxTreeFor(MxTypedOut *out, MxPathNode *root, bool instances);
+static void MxTypedLinks(MxTypedIter *it, MxPathNode *node, int p);
+static MxTreeOut *MxTreeFor(MxTypedOut *out, MxPathNode *root);
+static bool MxTypedIterNode(MxTypedIter *it);
 
 /* Whether two edges output the same columns */
 static bool
@@ -262,6 +273,9 @@ MxRowId(MxTypedOut *out, MxRowIds *ri, int row)
 
 	if (ri->ids[row] != 0)
 		return ri->ids[row];
+	/* a copy of its run's first row (MxRowSetRuns): that row's id */
+	if (rs->canon != NULL && rs->canon[row] != row)
+		return ri->ids[row] = MxRowId(out, ri, rs->canon[row]);
 	/* the only rows of their table and columns, each once: a new id, nothing to look up */
 	if (ri->distinct && space->nrowsets == 1 && !space->keyless)
 		return ri->ids[row] = MxNewId(out);
@@ -304,17 +318,19 @@ MxNewId(MxTypedOut *out)
 	return out->nids;
 }
 
-/* Collects the row sets of node's tree (one node each) into out */
+/*
+ * Collects the row sets of node's tree (one node each) into out: a group's
+ * nodes share its row set, known before its statement runs
+ */
 static void
 MxCollectRowSets(MxTypedOut *out, MxPathNode *node)
 {
-	MxNodeState *st = (MxNodeState *) node->exec;
 	ListCell   *lc;
 
-	if (st != NULL && st->rows != NULL && !node->instances &&
-		!list_member_ptr(out->rowsets, st->rows))
+	if (node->group != NULL && !node->instances &&
+		!list_member_ptr(out->rowsets, node->group))
 	{
-		out->rowsets = lappend(out->rowsets, st->rows);
+		out->rowsets = lappend(out->rowsets, node->group);
 		out->rowset_nodes = lappend(out->rowset_nodes, node);
 	}
 	foreach(lc, node->children)
@@ -342,7 +358,7 @@ MxSpaceRowSets(MxTypedOut *out, MxPathNode *node)
  * Whether result rows of desc can be formed by MxTypedTuple: int4 columns,
  * then the record
  */
-static bool
+bool
 MxDirectDesc(TupleDesc desc)
 {
 	int			i;
@@ -421,6 +437,15 @@ MxTypedTuple(MxTypedOut *out, int nints, const int32 *ints, const bool *nulls,
 		memset(out->tuple + at, 0, aligned - at);
 		memcpy(out->tuple + aligned, record, VARSIZE(record));
 	}
+	if (out->sink->stream)
+	{
+		/* a composite datum of the result's row type (valid until the next row) */
+		HeapTupleHeaderSetDatumLength(th, len);
+		HeapTupleHeaderSetTypeId(th, out->sink->desc->tdtypeid);
+		HeapTupleHeaderSetTypMod(th, out->sink->desc->tdtypmod);
+		out->sink->row = th;
+		return;
+	}
 	tuple.t_len = len;
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
@@ -462,6 +487,14 @@ MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent, int
 		values[i] = Int32GetDatum(ints[i]);
 	nulls[c] = record == NULL;
 	values[c] = PointerGetDatum(record);
+	if (out->sink->stream)
+	{
+		MemoryContext old = MemoryContextSwitchTo(out->sink->call_cxt);
+
+		out->sink->row = heap_form_tuple(out->sink->desc, values, nulls)->t_data;
+		MemoryContextSwitchTo(old);
+		return;
+	}
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -491,34 +524,34 @@ MxNodeNumber(List *nodes, MxPathNode *node)
 }
 
 /*
- * Writes the links of one node: for each distinct parent row among the
- * np rows its parent node linked (prows, in their order), its children in
- * the statement's order (an fk: the first).  pi is NULL when the parents
- * are the caller's instances (parent -i).  The rows linked go to *linked,
- * in order, for the node's own children; returns how many.  The links are
- * listed first and written second, so that the rows a few links ahead
- * (far apart in memory: the statement's order is not the links') are
- * asked for early.
+ * The links of the iterator's next node: for each distinct parent row
+ * among the rows its parent node linked (in their order), its children in
+ * the statement's order (an fk: the first).  Parents are ids, or -i for
+ * the caller's i-th instance.  The node's rows linked, in order, are its
+ * own children's parents.  The links are listed here and written one by
+ * one (MxTypedIterNext), so that the rows a few links ahead (far apart in
+ * memory: the statement's order is not the links') are asked for early.
  */
-static int
-MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
-			 MxRowIds *pi, int np, const int *prows, int **linked)
+static void
+MxTypedLinks(MxTypedIter *it, MxPathNode *node, int p)
 {
+	MxTypedOut *out = &it->out;
 	MxNodeState *st = (MxNodeState *) node->exec;
 	MxRowSet   *rs = st->rows;
-	MxRowIds   *ci = MxRowIdsFor(out, node);
+	MxRowIds   *pi = it->tree->ids[p];
 	bool		to_one = MxRelToOne(node->rel);
 	int			stamp = ++out->stamp;
+	int			np = it->nlinked[p];
+	const int  *prows = it->linked[p];
 	int			cap = 16;
+	int		   *linked = palloc(sizeof(int) * cap);
 	int		   *parents = palloc(sizeof(int) * cap);
 	int			n = 0;
-	int			p;
 	int			i;
 
-	*linked = palloc(sizeof(int) * cap);
-	for (p = 0; p < np; p++)
+	for (i = 0; i < np; i++)
 	{
-		int			ki = st->parent_key[prows[p]];
+		int			ki = st->parent_key[prows[i]];
 		int			parent;
 		int			row;
 
@@ -526,11 +559,11 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 		if (ki < 0)
 			continue;
 		if (pi == NULL)
-			parent = -(prows[p] + 1);
+			parent = -(prows[i] + 1);
 		else
 		{
 			/* one parent row reached twice (a tag of two products): linked once */
-			parent = MxRowId(out, pi, prows[p]);
+			parent = MxRowId(out, pi, prows[i]);
 			if (out->state[parent].stamp == stamp)
 				continue;
 			out->state[parent].stamp = stamp;
@@ -540,77 +573,28 @@ MxTypedLinks(MxTypedOut *out, int request, int number, MxPathNode *node,
 			if (n >= cap)
 			{
 				cap *= 2;
-				*linked = repalloc_huge(*linked, sizeof(int) * cap);
+				linked = repalloc_huge(linked, sizeof(int) * cap);
 				parents = repalloc_huge(parents, sizeof(int) * cap);
 			}
-			(*linked)[n] = row;
+			linked[n] = row;
 			parents[n++] = parent;
 			if (to_one)
 				break;
 		}
 	}
-	for (i = 0; i < n; i++)
-	{
-		int			row = (*linked)[i];
-
-		if ((i & 255) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (i + MX_AHEAD < n)
-		{
-			char	   *ahead = (char *) rs->docs[(*linked)[i + MX_AHEAD]];
-
-			MX_PREFETCH(ahead);
-			MX_PREFETCH(ahead + 64);
-		}
-		MxTypedEmit(out, request, number, MxRowId(out, ci, row), true, parents[i], rs, row);
-	}
-	pfree(parents);
-	return n;
-}
-
-/* Writes one request's rows and links, node by node */
-static void
-MxTypedRequest(MxTypedOut *out, MxRequest *req, int request)
-{
-	/* (a request run as part of another reads that one's nodes) */
-	MxTreeOut  *tree = MxTreeFor(out, req->merged ? req->merged->root : req->root,
-								 req->instances);
-	int		  **linked = palloc(sizeof(int *) * tree->nnodes);
-	int		   *nlinked = palloc(sizeof(int) * tree->nnodes);
-	MxNodeState *rst = (MxNodeState *) tree->nodes[0]->exec;
-	int			i;
-
-	/* the source rows: the keys form's, in key order (instances are the caller's) */
-	if (req->merged)
-		linked[0] = MxMergedRoots(req, &nlinked[0]);
-	else
-	{
-		linked[0] = rst->reach;
-		nlinked[0] = rst->nreach;
-	}
-	if (!req->instances)
-		for (i = 0; i < nlinked[0]; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			MxTypedEmit(out, request, 0, MxRowId(out, tree->ids[0], linked[0][i]), false, 0,
-						rst->rows, linked[0][i]);
-		}
-	for (i = 1; i < tree->nnodes; i++)
-	{
-		int			p = tree->parent[i];
-
-		nlinked[i] = MxTypedLinks(out, request, i, tree->nodes[i], tree->ids[p], nlinked[p],
-								  linked[p], &linked[i]);
-	}
+	it->linked[it->node] = it->rows = linked;
+	it->nlinked[it->node] = it->n = n;
+	it->parents = parents;
 }
 
 /*
- * A tree's nodes in their numbering, each with its parent's number and
- * its rows' ids (none for the caller's instances), made once per tree
- * (the last one is kept: a batch's requests of one shape share one)
+ * A tree's nodes in their numbering, each with its parent's number (its
+ * rows' ids are made when the node is reached: its statement may not
+ * have run before), made once per tree (the last one is kept: a batch's
+ * requests of one shape share one)
  */
 static MxTreeOut *
-MxTreeFor(MxTypedOut *out, MxPathNode *root, bool instances)
+MxTreeFor(MxTypedOut *out, MxPathNode *root)
 {
 	MxTreeOut  *tree = out->tree;
 	MemoryContext old;
@@ -630,8 +614,6 @@ MxTreeFor(MxTypedOut *out, MxPathNode *root, bool instances)
 	{
 		tree->nodes[i] = (MxPathNode *) list_nth(nodes, i);
 		tree->parent[i] = i == 0 ? -1 : MxNodeNumber(nodes, tree->nodes[i]->parent);
-		if (i > 0 || !instances)
-			tree->ids[i] = MxRowIdsFor(out, tree->nodes[i]);
 	}
 	if (out->tree != NULL)
 		pfree(out->tree);
@@ -641,107 +623,138 @@ MxTreeFor(MxTypedOut *out, MxPathNode *root, bool instances)
 }
 
 /*
- * Writes the typed output of a finished load (from MxLoad, connected to
- * no SPI): every request's rows and links, into the call's tuplestore
+ * Moves the iterator to its next node (the next request's source after a
+ * request's last node), running the statements it needs first; false when
+ * every request is written
  */
-void
-MxTypedResults(List *requests)
+static bool
+MxTypedIterNode(MxTypedIter *it)
 {
-	MxTypedOut	out;
+	MxPathNode *node;
+	MxRequest  *req;
+
+	if (it->req == NULL || it->node + 1 >= it->tree->nnodes)
+	{
+		if (it->request >= list_length(it->run->requests))
+			return false;
+		/* a request's own lists go with it (a batch may have many small ones) */
+		MemoryContextReset(it->req_cxt);
+		it->req = req = (MxRequest *) list_nth(it->run->requests, it->request++);
+		/* (a request run as part of another reads that one's nodes) */
+		it->tree = MxTreeFor(&it->out, req->merged ? req->merged->root : req->root);
+		MemoryContextSwitchTo(it->req_cxt);
+		it->linked = palloc(sizeof(int *) * it->tree->nnodes);
+		it->nlinked = palloc(sizeof(int) * it->tree->nnodes);
+		it->node = -1;
+	}
+	req = it->req;
+	node = it->tree->nodes[++it->node];
+	MxLoadRunTo(it->run, node->depth);
+	MemoryContextSwitchTo(it->req_cxt);
+	if (it->tree->ids[it->node] == NULL && (it->node > 0 || !req->instances))
+		it->tree->ids[it->node] = MxRowIdsFor(&it->out, node);
+	it->at = 0;
+	if (it->node > 0)
+	{
+		MxTypedLinks(it, node, it->tree->parent[it->node]);
+		return true;
+	}
+	/* the source rows: the keys form's, in key order (instances are the caller's) */
+	it->parents = NULL;
+	if (req->merged)
+		it->rows = MxMergedRoots(req, &it->n);
+	else
+	{
+		it->rows = ((MxNodeState *) node->exec)->reach;
+		it->n = ((MxNodeState *) node->exec)->nreach;
+	}
+	it->linked[0] = it->rows;
+	it->nlinked[0] = it->n;
+	if (req->instances)
+		it->n = 0;				/* linked, not written */
+	return true;
+}
+
+/* Writes the next result row into the sink; false when there is none */
+bool
+MxTypedIterNext(MxTypedIter *it)
+{
+	MxRowSet   *rs;
+	int			row;
+
+	while (it->req == NULL || it->at >= it->n)
+		if (!MxTypedIterNode(it))
+			return false;
+	if ((it->at & 255) == 0)
+		CHECK_FOR_INTERRUPTS();
+	rs = ((MxNodeState *) it->tree->nodes[it->node]->exec)->rows;
+	if (it->parents != NULL && it->at + MX_AHEAD < it->n)
+	{
+		char	   *ahead = (char *) rs->docs[it->rows[it->at + MX_AHEAD]];
+
+		MX_PREFETCH(ahead);
+		MX_PREFETCH(ahead + 64);
+	}
+	row = it->rows[it->at];
+	MxTypedEmit(&it->out, it->request, it->node,
+				MxRowId(&it->out, it->tree->ids[it->node], row),
+				it->parents != NULL, it->parents != NULL ? it->parents[it->at] : 0, rs, row);
+	it->at++;
+	return true;
+}
+
+/*
+ * The output of a started load (MxLoadStart, in its memory, connected to
+ * no SPI), written from its first row on; its statements run as the nodes
+ * that need them are reached
+ */
+MxTypedIter *
+MxTypedIterStart(MxLoadRun *run)
+{
+	MxTypedIter *it = palloc0(sizeof(MxTypedIter));
 	ListCell   *lc;
-	int			request = 0;
 
-	MemoryContext req_cxt = AllocSetContextCreate(CurrentMemoryContext,
-												  "matrx_relations typed request",
-												  ALLOCSET_DEFAULT_SIZES);
-
-	memset(&out, 0, sizeof(out));
-	out.sink = (MxTypedSink *) ((MxRequest *) linitial(requests))->emit_arg;
-	out.cxt = CurrentMemoryContext;
-	out.cap = 1024;
-	out.state = palloc(sizeof(MxIdState) * out.cap);
-	foreach(lc, requests)
+	it->run = run;
+	it->out.sink = (MxTypedSink *) ((MxRequest *) linitial(run->requests))->emit_arg;
+	it->out.cxt = CurrentMemoryContext;
+	it->out.cap = 1024;
+	it->out.state = palloc(sizeof(MxIdState) * it->out.cap);
+	foreach(lc, run->requests)
 	{
 		MxRequest  *req = (MxRequest *) lfirst(lc);
 
 		/* (requests run as one: their first's tree stands for all) */
 		if (req->merged == NULL || req->shape == req)
-			MxCollectRowSets(&out, req->merged ? req->merged->root : req->root);
+			MxCollectRowSets(&it->out, req->merged ? req->merged->root : req->root);
 	}
-	/* a request's own lists go with it (a batch may have many small ones) */
-	MemoryContextSwitchTo(req_cxt);
-	foreach(lc, requests)
-	{
-		MxTypedRequest(&out, (MxRequest *) lfirst(lc), ++request);
-		MemoryContextReset(req_cxt);
-	}
-	MemoryContextSwitchTo(out.cxt);
-	MemoryContextDelete(req_cxt);
+	it->req_cxt = AllocSetContextCreate(CurrentMemoryContext, "matrx_relations typed request",
+										ALLOCSET_DEFAULT_SIZES);
+	return it;
 }
 
 /*
- * The results' tuplestores are kept in memory that stays between calls
- * (their tuples are freed one by one when the executor ends them, and
- * reused by the next call: not mapped and faulted in again); when the
- * last query using it is done with it and it holds more than twice
- * work_mem (a tuplestore keeps up to work_mem of tuples in memory, in
- * blocks of doubling sizes), it is given back.
+ * Whether the iterator's next row is a link of the node being written (no
+ * statement runs for it)
  */
-static MemoryContext mx_result_cxt = NULL;
-static int	mx_result_users = 0;	/* queries with a tuplestore in it */
-
-/* A query that had a tuplestore in the results' memory is done with it (its memory goes) */
-static void
-MxResultsDone(void *arg)
+bool
+MxTypedIterInNode(MxTypedIter *it)
 {
-	if (--mx_result_users == 0 &&
-		MemoryContextMemAllocated(mx_result_cxt, true) > (Size) work_mem * 2048)
-		MemoryContextReset(mx_result_cxt);
+	return it->req != NULL && it->at < it->n;
 }
 
 /*
- * Replaces the call's (empty) tuplestore by one in the results' kept
- * memory, counted as used until the query's memory goes
+ * Writes the typed output of a load whose statements have run (from
+ * MxLoad, connected to no SPI): every request's rows and links, into the
+ * call's tuplestore
  */
-static void
-MxKeptTuplestore(ReturnSetInfo *rsinfo)
-{
-	MemoryContext per_query = rsinfo->econtext->ecxt_per_query_memory;
-	MemoryContextCallback *cb;
-	MemoryContext old;
-
-	if (mx_result_cxt == NULL)
-		mx_result_cxt = AllocSetContextCreate(TopMemoryContext, "matrx_relations results",
-											  ALLOCSET_DEFAULT_SIZES);
-	cb = MemoryContextAlloc(per_query, sizeof(MemoryContextCallback));
-	cb->func = MxResultsDone;
-	cb->arg = NULL;
-	MemoryContextRegisterResetCallback(per_query, cb);
-	mx_result_users++;
-	tuplestore_end(rsinfo->setResult);
-	old = MemoryContextSwitchTo(mx_result_cxt);
-	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
-											  false, work_mem);
-	MemoryContextSwitchTo(old);
-}
-
-/* Runs a typed load of reqs into the SRF's tuplestore */
 void
-MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
+MxTypedResults(MxLoadRun *run)
 {
-	MxTypedSink sink;
-	ListCell   *lc;
+	MxTypedIter *it = MxTypedIterStart(run);
+	MemoryContext cxt = CurrentMemoryContext;
 
-	MxKeptTuplestore(rsinfo);
-	sink.rsinfo = rsinfo;
-	sink.batch = batch;
-	sink.direct = MxDirectDesc(rsinfo->setDesc);
-	foreach(lc, reqs)
-	{
-		MxRequest  *req = (MxRequest *) lfirst(lc);
-
-		req->typed = true;
-		req->emit_arg = &sink;
-	}
-	MxLoad(reqs);
+	while (MxTypedIterNext(it))
+		;
+	MemoryContextSwitchTo(cxt);
+	MemoryContextDelete(it->req_cxt);
 }

@@ -17,10 +17,34 @@
 #include "nodes/execnodes.h"
 #include "nodes/pg_list.h"
 
+typedef struct MxTypedStream MxTypedStream;
+typedef struct MxTypedIter MxTypedIter;
+
+/* where a typed load's result rows go (typed.c writes, typedstream.c reads) */
+typedef struct MxTypedSink
+{
+	ReturnSetInfo *rsinfo;
+	bool		batch;			/* load_batch: a leading request column */
+	bool		direct;			/* result rows formed here (MxTypedTuple) */
+	/* streamed (value per call): the row written, returned by the call */
+	bool		stream;
+	TupleDesc	desc;			/* the result's row type, blessed */
+	MemoryContext call_cxt;		/* the call's (a row formed by heap_form_tuple) */
+	HeapTupleHeader row;
+} MxTypedSink;
+
 /* typed.c */
-extern void MxTypedResults(List *requests);
+extern void MxTypedResults(struct MxLoadRun *run);
+extern MxTypedIter *MxTypedIterStart(struct MxLoadRun *run);
+extern bool MxTypedIterNext(MxTypedIter *it);
+extern bool MxTypedIterInNode(MxTypedIter *it);
+extern bool MxDirectDesc(TupleDesc desc);
 extern List *MxNodesInOrder(struct MxPathNode *root);
 extern int	MxNodeNumber(List *nodes, struct MxPathNode *node);
+
+/* typedstream.c */
 extern void MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch);
+extern MxTypedStream *MxTypedStreamStart(List *reqs, TupleDesc desc, bool batch);
+extern Datum MxTypedStreamNext(MxTypedStream *st, bool *done);
 
 #endif							/* MX_TYPED_H */

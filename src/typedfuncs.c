@@ -31,15 +31,114 @@
 
 #define LOAD_NODES_COLS 9
 
-/* The keys form of load, with paths or a spec */
-static Datum
-MxLoadKeys(FunctionCallInfo fcinfo, bool spec_form)
+/* the forms of load and load_batch */
+typedef enum MxLoadForm
 {
-	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form);
+	MX_LOAD_KEYS,
+	MX_LOAD_KEYS_SPEC,
+	MX_LOAD_INSTANCES,
+	MX_LOAD_INSTANCES_SPEC,
+	MX_LOAD_BATCH
+} MxLoadForm;
 
-	MxTypedLoad(list_make1(req), (ReturnSetInfo *) fcinfo->resultinfo, false);
+/*
+ * Whether the call streams its rows, a value per call: load in a SELECT
+ * list (ProjectSet).  In FROM the executor prefers a tuplestore, which it
+ * would fill with whatever came: the rows are written into one at once.
+ */
+static bool
+MxStreamed(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	return rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
+		(rsinfo->allowedModes & SFRM_ValuePerCall) != 0 &&
+		(rsinfo->allowedModes & SFRM_Materialize_Preferred) == 0 &&
+		rsinfo->expectedDesc != NULL;
+}
+
+/*
+ * The requests of a call of load or load_batch, with the call's start
+ * (checks, bookkeeping, a materialize-mode SRF unless streamed); NIL when
+ * the instances are NULL
+ */
+static List *
+MxLoadRequests(FunctionCallInfo fcinfo, MxLoadForm form, bool stream)
+{
+	bool		spec_form = form == MX_LOAD_KEYS_SPEC || form == MX_LOAD_INSTANCES_SPEC;
+	MxRequest  *req;
+
+	if (form == MX_LOAD_BATCH)
+	{
+		Jsonb	   *requests = PG_GETARG_JSONB_P(0);
+
+		if (!JB_ROOT_IS_ARRAY(requests) || JB_ROOT_IS_SCALAR(requests))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("requests must be a jsonb array of objects")));
+		if (!stream)
+			InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+		MxEnterCall();
+		mx_counters.calls++;
+		return MxBatchRequests(requests);
+	}
+	if (form == MX_LOAD_INSTANCES || form == MX_LOAD_INSTANCES_SPEC)
+	{
+		req = MxInstancesFormCall(fcinfo, spec_form, !stream);
+		return req != NULL ? list_make1(req) : NIL;
+	}
+	MxStartCall(fcinfo, !stream, true);
+	req = MxOpenRequest(fcinfo, 2, spec_form);
+	MxKeysArg(fcinfo, 1, req);
+	return list_make1(req);
+}
+
+/*
+ * A call of load or load_batch: in FROM, every row into the call's
+ * tuplestore; in a SELECT list, a row per call (MxTypedStreamStart), the
+ * first call starting the load in the SRF's multi-call memory
+ */
+static Datum
+MxLoadCall(FunctionCallInfo fcinfo, MxLoadForm form)
+{
+	FuncCallContext *funcctx;
+	MxTypedStream *st;
+	Datum		row;
+	bool		done;
+
+	if (!MxStreamed(fcinfo))
+	{
+		List	   *reqs = MxLoadRequests(fcinfo, form, false);
+
+		if (reqs != NIL)
+			MxTypedLoad(reqs, (ReturnSetInfo *) fcinfo->resultinfo, form == MX_LOAD_BATCH);
+		MxLeaveCall();
+		return (Datum) 0;
+	}
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		List	   *reqs;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		reqs = MxLoadRequests(fcinfo, form, true);
+		funcctx->user_fctx = reqs == NIL ? NULL :
+			MxTypedStreamStart(reqs, ((ReturnSetInfo *) fcinfo->resultinfo)->expectedDesc,
+							   form == MX_LOAD_BATCH);
+		MxLeaveCall();
+		MemoryContextSwitchTo(old);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	st = (MxTypedStream *) funcctx->user_fctx;
+	if (st == NULL)
+		SRF_RETURN_DONE(funcctx);
+	MxEnterCall();
+	row = MxTypedStreamNext(st, &done);
 	MxLeaveCall();
-	return (Datum) 0;
+	if (done)
+		SRF_RETURN_DONE(funcctx);
+	SRF_RETURN_NEXT(funcctx, row);
 }
 
 /* load(source regclass, keys anyarray, VARIADIC relations text[]) */
@@ -47,7 +146,7 @@ PG_FUNCTION_INFO_V1(load_keys);
 Datum
 load_keys(PG_FUNCTION_ARGS)
 {
-	return MxLoadKeys(fcinfo, false);
+	return MxLoadCall(fcinfo, MX_LOAD_KEYS);
 }
 
 /* load(source regclass, keys anyarray, spec jsonb) */
@@ -55,19 +154,7 @@ PG_FUNCTION_INFO_V1(load_keys_spec);
 Datum
 load_keys_spec(PG_FUNCTION_ARGS)
 {
-	return MxLoadKeys(fcinfo, true);
-}
-
-/* The instances form of load, with paths or a spec */
-static Datum
-MxLoadInstances(FunctionCallInfo fcinfo, bool spec_form)
-{
-	MxRequest  *req = MxInstancesFormCall(fcinfo, spec_form, true);
-
-	if (req != NULL)
-		MxTypedLoad(list_make1(req), (ReturnSetInfo *) fcinfo->resultinfo, false);
-	MxLeaveCall();
-	return (Datum) 0;
+	return MxLoadCall(fcinfo, MX_LOAD_KEYS_SPEC);
 }
 
 /* load(source regclass, instances jsonb, VARIADIC relations text[]) */
@@ -75,7 +162,7 @@ PG_FUNCTION_INFO_V1(load_instances);
 Datum
 load_instances(PG_FUNCTION_ARGS)
 {
-	return MxLoadInstances(fcinfo, false);
+	return MxLoadCall(fcinfo, MX_LOAD_INSTANCES);
 }
 
 /* load(source regclass, instances jsonb, spec jsonb) */
@@ -83,7 +170,7 @@ PG_FUNCTION_INFO_V1(load_instances_spec);
 Datum
 load_instances_spec(PG_FUNCTION_ARGS)
 {
-	return MxLoadInstances(fcinfo, true);
+	return MxLoadCall(fcinfo, MX_LOAD_INSTANCES_SPEC);
 }
 
 /* load_batch(requests jsonb): prefetch_batch's requests, typed and normalized */
@@ -91,18 +178,7 @@ PG_FUNCTION_INFO_V1(load_batch);
 Datum
 load_batch(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *requests = PG_GETARG_JSONB_P(0);
-
-	if (!JB_ROOT_IS_ARRAY(requests) || JB_ROOT_IS_SCALAR(requests))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("requests must be a jsonb array of objects")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	MxEnterCall();
-	mx_counters.calls++;
-	MxTypedLoad(MxBatchRequests(requests), (ReturnSetInfo *) fcinfo->resultinfo, true);
-	MxLeaveCall();
-	return (Datum) 0;
+	return MxLoadCall(fcinfo, MX_LOAD_BATCH);
 }
 
 /* The output columns of a node's rows and their types, as arrays */
