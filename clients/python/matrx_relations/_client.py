@@ -50,9 +50,14 @@ class _Plan:
         # a polymorphic relation's arms: nodes of one parent node under one
         # name, each its own table; a parent is linked under one of them
         seen = set()
+        depth = [0] * len(nodes)
         for n in nodes[1:]:
             n.shared = (n.parent_node, n.name) in seen
             seen.add((n.parent_node, n.name))
+            depth[n.node] = depth[n.parent_node] + 1
+        # statements at two depths or more: streamed, the first levels' rows
+        # decoded while the server runs the deeper levels' statements
+        self.stream = max(depth) >= 2
 
 
 NODES_SQL = ("SELECT node, parent_node, name, relation, kind, to_many, target::text, "
@@ -461,15 +466,26 @@ def _ident(name):
     return '"' + name.replace('"', '""') + '"'
 
 
-def _select(fn_args, text_nodes, nparams, batch=False):
-    """The SELECT over load/load_batch; text-path nodes get r as text in column t."""
-    lead = "request, node, id, parent" if batch else "node, id, parent"
+def _select(fn_args, text_nodes, nparams, batch=False, stream=False):
+    """The SELECT over load/load_batch; text-path nodes get r as text in column t.
+    stream: load called in the SELECT list, where it streams (the rows of the
+    first levels are sent, and decoded by the driver, while the server still
+    runs the deeper levels' statements); in FROM the server writes the whole
+    result before sending its first row, which costs it less CPU (its writes
+    do not wake a waiting reader) and is the better choice for one level."""
+    cols = ["request", "node", "id", "parent"] if batch else ["node", "id", "parent"]
     fn = "load_batch" if batch else "load"
+    if stream:
+        lead = ", ".join(f"(l).{c}" for c in cols)
+        r, src = "(l).r", f"(SELECT matrx_relations.{fn}({fn_args}) AS l) s"
+        node = "(l).node"
+    else:
+        lead, r, src, node = ", ".join(cols), "r", f"matrx_relations.{fn}({fn_args})", "node"
     if not text_nodes:
-        return f"SELECT {lead}, r FROM matrx_relations.{fn}({fn_args})"
+        return f"SELECT {lead}, {r} FROM {src}"
     p = f"${nparams + 1}::int[]"
-    return (f"SELECT {lead}, CASE WHEN node = ANY({p}) THEN NULL ELSE r END AS r, "
-            f"CASE WHEN node = ANY({p}) THEN r::text END AS t FROM matrx_relations.{fn}({fn_args})")
+    return (f"SELECT {lead}, CASE WHEN {node} = ANY({p}) THEN NULL ELSE {r} END AS r, "
+            f"CASE WHEN {node} = ANY({p}) THEN {r}::text END AS t FROM {src}")
 
 
 # ---- load() -----------------------------------------------------------------
@@ -560,7 +576,7 @@ async def _load_once(driver, source, items, paths, spec, factory, text_types):
     if plan.text_nodes:
         args.append(plan.text_nodes)
     async with _LosslessText(driver, bool(plan.text_nodes)):
-        rows = await driver.fetch(_select(fn_args, plan.text_nodes, 3), args, binary=True)
+        rows = await driver.fetch(_select(fn_args, plan.text_nodes, 3, stream=plan.stream), args, binary=True)
         tv = await _text_values(driver, lambda req: plan, rows, None, 0, 1, 4) if plan.text_nodes else {}
     if factory is None and not tv:
         return _assemble_dicts(plan.nodes, rows, instances)
@@ -812,7 +828,8 @@ class DataLoader:
             args.append(text_nodes)
         self.calls += 1
         async with _LosslessText(driver, bool(text_nodes)):
-            rows = await driver.fetch(_select("$1::text::jsonb", text_nodes, 1, batch=True), args, binary=True)
+            rows = await driver.fetch(_select("$1::text::jsonb", text_nodes, 1, batch=True,
+                                                   stream=any(p.stream for p in plans)), args, binary=True)
             tv = await _text_values(driver, lambda req: plans[req - 1], rows, 0, 1, 2, 5) if text_nodes else {}
 
         if len(group_list) == 1 and self.factory is None and not tv:
