@@ -267,6 +267,54 @@ LANGUAGE C STABLE STRICT PARALLEL RESTRICTED ROWS 100;
 COMMENT ON FUNCTION matrx_relations.load_batch(jsonb) IS
 'prefetch_batch''s requests as load''s rows and links (request numbered from 1), grouped across requests at every depth, each distinct row once in the call';
 
+-- load and load_batch with each row's fields as columns of their own (a
+-- group per table and set of columns, in load_nodes order; the caller's
+-- column list gives them): drivers decode plain columns faster than
+-- composite values.
+CREATE FUNCTION matrx_relations.load_flat(
+    source regclass, keys anyarray, VARIADIC relations text[] DEFAULT '{}')
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'load_flat_keys'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.load_flat(regclass, anyarray, text[]) IS
+'load''s rows and links with each row''s fields as columns (node, id, parent, then a group of columns per table in load_nodes order, given by the caller''s column list)';
+
+CREATE FUNCTION matrx_relations.load_flat(
+    source regclass, keys anyarray, spec jsonb)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'load_flat_keys_spec'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.load_flat(regclass, anyarray, jsonb) IS
+'load_flat with per-relation options (a spec)';
+
+CREATE FUNCTION matrx_relations.load_flat(
+    source regclass, instances jsonb, VARIADIC relations text[] DEFAULT '{}')
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'load_flat_instances'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.load_flat(regclass, jsonb, text[]) IS
+'the instances form of load_flat';
+
+CREATE FUNCTION matrx_relations.load_flat(
+    source regclass, instances jsonb, spec jsonb)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'load_flat_instances_spec'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.load_flat(regclass, jsonb, jsonb) IS
+'the instances form of load_flat with per-relation options (a spec)';
+
+CREATE FUNCTION matrx_relations.load_batch_flat(requests jsonb)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'load_batch_flat'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED ROWS 100;
+
+COMMENT ON FUNCTION matrx_relations.load_batch_flat(jsonb) IS
+'load_batch''s rows and links with each row''s fields as columns (request, node, id, parent, then a group per table and set of columns over every request''s nodes in order)';
+
 CREATE FUNCTION matrx_relations.load_nodes(
     source regclass, VARIADIC relations text[] DEFAULT '{}')
 RETURNS TABLE(node int, parent_node int, name text, relation text, kind text,

@@ -85,6 +85,7 @@ typedef struct MxRowIds
 	int			pkpos[MX_MAX_KEYS]; /* the primary key among the extra columns */
 	bool		distinct;		/* each of its rows a different table row */
 	int		   *ids;			/* per row: its id, 0 until asked */
+	int			flat_at;		/* load_flat: its fields' first column */
 } MxRowIds;
 
 /* per id: whether its row was sent, and the last node that linked to it as parent */
@@ -140,7 +141,6 @@ struct MxTypedIter
 	MemoryContext req_cxt;		/* the request's own lists */
 };
 
-static bool MxSameColumns(const MxEdgeOpts *a, const MxEdgeOpts *b);
 static MxRowIds *MxRowIdsFor(MxTypedOut *out, MxPathNode *node);
 static Datum MxRowImage(Jsonb *row);
 static int	MxRowId(MxTypedOut *out, MxRowIds *ri, int row);
@@ -150,13 +150,13 @@ static int	MxSpaceRowSets(MxTypedOut *out, MxPathNode *node);
 static void MxTypedTuple(MxTypedOut *out, int nints, const int32 *ints, const bool *nulls,
 						 Jsonb *record);
 static void MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent,
-						int parent, MxRowSet *rs, int row);
+						int parent, MxRowSet *rs, int row, int flat_at);
 static void MxTypedLinks(MxTypedIter *it, MxPathNode *node, int p);
 static MxTreeOut *MxTreeFor(MxTypedOut *out, MxPathNode *root);
 static bool MxTypedIterNode(MxTypedIter *it);
 
 /* Whether two edges output the same columns */
-static bool
+bool
 MxSameColumns(const MxEdgeOpts *a, const MxEdgeOpts *b)
 {
 	int			na = a == NULL ? -1 : a->ncolumns;
@@ -232,6 +232,7 @@ MxRowIdsFor(MxTypedOut *out, MxPathNode *node)
 				 t->pk_cols[i], node->table);
 	}
 	ri->ids = MxAllocArray(rs->nrows, sizeof(int), true);
+	ri->flat_at = out->sink->flat ? MxFlatGroupAt(out->sink, node) : -1;
 	out->rowids = lappend(out->rowids, ri);
 	MemoryContextSwitchTo(old);
 	return out->last = ri;
@@ -456,7 +457,7 @@ MxTypedTuple(MxTypedOut *out, int nints, const int32 *ints, const bool *nulls,
 /* Writes one result row: a link, with the row itself when its id is new to the output */
 static void
 MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent, int parent,
-			MxRowSet *rs, int row)
+			MxRowSet *rs, int row, int flat_at)
 {
 	ReturnSetInfo *rsinfo = out->sink->rsinfo;
 	Datum		values[5];
@@ -477,6 +478,11 @@ MxTypedEmit(MxTypedOut *out, int request, int node, int id, bool has_parent, int
 	{
 		out->state[id].sent = true;
 		record = rs->docs[row];
+	}
+	if (out->sink->flat)
+	{
+		MxFlatRow(out->sink, c, ints, nulls, (HeapTupleHeader) record, rs->row_desc, flat_at);
+		return;
 	}
 	if (out->sink->direct && (record == NULL || !VARATT_IS_EXTENDED(record)))
 	{
@@ -698,7 +704,8 @@ MxTypedIterNext(MxTypedIter *it)
 	row = it->rows[it->at];
 	MxTypedEmit(&it->out, it->request, it->node,
 				MxRowId(&it->out, it->tree->ids[it->node], row),
-				it->parents != NULL, it->parents != NULL ? it->parents[it->at] : 0, rs, row);
+				it->parents != NULL, it->parents != NULL ? it->parents[it->at] : 0, rs, row,
+				it->tree->ids[it->node]->flat_at);
 	it->at++;
 	return true;
 }

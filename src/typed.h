@@ -31,6 +31,11 @@ typedef struct MxTypedSink
 	TupleDesc	desc;			/* the result's row type, blessed */
 	MemoryContext call_cxt;		/* the call's (a row formed by heap_form_tuple) */
 	HeapTupleHeader row;
+	/* load_flat: the rows' fields as columns, a group per table and columns */
+	bool		flat;
+	List	   *groups;			/* MxFlatGroup (typedstream.c) */
+	Datum	   *values;			/* a result row being formed */
+	bool	   *nulls;
 } MxTypedSink;
 
 /* typed.c */
@@ -39,11 +44,15 @@ extern MxTypedIter *MxTypedIterStart(struct MxLoadRun *run);
 extern bool MxTypedIterNext(MxTypedIter *it);
 extern bool MxTypedIterInNode(MxTypedIter *it);
 extern bool MxDirectDesc(TupleDesc desc);
+extern bool MxSameColumns(const struct MxEdgeOpts *a, const struct MxEdgeOpts *b);
 extern List *MxNodesInOrder(struct MxPathNode *root);
 extern int	MxNodeNumber(List *nodes, struct MxPathNode *node);
 
 /* typedstream.c */
-extern void MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch);
+extern void MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch, bool flat);
+extern int	MxFlatGroupAt(MxTypedSink *sink, struct MxPathNode *node);
+extern void MxFlatRow(MxTypedSink *sink, int nints, const int32 *ints, const bool *nulls,
+					  HeapTupleHeader record, TupleDesc desc, int at);
 extern MxTypedStream *MxTypedStreamStart(List *reqs, TupleDesc desc, bool batch);
 extern Datum MxTypedStreamNext(MxTypedStream *st, bool *done);
 

@@ -38,7 +38,8 @@ typedef enum MxLoadForm
 	MX_LOAD_KEYS_SPEC,
 	MX_LOAD_INSTANCES,
 	MX_LOAD_INSTANCES_SPEC,
-	MX_LOAD_BATCH
+	MX_LOAD_BATCH,
+	MX_LOAD_FLAT = 16			/* or'ed in: load_flat, load_batch_flat */
 } MxLoadForm;
 
 /*
@@ -63,7 +64,7 @@ MxStreamed(FunctionCallInfo fcinfo)
  * the instances are NULL
  */
 static List *
-MxLoadRequests(FunctionCallInfo fcinfo, MxLoadForm form, bool stream)
+MxLoadRequests(FunctionCallInfo fcinfo, int form, bool stream)
 {
 	bool		spec_form = form == MX_LOAD_KEYS_SPEC || form == MX_LOAD_INSTANCES_SPEC;
 	MxRequest  *req;
@@ -99,19 +100,22 @@ MxLoadRequests(FunctionCallInfo fcinfo, MxLoadForm form, bool stream)
  * first call starting the load in the SRF's multi-call memory
  */
 static Datum
-MxLoadCall(FunctionCallInfo fcinfo, MxLoadForm form)
+MxLoadCall(FunctionCallInfo fcinfo, int form)
 {
 	FuncCallContext *funcctx;
 	MxTypedStream *st;
 	Datum		row;
 	bool		done;
+	bool		flat = (form & MX_LOAD_FLAT) != 0;
 
-	if (!MxStreamed(fcinfo))
+	form &= ~MX_LOAD_FLAT;
+	/* (load_flat returns record: PostgreSQL calls it in FROM only) */
+	if (flat || !MxStreamed(fcinfo))
 	{
 		List	   *reqs = MxLoadRequests(fcinfo, form, false);
 
 		if (reqs != NIL)
-			MxTypedLoad(reqs, (ReturnSetInfo *) fcinfo->resultinfo, form == MX_LOAD_BATCH);
+			MxTypedLoad(reqs, (ReturnSetInfo *) fcinfo->resultinfo, form == MX_LOAD_BATCH, flat);
 		MxLeaveCall();
 		return (Datum) 0;
 	}
@@ -179,6 +183,51 @@ Datum
 load_batch(PG_FUNCTION_ARGS)
 {
 	return MxLoadCall(fcinfo, MX_LOAD_BATCH);
+}
+
+/*
+ * load_flat(...) and load_batch_flat(requests jsonb), RETURNS SETOF record:
+ * load's and load_batch's rows with each row's fields as columns of their
+ * own (a group per table and set of columns, in load_nodes order), which
+ * drivers decode as plain columns; the caller's column list gives them
+ */
+PG_FUNCTION_INFO_V1(load_flat_keys);
+Datum
+load_flat_keys(PG_FUNCTION_ARGS)
+{
+	return MxLoadCall(fcinfo, MX_LOAD_KEYS | MX_LOAD_FLAT);
+}
+
+/* load_flat(source regclass, keys anyarray, spec jsonb) */
+PG_FUNCTION_INFO_V1(load_flat_keys_spec);
+Datum
+load_flat_keys_spec(PG_FUNCTION_ARGS)
+{
+	return MxLoadCall(fcinfo, MX_LOAD_KEYS_SPEC | MX_LOAD_FLAT);
+}
+
+/* load_flat(source regclass, instances jsonb, VARIADIC relations text[]) */
+PG_FUNCTION_INFO_V1(load_flat_instances);
+Datum
+load_flat_instances(PG_FUNCTION_ARGS)
+{
+	return MxLoadCall(fcinfo, MX_LOAD_INSTANCES | MX_LOAD_FLAT);
+}
+
+/* load_flat(source regclass, instances jsonb, spec jsonb) */
+PG_FUNCTION_INFO_V1(load_flat_instances_spec);
+Datum
+load_flat_instances_spec(PG_FUNCTION_ARGS)
+{
+	return MxLoadCall(fcinfo, MX_LOAD_INSTANCES_SPEC | MX_LOAD_FLAT);
+}
+
+/* load_batch_flat(requests jsonb) */
+PG_FUNCTION_INFO_V1(load_batch_flat);
+Datum
+load_batch_flat(PG_FUNCTION_ARGS)
+{
+	return MxLoadCall(fcinfo, MX_LOAD_BATCH | MX_LOAD_FLAT);
 }
 
 /* The output columns of a node's rows and their types, as arrays */

@@ -10,13 +10,20 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/typcache.h"
 #include "utils/tuplestore.h"
 
 #include "loader.h"
 #include "matrx_relations.h"
+#include "path.h"
+#include "spec.h"
 #include "typed.h"
 
 /*
@@ -65,9 +72,178 @@ MxKeptTuplestore(ReturnSetInfo *rsinfo)
 	MemoryContextSwitchTo(old);
 }
 
-/* Runs a typed load of reqs into the SRF's tuplestore */
+/*
+ * load_flat's columns of one table and set of output columns: each row's
+ * fields go there, the other groups' columns NULL
+ */
+typedef struct MxFlatGroup
+{
+	Oid			table;
+	const MxEdgeOpts *opts;
+	int			at;				/* its first column */
+} MxFlatGroup;
+
+/* The types of a node's output columns (its table's, or its spec's "columns") */
+static List *
+MxFlatTypes(MxPathNode *node)
+{
+	List	   *types = NIL;
+	int			i;
+
+	if (node->opts != NULL && node->opts->ncolumns >= 0)
+	{
+		for (i = 0; i < node->opts->ncolumns; i++)
+			types = lappend_oid(types, get_atttype(node->table, node->opts->columns[i]));
+	}
+	else
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(get_rel_type_id(node->table), -1);
+
+		for (i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				types = lappend_oid(types, TupleDescAttr(desc, i)->atttypid);
+		ReleaseTupleDesc(desc);
+	}
+	return types;
+}
+
+/* The caller's column list does not match column at of the load's: 42804 */
+static void
+MxFlatMismatch(int at, Oid want, Oid have, MxPathNode *node)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column definition list does not match the columns of load_flat"),
+			 errdetail(have == InvalidOid ?
+					   "Column %d should be %s (of %s); the list ends before it." :
+					   "Column %d should be %s (of %s), not %s.",
+					   at + 1, format_type_be(want),
+					   node != NULL ? format_type_be(get_rel_type_id(node->table)) : "the links",
+					   have == InvalidOid ? "" : format_type_be(have)),
+			 errhint("List node, id and parent as integer (request first for load_batch_flat), then "
+					 "the columns of each table that load_nodes lists, in its order, once per table "
+					 "and set of columns.")));
+}
+
+/*
+ * load_flat's column groups, checked against the caller's column list:
+ * the link columns, then each table's (and set of columns') in the order
+ * of their first node, over every request
+ */
+static void
+MxFlatGroups(MxTypedSink *sink, List *reqs, TupleDesc desc)
+{
+	int			at = sink->batch ? 4 : 3;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < at; i++)
+		if (i >= desc->natts || TupleDescAttr(desc, i)->atttypid != INT4OID)
+			MxFlatMismatch(i, INT4OID, i < desc->natts ? TupleDescAttr(desc, i)->atttypid : InvalidOid,
+						   NULL);
+	foreach(lc, reqs)
+	{
+		ListCell   *nc;
+
+		foreach(nc, MxNodesInOrder(((MxRequest *) lfirst(lc))->root))
+		{
+			MxPathNode *node = (MxPathNode *) lfirst(nc);
+			MxFlatGroup *g;
+			ListCell   *tc;
+
+			if (MxFlatGroupAt(sink, node) >= 0)
+				continue;
+			g = palloc(sizeof(MxFlatGroup));
+			g->table = node->table;
+			g->opts = node->opts;
+			g->at = at;
+			sink->groups = lappend(sink->groups, g);
+			foreach(tc, MxFlatTypes(node))
+			{
+				Oid			want = lfirst_oid(tc);
+				Oid			have = at < desc->natts ? TupleDescAttr(desc, at)->atttypid : InvalidOid;
+
+				if (have != want)
+					MxFlatMismatch(at, want, have, node);
+				at++;
+			}
+		}
+	}
+	if (at != desc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column definition list does not match the columns of load_flat"),
+				 errdetail("The load has %d columns; the list has %d.", at, desc->natts)));
+	sink->values = palloc(sizeof(Datum) * desc->natts);
+	sink->nulls = palloc(sizeof(bool) * desc->natts);
+}
+
+/* The first column of the group of node's table and columns, or -1 */
+int
+MxFlatGroupAt(MxTypedSink *sink, MxPathNode *node)
+{
+	ListCell   *lc;
+
+	foreach(lc, sink->groups)
+	{
+		MxFlatGroup *g = (MxFlatGroup *) lfirst(lc);
+
+		if (g->table == node->table && MxSameColumns(g->opts, node->opts))
+			return g->at;
+	}
+	return -1;
+}
+
+/*
+ * Puts a load_flat result row into the tuplestore: the link columns, and
+ * the record's fields (desc: its row type) from column at on
+ */
 void
-MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
+MxFlatRow(MxTypedSink *sink, int nints, const int32 *ints, const bool *nulls,
+		  HeapTupleHeader record, TupleDesc desc, int at)
+{
+	ReturnSetInfo *rsinfo = sink->rsinfo;
+	int			natts = rsinfo->setDesc->natts;
+	int			i;
+
+	memset(sink->nulls, true, sizeof(bool) * natts);
+	for (i = 0; i < nints; i++)
+	{
+		sink->values[i] = Int32GetDatum(ints[i]);
+		sink->nulls[i] = nulls[i];
+	}
+	if (record != NULL)
+	{
+		HeapTupleData tuple;
+		Datum	   *rv = palloc(sizeof(Datum) * desc->natts);
+		bool	   *rn = palloc(sizeof(bool) * desc->natts);
+
+		tuple.t_len = HeapTupleHeaderGetDatumLength(record);
+		ItemPointerSetInvalid(&tuple.t_self);
+		tuple.t_tableOid = InvalidOid;
+		tuple.t_data = record;
+		heap_deform_tuple(&tuple, desc, rv, rn);
+		for (i = 0; i < desc->natts; i++)
+		{
+			if (TupleDescAttr(desc, i)->attisdropped)
+				continue;
+			sink->values[at] = rv[i];
+			sink->nulls[at++] = rn[i];
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, sink->values, sink->nulls);
+		pfree(rv);
+		pfree(rn);
+		return;
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, sink->values, sink->nulls);
+}
+
+/*
+ * Runs a typed load of reqs into the SRF's tuplestore (flat: load_flat's
+ * columns, the caller's column list checked first)
+ */
+void
+MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch, bool flat)
 {
 	MxTypedSink sink;
 	ListCell   *lc;
@@ -76,7 +252,11 @@ MxTypedLoad(List *reqs, ReturnSetInfo *rsinfo, bool batch)
 	memset(&sink, 0, sizeof(sink));
 	sink.rsinfo = rsinfo;
 	sink.batch = batch;
-	sink.direct = MxDirectDesc(rsinfo->setDesc);
+	sink.flat = flat;
+	if (flat)
+		MxFlatGroups(&sink, reqs, rsinfo->setDesc);
+	else
+		sink.direct = MxDirectDesc(rsinfo->setDesc);
 	foreach(lc, reqs)
 	{
 		MxRequest  *req = (MxRequest *) lfirst(lc);

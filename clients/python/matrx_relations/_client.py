@@ -22,7 +22,7 @@ class Node:
     """One row of load_nodes: where a path node hangs and what its rows hold."""
 
     __slots__ = ("node", "parent_node", "name", "relation", "kind", "to_many", "target",
-                 "columns", "type_oids", "type_names", "text_path", "make", "shared")
+                 "columns", "type_oids", "type_names", "text_path", "make", "shared", "flat_at", "makers")
 
     def __init__(self, row):
         """From (node, parent_node, name, relation, kind, to_many, target, columns, oids, names)."""
@@ -34,6 +34,8 @@ class Node:
         self.text_path = False
         self.make = None
         self.shared = False      # another arm of a polymorphic relation set its default
+        self.flat_at = None      # load_flat: the column of its first field (0-based, after the links)
+        self.makers = {}         # (flat, at) -> a function result row -> dict
 
     def __repr__(self):
         """For debugging."""
@@ -58,6 +60,16 @@ class _Plan:
         # statements at two depths or more: streamed, the first levels' rows
         # decoded while the server runs the deeper levels' statements
         self.stream = max(depth) >= 2
+        # load_flat's column groups: one per table and set of columns, in
+        # node order; each node's fields start at its group's first column
+        groups, cols = {}, []
+        for n in nodes:
+            key = (n.target, n.columns)
+            if key not in groups:
+                groups[key] = len(cols)
+                cols += n.type_names
+            n.flat_at = groups[key]
+        self.flat_types = cols
 
 
 NODES_SQL = ("SELECT node, parent_node, name, relation, kind, to_many, target::text, "
@@ -488,6 +500,15 @@ def _select(fn_args, text_nodes, nparams, batch=False, stream=False):
             f"CASE WHEN {node} = ANY({p}) THEN {r}::text END AS t FROM {src}")
 
 
+def _select_flat(fn_args, plan, batch=False):
+    """The SELECT over load_flat/load_batch_flat: the links, then the plan's
+    column groups (one per table and set of columns) as the column list."""
+    lead = "request int, node int, id int, parent int" if batch else "node int, id int, parent int"
+    cols = ", ".join(f"c{i} {t}" for i, t in enumerate(plan.flat_types))
+    fn = "load_batch_flat" if batch else "load_flat"
+    return f"SELECT * FROM matrx_relations.{fn}({fn_args}) AS t({lead}{', ' if cols else ''}{cols})"
+
+
 # ---- load() -----------------------------------------------------------------
 
 def _is_instance(x):
@@ -521,9 +542,9 @@ async def load(conn, source, keys_or_rows, *paths_or_spec, spec=None, factory=No
     for attempt in (0, 1):
         try:
             return await _load_once(driver, source, items, paths, spec, factory, text_types)
-        except _Stale:
+        except _Stale as stale:
             if attempt:
-                raise
+                raise stale.__cause__ or stale
             forget(conn)
         except Exception as exc:
             if attempt or not _decode_failure(exc):
@@ -573,6 +594,16 @@ async def _load_once(driver, source, items, paths, spec, factory, text_types):
         arg = items if keytype else [None if k is None else str(k) for k in items]
         fn_args = f"$1::regclass, $2::{keytype or 'text'}[], {rel}"
     args = [source, arg, relarg]
+    if factory is None and not plan.text_nodes and not plan.stream:
+        # one level, plain dicts: each row's fields as columns of their own
+        # (load_flat), which the driver decodes faster than a record
+        try:
+            rows = await driver.fetch(_select_flat(fn_args, plan), args, binary=True)
+        except errors.MatrxError as exc:
+            if exc.sqlstate == "42804" and "load_flat" in str(exc):
+                raise _Stale() from exc        # the plan's columns are not the table's now
+            raise
+        return _assemble_dicts(plan.nodes, rows, instances, flat=True)
     if plan.text_nodes:
         args.append(plan.text_nodes)
     async with _LosslessText(driver, bool(plan.text_nodes)):
@@ -585,35 +616,44 @@ async def _load_once(driver, source, items, paths, spec, factory, text_types):
     return asm.link(plan, rows, 0, 1, 2, instances)
 
 
-def _dict_maker(columns):
-    """A function record -> dict of the columns, generated for these names: a
-    dict display over the unpacked record (about twice as fast as
-    dict(zip(columns, r))); a record of another width raises ValueError."""
+def _dict_maker(columns, at=None, flat=False):
+    """A function -> dict of the columns, generated for these names: a dict
+    display (about twice as fast as dict(zip(columns, r))). Without at, of a
+    record (a record of another width raises ValueError); with at, of a result
+    row: the record in column at, or (flat) the fields from column at on."""
     names = [f"_{i}" for i in range(len(columns))]
-    body = ", ".join(f"{c!r}: {a}" for c, a in zip(columns, names))
-    if not names:
-        src = "def make(r):\n    () = r\n    return {}\n"
+    if flat:
+        body = ", ".join(f"{c!r}: row[{at + i}]" for i, c in enumerate(columns))
+        src = f"def make(row):\n    return {{{body}}}\n"
     else:
-        src = f"def make(r):\n    {', '.join(names)}, = r\n    return {{{body}}}\n"
+        arg, rec = ("r", "r") if at is None else ("row", f"row[{at}]")
+        body = ", ".join(f"{c!r}: {a}" for c, a in zip(columns, names))
+        if not names:
+            src = f"def make({arg}):\n    () = {rec}\n    return {{}}\n"
+        else:
+            src = f"def make({arg}):\n    {', '.join(names)}, = {rec}\n    return {{{body}}}\n"
     scope = {}
     exec(src, scope)                  # noqa: S102 - names are repr()'d literals
     return scope["make"]
 
 
-def _node_maker(node):
-    """The node's cached dict maker."""
-    make = node.make
+def _node_maker(node, at, flat):
+    """The node's cached dict maker of a result row (its record in column at,
+    or flat: its fields from column at on)."""
+    key = (flat, at)
+    make = node.makers.get(key)
     if make is None:
-        make = node.make = _dict_maker(node.columns)
+        make = node.makers[key] = _dict_maker(node.columns, at, flat)
     return make
 
 
-def _assemble_dicts(nodes, rows, instances, batch=False):
+def _assemble_dicts(nodes, rows, instances, batch=False, flat=False):
     """The common case: plain dicts, every record decoded by the driver, rows
-    in the server's order (node by node; a row's record comes with the first
-    row of its id). Same result as _Assembler, in one pass with a loop per
-    node: a generated dict maker per node, parents looked up by id, only the
-    nodes that have child nodes remember their objects (for the defaults)."""
+    in the server's order (node by node; a row's record, or with flat its
+    fields, come with the first row of its id). Same result as _Assembler, in
+    one pass with a loop per node: a generated dict maker per node, parents
+    looked up by id, only the nodes that have child nodes remember their
+    objects (for the defaults)."""
     objs = {}
     nnodes = len(nodes)
     inner = [False] * nnodes                   # nodes with child nodes
@@ -634,6 +674,7 @@ def _assemble_dicts(nodes, rows, instances, batch=False):
     o = 1 if batch else 0                      # load_batch: request first
     i_id, i_par, i_r = o + 1, o + 2, o + 3
     done = 0                                   # nodes whose defaults are set: 1..done
+    get = objs.get
     try:
         for n, group in groupby(rows, itemgetter(o)):
             if n > done:
@@ -641,16 +682,15 @@ def _assemble_dicts(nodes, rows, instances, batch=False):
                     _defaults(nodes[k], members[nodes[k].parent_node])
                 done = n
             node = nodes[n]
-            make = _node_maker(node)
+            make = _node_maker(node, i_r + node.flat_at if flat else i_r, flat)
             m = members[n]
             if n == 0:
                 seen = set()
                 for row in group:
-                    ident, r = row[i_id], row[i_r]
-                    if r is None:
-                        obj = objs[ident]
-                    else:
-                        obj = objs[ident] = make(r)
+                    ident = row[i_id]
+                    obj = get(ident)
+                    if obj is None:
+                        obj = objs[ident] = make(row)
                     if ident not in seen:
                         seen.add(ident)
                         roots.append(obj)
@@ -659,17 +699,16 @@ def _assemble_dicts(nodes, rows, instances, batch=False):
                 continue
             name = node.name
             if inst_at is not None and node.parent_node == 0:
-                _link_general(group, objs, make, m, name, node.to_many, inst_at, i_id, i_par, i_r)
+                _link_general(group, objs, make, m, name, node.to_many, inst_at, i_id, i_par)
             elif node.to_many:
                 last = lst = None
                 for row in group:
-                    r = row[i_r]
-                    if r is None:
-                        obj = objs[row[i_id]]
-                    else:
-                        obj = objs[row[i_id]] = make(r)
+                    ident = row[i_id]
+                    obj = get(ident)
+                    if obj is None:
+                        obj = objs[ident] = make(row)
                     if m is not None:
-                        m[row[i_id]] = obj
+                        m[ident] = obj
                     p = row[i_par]
                     if p != last:              # a parent's children are contiguous
                         lst = objs[p][name]
@@ -677,13 +716,12 @@ def _assemble_dicts(nodes, rows, instances, batch=False):
                     lst.append(obj)
             else:
                 for row in group:
-                    r = row[i_r]
-                    if r is None:
-                        obj = objs[row[i_id]]
-                    else:
-                        obj = objs[row[i_id]] = make(r)
+                    ident = row[i_id]
+                    obj = get(ident)
+                    if obj is None:
+                        obj = objs[ident] = make(row)
                     if m is not None:
-                        m[row[i_id]] = obj
+                        m[ident] = obj
                     objs[row[i_par]][name] = obj
     except ValueError:
         raise _Stale() from None               # a record of another width than load_nodes said
@@ -692,15 +730,14 @@ def _assemble_dicts(nodes, rows, instances, batch=False):
     return roots if instances is None else instances
 
 
-def _link_general(group, objs, make, m, name, to_many, inst_at, i_id, i_par, i_r):
+def _link_general(group, objs, make, m, name, to_many, inst_at, i_id, i_par):
     """The links of a first-level node in the instances form: parents are the
     caller's rows (dicts or objects), −i for the i-th."""
     for row in group:
-        ident, r = row[i_id], row[i_r]
-        if r is None:
-            obj = objs[ident]
-        else:
-            obj = objs[ident] = make(r)
+        ident = row[i_id]
+        obj = objs.get(ident)
+        if obj is None:
+            obj = objs[ident] = make(row)
         if m is not None:
             m[ident] = obj
         parent = row[i_par]
