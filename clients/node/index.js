@@ -114,7 +114,7 @@ function splitRecord(text, ncolumns) {
 // ---- metadata ----------------------------------------------------------------
 
 const NODES_SQL = 'SELECT node, parent_node, name, relation, kind, to_many, target::text, columns::text[], ' +
-  'types::oid[] FROM matrx_relations.load_nodes($1::regclass, ';
+  'types::oid[], types::text[] FROM matrx_relations.load_nodes($1::regclass, ';
 
 // each type's OID as PostgreSQL reports it for a column: a domain's base type
 const TYPES_SQL = `
@@ -194,13 +194,22 @@ async function plan(conn, source, paths, spec) {
     return {
       node: r[0], parentNode: r[1], name: r[2], relation: r[3], kind: r[4], toMany: r[5], target: r[6],
       columns: r[7], typeOids, parsers: typeOids.map((o) => typesOf(conn).getTypeParser(o, 'text')),
-      shared,
+      typeNames: r[9], shared, flatAt: 0,
     };
   });
   // statements at two depths or more: streamed (see loadSelect)
   const depth = new Map([[0, 0]]);
   for (const n of nodes) if (n.node > 0) depth.set(n.node, depth.get(n.parentNode) + 1);
-  p = { nodes, stream: Math.max(...depth.values()) >= 2 };
+  // load_flat's column groups: one per table and set of columns, in node
+  // order; each node's fields start at its group's first column
+  const groups = new Map();
+  const flatTypes = [];
+  for (const n of nodes) {
+    const key = `${n.target}\u0000${n.columns.join('\u0000')}`;
+    if (!groups.has(key)) { groups.set(key, flatTypes.length); flatTypes.push(...n.typeNames); }
+    n.flatAt = groups.get(key);
+  }
+  p = { nodes, stream: Math.max(...depth.values()) >= 2, flatTypes };
   m.plans.set(key, p);
   return p;
 }
@@ -363,6 +372,17 @@ ${reads.join('\n')}
   return node.make;
 }
 
+// node.makeFlat(row): the object of a load_flat row, its fields (parsed by
+// pg, as any column) from column at on; generated once per node.
+function flatMakerOf(node, at) {
+  if (node.makeFlat && node.makeFlatAt === at) return node.makeFlat;
+  const props = node.columns.map((c, i) => `${literalKey(c)}: row[${at + i}]`);
+  // eslint-disable-next-line no-new-func -- the names are JSON string literals
+  node.makeFlat = new Function('row', `return { ${props.join(', ')} };`);
+  node.makeFlatAt = at;
+  return node.makeFlat;
+}
+
 // The object of a record: the generated maker, through the factory if any.
 function makeObject(node, text, factory) {
   const fields = makerOf(node)(text);
@@ -427,7 +447,8 @@ function assemble(p, rows, col, objs, instances, factory) {
     const m = members[n];
     const name = node.name;
     const toMany = node.toMany;
-    const make = factory ? null : makerOf(node);
+    const make = col.flat ? flatMakerOf(node, col.r + node.flatAt) : (factory ? null : makerOf(node));
+    const fromRow = col.flat;
     let last = 0;
     let list = null;
     for (; i < len; i++) {
@@ -436,8 +457,8 @@ function assemble(p, rows, col, objs, instances, factory) {
       const ident = row[ci];
       let obj = objs[ident];
       if (obj === undefined) {
-        const r = row[cr];
-        obj = objs[ident] = make ? make(r) : makeObject(node, r, factory);
+        if (fromRow) obj = objs[ident] = factory ? factory(node.target, make(row)) : make(row);
+        else obj = objs[ident] = make ? make(row[cr]) : makeObject(node, row[cr], factory);
       }
       if (mark[ident] !== n + 1) {          // first time in this node: a member (a root once)
         mark[ident] = n + 1;
@@ -477,7 +498,8 @@ async function load(conn, source, keysOrRows, ...rest) {
     try {
       return await loadOnce(conn, source, items, paths, spec, options.factory);
     } catch (err) {
-      if (!(err instanceof StaleMetadata) || attempt) throw err;
+      if (!(err instanceof StaleMetadata)) throw err;
+      if (attempt) throw err.cause || err;
       forget(conn);
     }
   }
@@ -491,15 +513,36 @@ async function loadOnce(conn, source, items, paths, spec, factory) {
   let instances = null;
   let sql;
   let arg;
+  let call;
   if (isInstance(items[0])) {
     instances = items;
     arg = toJSON(instanceKeys(items, await instanceColumns(conn, source, paths, spec)));
-    sql = loadSelect(`load($1::regclass, $2::text::jsonb, ${rel})`, false, p.stream);
+    call = `($1::regclass, $2::text::jsonb, ${rel})`;
   } else {
     const { keyType } = await sourceInfo(conn, source);
     arg = keyType ? items : items.map((k) => (k === null ? null : String(k)));
-    sql = loadSelect(`load($1::regclass, $2::${keyType || 'text'}[], ${rel})`, false, p.stream);
+    call = `($1::regclass, $2::${keyType || 'text'}[], ${rel})`;
   }
+  if (!p.stream) {
+    // one level: each row's fields as columns of their own (load_flat), each
+    // parsed by pg as any column
+    const cols = p.flatTypes.map((t, i) => `, c${i} ${t}`).join('');
+    sql = `SELECT * FROM matrx_relations.load_flat${call} AS t(node int, id int, parent int${cols})`;
+    let res;
+    try {
+      res = await query(conn, sql, [source, arg, relArg]);
+    } catch (err) {
+      // the plan's columns are not the table's now (ALTER TABLE): refresh, retry once
+      if (err && err.code === '42804' && /load_flat/.test(err.message)) {
+        const stale = new StaleMetadata();
+        stale.cause = err;
+        throw stale;
+      }
+      throw err;
+    }
+    return assemble(p, res.rows, { node: 0, id: 1, parent: 2, r: 3, flat: true }, [], instances, factory);
+  }
+  sql = loadSelect(`load${call}`, false, true);
   const { rows } = await query(conn, sql, [source, arg, relArg]);
   return assemble(p, rows, { node: 0, id: 1, parent: 2, r: 3 }, [], instances, factory);
 }

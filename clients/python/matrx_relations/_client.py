@@ -22,7 +22,8 @@ class Node:
     """One row of load_nodes: where a path node hangs and what its rows hold."""
 
     __slots__ = ("node", "parent_node", "name", "relation", "kind", "to_many", "target",
-                 "columns", "type_oids", "type_names", "text_path", "make", "shared", "flat_at", "makers")
+                 "columns", "type_oids", "type_names", "text_path", "make", "shared", "flat_at", "makers",
+                 "once")
 
     def __init__(self, row):
         """From (node, parent_node, name, relation, kind, to_many, target, columns, oids, names)."""
@@ -36,6 +37,7 @@ class Node:
         self.shared = False      # another arm of a polymorphic relation set its default
         self.flat_at = None      # load_flat: the column of its first field (0-based, after the links)
         self.makers = {}         # (flat, at) -> a function result row -> dict
+        self.once = False        # each of its rows comes once in a load (see _Plan)
 
     def __repr__(self):
         """For debugging."""
@@ -70,6 +72,15 @@ class _Plan:
                 cols += n.type_names
             n.flat_at = groups[key]
         self.flat_types = cols
+        # an ifk leaf whose table (and columns) no other node loads: each of
+        # its rows comes once (one parent row each), and nothing looks it up
+        # again, so the assembly need not remember it by id
+        spaces = {}
+        for n in nodes:
+            spaces[(n.target, n.columns)] = spaces.get((n.target, n.columns), 0) + 1
+        inner = {n.parent_node for n in nodes[1:]}
+        for n in nodes[1:]:
+            n.once = n.kind == "ifk" and n.node not in inner and spaces[(n.target, n.columns)] == 1
 
 
 NODES_SQL = ("SELECT node, parent_node, name, relation, kind, to_many, target::text, "
@@ -650,10 +661,28 @@ def _node_maker(node, at, flat):
 def _assemble_dicts(nodes, rows, instances, batch=False, flat=False):
     """The common case: plain dicts, every record decoded by the driver, rows
     in the server's order (node by node; a row's record, or with flat its
-    fields, come with the first row of its id). Same result as _Assembler, in
-    one pass with a loop per node: a generated dict maker per node, parents
-    looked up by id, only the nodes that have child nodes remember their
-    objects (for the defaults)."""
+    fields, come with the first row of its id: ids are numbered as rows are
+    first sent, so a row is new when its id is above every id before it).
+    Same result as _Assembler, in one pass with a loop per node: a generated
+    dict maker per node, parents looked up by id, only the nodes that have
+    child nodes remember their objects (for the defaults), and an ifk leaf
+    whose rows each come once (Node.once) not even by id."""
+    try:
+        return _assemble_pass(nodes, rows, instances, batch, flat)
+    except _Again:
+        # a row of a node taken to send each row once came twice (an ifk
+        # whose source columns are not unique): every node remembers its rows
+        for nd in nodes:
+            nd.once = False
+        return _assemble_pass(nodes, rows, instances, batch, flat)
+
+
+class _Again(Exception):
+    """_assemble_pass met a row again in a node it took to send each once."""
+
+
+def _assemble_pass(nodes, rows, instances, batch, flat):
+    """_assemble_dicts' one pass."""
     objs = {}
     nnodes = len(nodes)
     inner = [False] * nnodes                   # nodes with child nodes
@@ -674,7 +703,7 @@ def _assemble_dicts(nodes, rows, instances, batch=False, flat=False):
     o = 1 if batch else 0                      # load_batch: request first
     i_id, i_par, i_r = o + 1, o + 2, o + 3
     done = 0                                   # nodes whose defaults are set: 1..done
-    get = objs.get
+    top = 0                                    # the highest id so far
     try:
         for n, group in groupby(rows, itemgetter(o)):
             if n > done:
@@ -688,9 +717,11 @@ def _assemble_dicts(nodes, rows, instances, batch=False, flat=False):
                 seen = set()
                 for row in group:
                     ident = row[i_id]
-                    obj = get(ident)
-                    if obj is None:
+                    if ident > top:
+                        top = ident
                         obj = objs[ident] = make(row)
+                    else:
+                        obj = objs[ident]
                     if ident not in seen:
                         seen.add(ident)
                         roots.append(obj)
@@ -699,14 +730,28 @@ def _assemble_dicts(nodes, rows, instances, batch=False, flat=False):
                 continue
             name = node.name
             if inst_at is not None and node.parent_node == 0:
-                _link_general(group, objs, make, m, name, node.to_many, inst_at, i_id, i_par)
+                top = _link_general(group, objs, make, m, name, node.to_many, inst_at, i_id, i_par, top)
+            elif node.to_many and node.once and not batch:
+                last = lst = None
+                for row in group:
+                    ident = row[i_id]
+                    if ident <= top:
+                        raise _Again()
+                    top = ident
+                    p = row[i_par]
+                    if p != last:              # a parent's children are contiguous
+                        lst = objs[p][name]
+                        last = p
+                    lst.append(make(row))
             elif node.to_many:
                 last = lst = None
                 for row in group:
                     ident = row[i_id]
-                    obj = get(ident)
-                    if obj is None:
+                    if ident > top:
+                        top = ident
                         obj = objs[ident] = make(row)
+                    else:
+                        obj = objs[ident]
                     if m is not None:
                         m[ident] = obj
                     p = row[i_par]
@@ -717,9 +762,11 @@ def _assemble_dicts(nodes, rows, instances, batch=False, flat=False):
             else:
                 for row in group:
                     ident = row[i_id]
-                    obj = get(ident)
-                    if obj is None:
+                    if ident > top:
+                        top = ident
                         obj = objs[ident] = make(row)
+                    else:
+                        obj = objs[ident]
                     if m is not None:
                         m[ident] = obj
                     objs[row[i_par]][name] = obj
@@ -730,14 +777,16 @@ def _assemble_dicts(nodes, rows, instances, batch=False, flat=False):
     return roots if instances is None else instances
 
 
-def _link_general(group, objs, make, m, name, to_many, inst_at, i_id, i_par):
+def _link_general(group, objs, make, m, name, to_many, inst_at, i_id, i_par, top):
     """The links of a first-level node in the instances form: parents are the
-    caller's rows (dicts or objects), −i for the i-th."""
+    caller's rows (dicts or objects), −i for the i-th. Returns the highest id."""
     for row in group:
         ident = row[i_id]
-        obj = objs.get(ident)
-        if obj is None:
+        if ident > top:
+            top = ident
             obj = objs[ident] = make(row)
+        else:
+            obj = objs[ident]
         if m is not None:
             m[ident] = obj
         parent = row[i_par]
@@ -756,6 +805,7 @@ def _link_general(group, objs, make, m, name, to_many, inst_at, i_id, i_par):
             _getter(pobj, name).append(obj)
         else:
             setattr(pobj, name, obj)
+    return top
 
 
 # ---- DataLoader ------------------------------------------------------------

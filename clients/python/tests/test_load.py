@@ -288,3 +288,29 @@ async def test_psycopg(pconn, conn):
     assert json.dumps(got, default=str, sort_keys=True) == json.dumps(want, default=str, sort_keys=True)
     with pytest.raises(mx.UnknownRelation):
         await mx.load(pconn, "orders", [101], "nope")
+
+
+async def test_ifk_leaf_rows_sent_twice(conn):
+    """An ifk leaf is taken to send each of its rows once (the assembly does not
+    remember them by id); when its source columns are not unique, two parents
+    of one key link the same rows and they come twice: the assembly redoes the
+    load remembering every row. The result is what plain SQL gives."""
+    from matrx_relations import _client
+    tr = conn.transaction()
+    await tr.start()
+    try:
+        await conn.execute("CREATE TABLE twice_a (id int PRIMARY KEY, grp int)")
+        await conn.execute("CREATE TABLE twice_b (id int PRIMARY KEY, grp int, label text)")
+        await conn.execute("INSERT INTO twice_a VALUES (1, 10), (2, 10), (3, 20), (4, NULL)")
+        await conn.execute("INSERT INTO twice_b VALUES (100, 10, 'x'), (101, 10, 'y'), (102, 20, 'z')")
+        await conn.execute("SELECT matrx_relations.register_relation('twice_a', 'peers', 'twice_b', '{grp}', '{grp}')")
+        got = await mx.load(conn, "twice_a", [1, 2, 3, 4], "peers")
+        assert [a["id"] for a in got] == [1, 2, 3, 4]
+        for a in got:
+            assert a["peers"] == await plain(conn, "SELECT * FROM twice_b WHERE grp = $1 ORDER BY id", a["grp"])
+        assert got[0]["peers"][0] is got[1]["peers"][0]        # one object per distinct row
+        plan = _client._meta(conn).plans[_client._plan_key("twice_a", ("peers",), None)]
+        assert plan.nodes[1].kind == "ifk" and not plan.nodes[1].once   # taken once, then redone
+        assert not plan.stream                                   # one level: load_flat
+    finally:
+        await tr.rollback()
