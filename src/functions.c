@@ -217,7 +217,7 @@ MxPathsArg(FunctionCallInfo fcinfo, int argno, Datum **elems, bool **nulls, int 
 }
 
 /* The keys form's keys argument (anyarray; NULL: none) into req */
-void
+static void
 MxKeysArg(FunctionCallInfo fcinfo, int argno, MxRequest *req)
 {
 	ArrayType  *keys;
@@ -294,14 +294,14 @@ MxStartCall(FunctionCallInfo fcinfo, bool srf, bool count)
 /*
  * The start of a keys-form call (source regclass, keys anyarray, VARIADIC
  * relations text[] or spec jsonb): argument checks, a materialize-mode
- * SRF, call bookkeeping, and the request with its distinct keys.
+ * SRF (srf), call bookkeeping, and the request with its distinct keys.
  */
 MxRequest *
-MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form)
+MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form, bool srf)
 {
 	MxRequest  *req;
 
-	MxStartCall(fcinfo, true, true);
+	MxStartCall(fcinfo, srf, true);
 	req = MxOpenRequest(fcinfo, 2, spec_form);
 	MxKeysArg(fcinfo, 1, req);
 	return req;
@@ -349,7 +349,7 @@ static Datum
 MxPrefetchKeys(FunctionCallInfo fcinfo, bool spec_form)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form);
+	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form, true);
 
 	req->emit = MxEmitToTuplestore;
 	req->emit_arg = rsinfo;
@@ -497,7 +497,7 @@ static Datum
 MxSelectRelated(FunctionCallInfo fcinfo, bool spec_form)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form);
+	MxRequest  *req = MxKeysFormCall(fcinfo, spec_form, true);
 
 	req->emit = MxEmitToTuplestore;
 	req->emit_arg = rsinfo;

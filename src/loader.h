@@ -120,8 +120,7 @@ extern void MxJoinedLoad(MxRequest *req);
 /* functions.c: requests from a call's arguments */
 extern MxRequest *MxOpenRequest(FunctionCallInfo fcinfo, int argno, bool spec_form);
 extern void MxStartCall(FunctionCallInfo fcinfo, bool srf, bool count);
-extern void MxKeysArg(FunctionCallInfo fcinfo, int argno, MxRequest *req);
-extern MxRequest *MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form);
+extern MxRequest *MxKeysFormCall(FunctionCallInfo fcinfo, bool spec_form, bool srf);
 extern MxRequest *MxInstancesFormCall(FunctionCallInfo fcinfo, bool spec_form, bool srf);
 
 #endif							/* MX_LOADER_H */

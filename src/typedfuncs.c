@@ -67,7 +67,6 @@ static List *
 MxLoadRequests(FunctionCallInfo fcinfo, int form, bool stream)
 {
 	bool		spec_form = form == MX_LOAD_KEYS_SPEC || form == MX_LOAD_INSTANCES_SPEC;
-	MxRequest  *req;
 
 	if (form == MX_LOAD_BATCH)
 	{
@@ -85,13 +84,11 @@ MxLoadRequests(FunctionCallInfo fcinfo, int form, bool stream)
 	}
 	if (form == MX_LOAD_INSTANCES || form == MX_LOAD_INSTANCES_SPEC)
 	{
-		req = MxInstancesFormCall(fcinfo, spec_form, !stream);
+		MxRequest  *req = MxInstancesFormCall(fcinfo, spec_form, !stream);
+
 		return req != NULL ? list_make1(req) : NIL;
 	}
-	MxStartCall(fcinfo, !stream, true);
-	req = MxOpenRequest(fcinfo, 2, spec_form);
-	MxKeysArg(fcinfo, 1, req);
-	return list_make1(req);
+	return list_make1(MxKeysFormCall(fcinfo, spec_form, !stream));
 }
 
 /*

@@ -8,28 +8,7 @@ SET LOCAL search_path = public;
 -- helpers in pg_temp: Citus warns that it does not propagate them
 SET LOCAL client_min_messages = error;
 
--- q's rows (a format string, %1$s the schema) as one jsonb array, in order
-CREATE FUNCTION pg_temp.rows_of(q text, s text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE r jsonb;
-BEGIN
-    EXECUTE 'SELECT coalesce(jsonb_agg(to_jsonb(x)), ''[]'') FROM (' || format(q, s) || ') x' INTO r;
-    RETURN r;
-END $$;
-
--- q on lab equals q on ref (and returns something)
-CREATE FUNCTION pg_temp.same(q text, what text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE l jsonb; r jsonb := pg_temp.rows_of(q, 'ref');
-BEGIN
-    IF r = '[]' OR r = '[{}]' THEN
-        RETURN fail(what || ': returns nothing on ref');
-    END IF;
-    BEGIN
-        l := pg_temp.rows_of(q, 'lab');
-    EXCEPTION WHEN OTHERS THEN
-        RETURN fail(what) || E'\n' || diag('error on lab: ' || SQLERRM);
-    END;
-    RETURN is(l, r, what);
-END $$;
+\ir include/same.psql
 
 -- keys forms
 SELECT pg_temp.same($q$SELECT * FROM matrx_relations.prefetch_related('%1$s.customers',
