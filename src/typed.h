@@ -36,6 +36,10 @@ typedef struct MxTypedSink
 	List	   *groups;			/* MxFlatGroup (typedstream.c) */
 	Datum	   *values;			/* a result row being formed */
 	bool	   *nulls;
+	MemoryContext flat_cxt;		/* the call's: where values and fields live */
+	Datum	   *fields;			/* a record's fields, deformed (room for nfields) */
+	bool	   *field_nulls;
+	int			nfields;
 } MxTypedSink;
 
 /* typed.c */

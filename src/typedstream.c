@@ -174,6 +174,7 @@ MxFlatGroups(MxTypedSink *sink, List *reqs, TupleDesc desc)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column definition list does not match the columns of load_flat"),
 				 errdetail("The load has %d columns; the list has %d.", at, desc->natts)));
+	sink->flat_cxt = CurrentMemoryContext;
 	sink->values = palloc(sizeof(Datum) * desc->natts);
 	sink->nulls = palloc(sizeof(bool) * desc->natts);
 }
@@ -215,25 +216,31 @@ MxFlatRow(MxTypedSink *sink, int nints, const int32 *ints, const bool *nulls,
 	if (record != NULL)
 	{
 		HeapTupleData tuple;
-		Datum	   *rv = palloc(sizeof(Datum) * desc->natts);
-		bool	   *rn = palloc(sizeof(bool) * desc->natts);
 
+		if (desc->natts > sink->nfields)
+		{
+			/* (in the call's memory: a request's own is reset between requests) */
+			if (sink->fields != NULL)
+			{
+				pfree(sink->fields);
+				pfree(sink->field_nulls);
+			}
+			sink->nfields = desc->natts;
+			sink->fields = MemoryContextAlloc(sink->flat_cxt, sizeof(Datum) * desc->natts);
+			sink->field_nulls = MemoryContextAlloc(sink->flat_cxt, sizeof(bool) * desc->natts);
+		}
 		tuple.t_len = HeapTupleHeaderGetDatumLength(record);
 		ItemPointerSetInvalid(&tuple.t_self);
 		tuple.t_tableOid = InvalidOid;
 		tuple.t_data = record;
-		heap_deform_tuple(&tuple, desc, rv, rn);
+		heap_deform_tuple(&tuple, desc, sink->fields, sink->field_nulls);
 		for (i = 0; i < desc->natts; i++)
 		{
 			if (TupleDescAttr(desc, i)->attisdropped)
 				continue;
-			sink->values[at] = rv[i];
-			sink->nulls[at++] = rn[i];
+			sink->values[at] = sink->fields[i];
+			sink->nulls[at++] = sink->field_nulls[i];
 		}
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, sink->values, sink->nulls);
-		pfree(rv);
-		pfree(rn);
-		return;
 	}
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, sink->values, sink->nulls);
 }
