@@ -505,6 +505,25 @@ async function load(conn, source, keysOrRows, ...rest) {
   }
 }
 
+// The rows of load_flat or load_batch_flat (fn: the call) with the plan's
+// column groups as the column list; a 42804 from the list (the plan's
+// columns are not the table's now: ALTER TABLE) is StaleMetadata, which
+// refreshes the plan and retries once.
+async function flatQuery(conn, fn, p, batch, params) {
+  const cols = p.flatTypes.map((t, i) => `, c${i} ${t}`).join('');
+  const lead = batch ? 'request int, node int, id int, parent int' : 'node int, id int, parent int';
+  try {
+    return (await query(conn, `SELECT * FROM matrx_relations.${fn} AS t(${lead}${cols})`, params)).rows;
+  } catch (err) {
+    if (err && err.code === '42804' && /load_flat/.test(err.message)) {
+      const stale = new StaleMetadata();
+      stale.cause = err;
+      throw stale;
+    }
+    throw err;
+  }
+}
+
 async function loadOnce(conn, source, items, paths, spec, factory) {
   if (!items.length) return [];
   const p = await plan(conn, source, paths, spec);
@@ -526,21 +545,8 @@ async function loadOnce(conn, source, items, paths, spec, factory) {
   if (!p.stream) {
     // one level: each row's fields as columns of their own (load_flat), each
     // parsed by pg as any column
-    const cols = p.flatTypes.map((t, i) => `, c${i} ${t}`).join('');
-    sql = `SELECT * FROM matrx_relations.load_flat${call} AS t(node int, id int, parent int${cols})`;
-    let res;
-    try {
-      res = await query(conn, sql, [source, arg, relArg]);
-    } catch (err) {
-      // the plan's columns are not the table's now (ALTER TABLE): refresh, retry once
-      if (err && err.code === '42804' && /load_flat/.test(err.message)) {
-        const stale = new StaleMetadata();
-        stale.cause = err;
-        throw stale;
-      }
-      throw err;
-    }
-    return assemble(p, res.rows, { node: 0, id: 1, parent: 2, r: 3, flat: true }, [], instances, factory);
+    const rows = await flatQuery(conn, `load_flat${call}`, p, false, [source, arg, relArg]);
+    return assemble(p, rows, { node: 0, id: 1, parent: 2, r: 3, flat: true }, [], instances, factory);
   }
   sql = loadSelect(`load${call}`, false, true);
   const { rows } = await query(conn, sql, [source, arg, relArg]);
@@ -626,10 +632,15 @@ class DataLoader {
       requests.push(req);
     }
     this.calls++;
-    const { rows } = await query(conn, loadSelect('load_batch($1::text::jsonb)', true, list.some((g) => g.plan.stream)),
-      [toJSON(requests)]);
+    // one request of one level: load_batch_flat, each row's fields as
+    // columns of their own (as load() reads load_flat)
+    const flat = list.length === 1 && !list[0].plan.stream;
+    const rows = flat
+      ? await flatQuery(conn, 'load_batch_flat($1::text::jsonb)', list[0].plan, true, [toJSON(requests)])
+      : (await query(conn, loadSelect('load_batch($1::text::jsonb)', true, list.some((g) => g.plan.stream)),
+        [toJSON(requests)])).rows;
     const objs = [];
-    const col = { req: 0, node: 1, id: 2, parent: 3, r: 4 };
+    const col = { req: 0, node: 1, id: 2, parent: 3, r: 4, flat };
     let per = [rows];
     if (list.length > 1) {
       per = list.map(() => []);

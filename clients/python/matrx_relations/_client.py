@@ -911,6 +911,22 @@ class DataLoader:
             plans.append(plan)
         text_nodes = sorted({n for p in plans for n in p.text_nodes})
         args = [json.dumps(requests, default=_json_default)]
+        if len(group_list) == 1 and self.factory is None and not text_nodes and not plans[0].stream:
+            # one request of one level, plain dicts: load_batch_flat, each
+            # row's fields as columns of their own (as load() reads load_flat)
+            source, paths, spec, inst, loads = group_list[0]
+            self.calls += 1
+            try:
+                rows = await driver.fetch(_select_flat("$1::text::jsonb", plans[0], batch=True), args, binary=True)
+            except errors.MatrxError as exc:
+                if exc.sqlstate == "42804" and "load_flat" in str(exc):
+                    raise _Stale() from exc    # the plan's columns are not the table's now
+                raise
+            roots = _assemble_dicts(plans[0].nodes, rows, [i for i, _ in loads] if inst else None,
+                                    batch=True, flat=True)
+            _, keycol, _ = await _source(driver, source)
+            _settle(inst, loads, roots, keycol)
+            return
         if text_nodes:
             args.append(text_nodes)
         self.calls += 1

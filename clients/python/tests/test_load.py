@@ -154,11 +154,14 @@ async def test_one_round_trip_per_load(counted):
     await mx.load(conn, "customers", [1, 2], "orders")
     assert counter.turns == 4
     loader = mx.DataLoader(conn)
+    # a tick of one request of one level reads load_batch_flat, one of
+    # several requests load_batch: each statement is prepared once
     await loader.load("orders", 101, "customer")
+    await asyncio.gather(loader.load("orders", 101, "customer"), loader.load("customers", 1, "orders"))
     counter.turns = 0
     await asyncio.gather(*(loader.load("orders", k, "customer") for k in (101, 102, 103)))
     await asyncio.gather(loader.load("orders", 104, "customer"), loader.load("customers", 1, "orders"))
-    assert counter.turns == 2 and loader.calls == 3
+    assert counter.turns == 2 and loader.calls == 4
 
 
 async def test_errors(conn):
