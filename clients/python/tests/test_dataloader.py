@@ -115,3 +115,7 @@ async def test_psycopg_dataloader(pconn):
     loader = mx.DataLoader(pconn)
     a, b = await asyncio.gather(loader.load("orders", 101, "customer"), loader.load("customers", 2, "orders"))
     assert loader.calls == 1 and a["customer"]["id"] == 1 and [o["id"] for o in b["orders"]] == [103, 104]
+    # one request of one level: load_batch_flat, read by psycopg too
+    got = await asyncio.gather(*(loader.load("customers", k, "orders") for k in (1, 2, 999)))
+    assert loader.calls == 2 and got[2] is None
+    assert got[:2] == await mx.load(pconn, "customers", [1, 2], "orders")
