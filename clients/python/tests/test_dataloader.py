@@ -25,6 +25,25 @@ async def test_one_call_per_tick(conn):
     assert all(o["customer"]["id"] == o["customer_id"] for o in got)
 
 
+async def test_one_level_tick_equals_load(conn):
+    # a tick of one one-level request reads load_batch_flat: the same objects
+    # as load() for keys (with repeats and a missing one), a spec's columns,
+    # and an m2m, whose shared tags stay one object per row
+    ids = [r["id"] for r in await conn.fetch("SELECT id FROM orders ORDER BY id")]
+    spec = {"customer": {"columns": ["name"]}, "items": {"order_by": ["id desc"]}}
+    for source, keys, rel in (("orders", ids + ids[:2] + [999999], ("customer",)),
+                              ("orders", ids, (spec,)),
+                              ("products", [r["id"] for r in await conn.fetch("SELECT id FROM products")], ("tags",))):
+        loader = mx.DataLoader(conn)
+        got = await asyncio.gather(*(loader.load(source, k, *rel) for k in keys))
+        assert loader.calls == 1
+        want = {o["id"]: o for o in await mx.load(conn, source, keys, *rel)}
+        assert got == [want.get(k) for k in keys]
+        if source == "products":
+            tags = [t for p in got for t in p["tags"]]
+            assert len({id(t) for t in tags}) == len({t["id"] for t in tags})
+
+
 async def test_keys_as_text_and_missing(conn):
     # a key given as its text finds the same object; absent keys get None
     loader = mx.DataLoader(conn)
