@@ -84,29 +84,32 @@ SELECT results_eq($$SELECT pg_temp.children('pu', 'SELECT array_agg(v ORDER BY o
                   'uuid keys: every parent its own children');
 
 -- the documents in the caller's order: first occurrence of each found key
-SELECT is((SELECT array_agg((d->>'id')::bigint ORDER BY o)
-             FROM matrx_relations.prefetch_related('p8', (SELECT array_agg(v ORDER BY ord) FROM keys8), 'c8')
-                  WITH ORDINALITY AS x(d, o)),
-          (SELECT array_agg(v ORDER BY first) FROM (SELECT v, min(ord) AS first FROM keys8
-                                                    WHERE v IN (SELECT id FROM p8) GROUP BY v) s),
+CREATE FUNCTION pg_temp.doc_ids(src text, keys text, rel text, keytype text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE out text;
+BEGIN
+    EXECUTE format('SELECT array_agg(d->>''id'' ORDER BY o)::text
+                      FROM matrx_relations.prefetch_related(%L::regclass,
+                               (SELECT array_agg(v ORDER BY ord) FROM %I)::%s[], %L) WITH ORDINALITY AS x(d, o)',
+                   src, keys, keytype, rel) INTO out;
+    RETURN out;
+END $$;
+CREATE FUNCTION pg_temp.first_found(src text, keys text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE out text;
+BEGIN
+    EXECUTE format('SELECT array_agg(v::text ORDER BY first)::text
+                      FROM (SELECT v, min(ord) AS first FROM %I WHERE v IN (SELECT id FROM %I) GROUP BY v) s',
+                   keys, src) INTO out;
+    RETURN out;
+END $$;
+SELECT is(pg_temp.doc_ids('p8', 'keys8', 'c8', 'bigint'), pg_temp.first_found('p8', 'keys8'),
           'bigint keys: documents in the caller''s key order');
-SELECT is((SELECT array_agg((d->>'id')::int ORDER BY o)
-             FROM matrx_relations.prefetch_related('p4', (SELECT array_agg(v ORDER BY ord) FROM keys4), 'c4')
-                  WITH ORDINALITY AS x(d, o)),
-          (SELECT array_agg(v ORDER BY first) FROM (SELECT v, min(ord) AS first FROM keys4
-                                                    WHERE v IN (SELECT id FROM p4) GROUP BY v) s),
+SELECT is(pg_temp.doc_ids('p4', 'keys4', 'c4', 'int'), pg_temp.first_found('p4', 'keys4'),
           'integer keys: documents in the caller''s key order');
-SELECT is((SELECT array_agg((d->>'id')::smallint ORDER BY o)
-             FROM matrx_relations.prefetch_related('p2', (SELECT array_agg(v ORDER BY ord) FROM keys2), 'c2')
-                  WITH ORDINALITY AS x(d, o)),
-          (SELECT array_agg(v ORDER BY first) FROM (SELECT v, min(ord) AS first FROM keys2
-                                                    WHERE v IN (SELECT id FROM p2) GROUP BY v) s),
+SELECT is(pg_temp.doc_ids('p2', 'keys2', 'c2', 'smallint'), pg_temp.first_found('p2', 'keys2'),
           'smallint keys: documents in the caller''s key order');
-SELECT is((SELECT array_agg((d->>'id')::uuid ORDER BY o)
-             FROM matrx_relations.prefetch_related('pu', (SELECT array_agg(v ORDER BY ord) FROM keysu), 'cu')
-                  WITH ORDINALITY AS x(d, o)),
-          (SELECT array_agg(v ORDER BY first) FROM (SELECT v, min(ord) AS first FROM keysu
-                                                    WHERE v IN (SELECT id FROM pu) GROUP BY v) s),
+SELECT is(pg_temp.doc_ids('pu', 'keysu', 'cu', 'uuid'), pg_temp.first_found('pu', 'keysu'),
           'uuid keys: documents in the caller''s key order');
 
 -- fk from the children back (keys of the second statement from rows, not the caller)
