@@ -511,6 +511,18 @@ def _select(fn_args, text_nodes, nparams, batch=False, stream=False):
             f"CASE WHEN {node} = ANY({p}) THEN {r}::text END AS t FROM {src}")
 
 
+async def _fetch_flat(driver, sql, args):
+    """The rows of a load_flat / load_batch_flat statement; its column list
+    refused (42804: the plan's columns are not the table's now, after ALTER
+    TABLE) is _Stale, which refreshes the plan and retries once."""
+    try:
+        return await driver.fetch(sql, args, binary=True)
+    except errors.MatrxError as exc:
+        if exc.sqlstate == "42804" and "load_flat" in str(exc):
+            raise _Stale() from exc
+        raise
+
+
 def _select_flat(fn_args, plan, batch=False):
     """The SELECT over load_flat/load_batch_flat: the links, then the plan's
     column groups (one per table and set of columns) as the column list."""
@@ -608,12 +620,7 @@ async def _load_once(driver, source, items, paths, spec, factory, text_types):
     if factory is None and not plan.text_nodes and not plan.stream:
         # one level, plain dicts: each row's fields as columns of their own
         # (load_flat), which the driver decodes faster than a record
-        try:
-            rows = await driver.fetch(_select_flat(fn_args, plan), args, binary=True)
-        except errors.MatrxError as exc:
-            if exc.sqlstate == "42804" and "load_flat" in str(exc):
-                raise _Stale() from exc        # the plan's columns are not the table's now
-            raise
+        rows = await _fetch_flat(driver, _select_flat(fn_args, plan), args)
         return _assemble_dicts(plan.nodes, rows, instances, flat=True)
     if plan.text_nodes:
         args.append(plan.text_nodes)
@@ -916,12 +923,7 @@ class DataLoader:
             # row's fields as columns of their own (as load() reads load_flat)
             source, paths, spec, inst, loads = group_list[0]
             self.calls += 1
-            try:
-                rows = await driver.fetch(_select_flat("$1::text::jsonb", plans[0], batch=True), args, binary=True)
-            except errors.MatrxError as exc:
-                if exc.sqlstate == "42804" and "load_flat" in str(exc):
-                    raise _Stale() from exc    # the plan's columns are not the table's now
-                raise
+            rows = await _fetch_flat(driver, _select_flat("$1::text::jsonb", plans[0], batch=True), args)
             roots = _assemble_dicts(plans[0].nodes, rows, [i for i, _ in loads] if inst else None,
                                     batch=True, flat=True)
             _, keycol, _ = await _source(driver, source)
