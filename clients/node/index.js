@@ -48,8 +48,11 @@ const ERRORS = {
   '22004': 'NullArgument', '42701': 'DuplicateOutputKey', '42P01': 'UndefinedTable',
   '42703': 'UndefinedColumn', '42809': 'WrongObjectType', '0A000': 'KeysFormUnsupported',
   '42804': 'KeyTypeMismatch', '22P02': 'InvalidKeyValue', '42501': 'InsufficientPrivilege',
-  '57014': 'QueryCanceled', '54000': 'ProgramLimitExceeded',
+  '57014': 'QueryCanceled', '54000': 'ProgramLimitExceeded', '42883': 'UndefinedFunction',
+  '42846': 'CannotCoerce', '55000': 'ObjectNotInPrerequisiteState',
 };
+// 40001 (table definitions kept changing while a load read them) passes
+// through as pg's own error, which a transaction's retry loop looks for
 const errorClasses = {};
 for (const name of Object.values(ERRORS)) {
   errorClasses[name] = { [name]: class extends MatrxError { constructor(err) { super(err, name); } } }[name];

@@ -162,6 +162,13 @@ test('errors are typed by SQLSTATE', async () => {
     await assert.rejects(mx.load(c, 'orders', [{ id: 101 }], 'customer'), mx.InvalidArgument);
     await assert.rejects(mx.load(c, 'orders', [101], 'total:customer'), mx.DuplicateOutputKey);
     await assert.rejects(mx.load(c, 'orders', [{ customer_id: 'x' }], 'customer'), mx.InvalidKeyValue);
+    await assert.rejects(mx.load(c, 'orders', [101], { customer: { where: { id: { like: '1%' } } } }),
+      (e) => e instanceof mx.UndefinedFunction && e.code === '42883');
+    for (const [code, cls] of [['42846', mx.CannotCoerce], ['55000', mx.ObjectNotInPrerequisiteState]]) {
+      assert.ok(mx.translate({ code, message: 'm' }) instanceof cls);
+    }
+    const retry = { code: '40001', message: 'm' };      // a retry loop's error, as pg raised it
+    assert.strictEqual(mx.translate(retry), retry);
   } finally { await c.end(); }
 });
 

@@ -12,13 +12,14 @@ AsyncConnection. Values are what the driver returns for the same columns.
 """
 
 from ._client import DataLoader, Node, forget, load
-from .errors import (AmbiguousRelation, DuplicateOutputKey, InsufficientPrivilege, InvalidArgument,
-                     InvalidKeyValue, KeysFormUnsupported, KeyTypeMismatch, MatrxError, NullArgument,
-                     ProgramLimitExceeded, QueryCanceled, UndefinedColumn, UndefinedTable, UnknownRelation,
-                     WrongObjectType)
+from .errors import (AmbiguousRelation, CannotCoerce, DuplicateOutputKey, InsufficientPrivilege,
+                     InvalidArgument, InvalidKeyValue, KeysFormUnsupported, KeyTypeMismatch, MatrxError,
+                     NullArgument, ObjectNotInPrerequisiteState, ProgramLimitExceeded, QueryCanceled,
+                     UndefinedColumn, UndefinedFunction, UndefinedTable, UnknownRelation, WrongObjectType)
 
 __version__ = "0.3.0"
 __all__ = ["load", "DataLoader", "Node", "forget", "MatrxError", "UnknownRelation", "AmbiguousRelation",
            "InvalidArgument", "NullArgument", "DuplicateOutputKey", "UndefinedTable", "UndefinedColumn",
            "WrongObjectType", "KeysFormUnsupported", "KeyTypeMismatch", "InvalidKeyValue",
-           "InsufficientPrivilege", "QueryCanceled", "ProgramLimitExceeded"]
+           "InsufficientPrivilege", "QueryCanceled", "ProgramLimitExceeded", "UndefinedFunction",
+           "CannotCoerce", "ObjectNotInPrerequisiteState"]

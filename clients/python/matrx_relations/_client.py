@@ -21,14 +21,16 @@ from ._record import split_record
 class Node:
     """One row of load_nodes: where a path node hangs and what its rows hold."""
 
-    __slots__ = ("node", "parent_node", "name", "relation", "kind", "to_many", "target",
+    __slots__ = ("node", "parent_node", "name", "relation", "kind", "to_many", "target", "qualified",
                  "columns", "type_oids", "type_names", "text_path", "make", "shared", "flat_at", "makers",
                  "once")
 
     def __init__(self, row):
-        """From (node, parent_node, name, relation, kind, to_many, target, columns, oids, names)."""
+        """From (node, parent_node, name, relation, kind, to_many, target, qualified,
+        columns, oids, names): target as regclass writes it (schema-qualified only
+        off the search_path), qualified always schema-qualified."""
         (self.node, self.parent_node, self.name, self.relation, self.kind, self.to_many,
-         self.target, columns, oids, names) = row
+         self.target, self.qualified, columns, oids, names) = row
         self.columns = tuple(columns)
         self.type_oids = tuple(oids)
         self.type_names = tuple(names)
@@ -84,6 +86,9 @@ class _Plan:
 
 
 NODES_SQL = ("SELECT node, parent_node, name, relation, kind, to_many, target::text, "
+             "(SELECT pg_catalog.quote_ident(s.nspname) || '.' || pg_catalog.quote_ident(c.relname) "
+             "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace "
+             "WHERE c.oid = target), "
              "columns::text[], types::oid[], types::text[] FROM matrx_relations.load_nodes($1::regclass, {})")
 
 TYPES_SQL = """
@@ -285,8 +290,12 @@ def _maker(factory):
     if factory is None:
         return lambda node, values: dict(zip(node.columns, values))
     if isinstance(factory, dict):
+        # a table's key: as regclass writes it ("orders", or "sales.orders" off
+        # the search_path) or schema-qualified ("public.orders"), either works
         def make(node, values):
             cls = factory.get(node.target)
+            if cls is None:
+                cls = factory.get(node.qualified)
             fields = dict(zip(node.columns, values))
             return cls(**fields) if cls is not None else fields
         return make
@@ -556,7 +565,8 @@ async def load(conn, source, keys_or_rows, *paths_or_spec, spec=None, factory=No
     distinct found key, in first-occurrence order, is returned), or the
     caller's rows (dicts or objects holding the columns the first-level
     relations read; they are returned, with the relations attached).
-    factory: None (plain dicts), a {target table: class} mapping (called
+    factory: None (plain dicts), a {target table: class} mapping (tables
+    named as regclass writes them or schema-qualified; classes called
     with the columns as keyword arguments) or a callable(target, fields).
     Each distinct row becomes one object, shared by every parent it has."""
     paths, spec = _split_args(paths_or_spec, spec)

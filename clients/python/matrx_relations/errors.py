@@ -92,10 +92,33 @@ class ProgramLimitExceeded(MatrxError):
     sqlstate = "54000"
 
 
+class UndefinedFunction(MatrxError, TypeError):
+    """42883: a type without an operator the load needs (a spec's like or
+    comparison on it, or the equality of a key type)."""
+    sqlstate = "42883"
+
+
+class CannotCoerce(MatrxError, TypeError):
+    """42846: a relation's key cast (its registered options) to a type the
+    column cannot be cast to."""
+    sqlstate = "42846"
+
+
+class ObjectNotInPrerequisiteState(MatrxError):
+    """55000: the extension's tables are not what this module expects (the
+    library and the installed extension differ in version: ALTER EXTENSION
+    matrx_relations UPDATE)."""
+    sqlstate = "55000"
+
+
+# 40001 (the tables' definitions kept changing while a load read them) is not
+# mapped: it passes through as the driver's serialization error, which a
+# transaction's retry loop catches
 BY_SQLSTATE = {cls.sqlstate: cls for cls in (
     UnknownRelation, AmbiguousRelation, InvalidArgument, NullArgument, DuplicateOutputKey,
     UndefinedTable, UndefinedColumn, WrongObjectType, KeysFormUnsupported, KeyTypeMismatch,
-    InvalidKeyValue, InsufficientPrivilege, QueryCanceled, ProgramLimitExceeded)}
+    InvalidKeyValue, InsufficientPrivilege, QueryCanceled, ProgramLimitExceeded, UndefinedFunction,
+    CannotCoerce, ObjectNotInPrerequisiteState)}
 # the other data exceptions of key input functions (22003 out of range, 22007 datetime ...)
 DATA_EXCEPTION = InvalidKeyValue
 

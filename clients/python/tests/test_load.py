@@ -105,6 +105,11 @@ async def test_factory_classes(conn):
     got = await mx.load(conn, "orders", [101, 102], "customer", factory={"orders": Order, "customers": Customer})
     assert isinstance(got[0], Order) and isinstance(got[0].customer, Customer)
     assert got[0].customer is got[1].customer
+    # the same tables schema-qualified (as a model layer names them), on a
+    # search_path where regclass writes them bare
+    got = await mx.load(conn, "orders", [101, 102], "customer",
+                        factory={"public.orders": Order, "public.customers": Customer})
+    assert isinstance(got[0], Order) and isinstance(got[0].customer, Customer)
     made = []
 
     def factory(target, fields):
@@ -182,6 +187,9 @@ async def test_errors(conn):
         await mx.load(conn, "orders", [101], "total:customer")
     with pytest.raises(mx.InvalidKeyValue):
         await mx.load(conn, "orders", [{"customer_id": "x"}], "customer")
+    with pytest.raises(mx.UndefinedFunction) as e:                     # integer has no like
+        await mx.load(conn, "orders", [101], {"customer": {"where": {"id": {"like": "1%"}}}})
+    assert e.value.sqlstate == "42883" and isinstance(e.value, TypeError)
     import asyncpg
     other = await asyncpg.connect()
     try:
