@@ -40,6 +40,7 @@
 #include "utils/resowner.h"
 
 #include "catalog.h"
+#include "citus.h"
 #include "matrx_relations.h"
 #include "plancache.h"
 
@@ -54,7 +55,17 @@ typedef struct MxPlanEntry
 	SPIPlanPtr	plan;
 	Size		bytes;			/* its contexts' memory when last measured */
 	dlist_node	lru;			/* most recently used first */
+	/* a generic plan's shape (MxPlanShape), as of its plan's generation */
+	int			shape_generation;
+	int			shape;
 } MxPlanEntry;
+
+/* how a generic plan reads its key arrays (MxPlanShapeOf) */
+#define MX_SHAPE_INDEXED	0x01	/* an index scan's condition */
+#define MX_SHAPE_BITMAP		0x02	/* a bitmap index scan's condition */
+#define MX_SHAPE_FILTERS	0x04	/* a filter or join filter, row by row */
+#define MX_SHAPE_RECHECKS	0x08	/* a bitmap heap scan's recheck */
+#define MX_SHAPE_APPENDS	0x10	/* under an Append or MergeAppend */
 
 int			mx_plan_cache_size_kb = MX_PLAN_CACHE_SIZE_DEFAULT;
 
@@ -74,7 +85,8 @@ static void MxPlanTrim(MxPlanEntry *keep);
 static void MxPlanFreeEvicted(void);
 static MxPlanEntry *MxGetPlanWith(const char *sql, int nargs, Oid *argtypes, int options);
 static bool MxArrayQual(Node *node, void *context);
-static bool MxPlanFiltersArrays(PlannedStmt *ps, Plan *plan, bool *indexed);
+static void MxPlanShapeWalk(Plan *plan, int *shape);
+static int	MxPlanShapeOf(MxPlanEntry *generic, bool *planned);
 
 /* Defines matrx_relations.plan_cache_size (from _PG_init) */
 void
@@ -209,109 +221,172 @@ MxArrayQual(Node *node, void *context)
 }
 
 /*
- * Whether a plan (or a plan it runs) tests a key array row by row: in a
- * filter, a join filter or a bitmap heap scan's recheck; *indexed is set
- * when one is an index condition.
+ * Adds to *shape how a plan (or a plan it runs) reads a key array (a
+ * ScalarArrayOpExpr over a non-constant array): as an index scan's or a
+ * bitmap index scan's condition, row by row in a filter, join filter or
+ * one-time qual, in a bitmap heap scan's recheck, or under an Append or
+ * MergeAppend (partitions, an inheritance tree).
  */
-static bool
-MxPlanFiltersArrays(PlannedStmt *ps, Plan *plan, bool *indexed)
+static void
+MxPlanShapeWalk(Plan *plan, int *shape)
 {
 	ListCell   *lc;
 
 	if (plan == NULL)
-		return false;
+		return;
 	check_stack_depth();
 	if (MxArrayQual((Node *) plan->qual, NULL))
-		return true;
+		*shape |= MX_SHAPE_FILTERS;
 	switch (nodeTag(plan))
 	{
 		case T_NestLoop:
 		case T_MergeJoin:
 		case T_HashJoin:
 			if (MxArrayQual((Node *) ((Join *) plan)->joinqual, NULL))
-				return true;
+				*shape |= MX_SHAPE_FILTERS;
 			break;
 		case T_BitmapHeapScan:
 			if (MxArrayQual((Node *) ((BitmapHeapScan *) plan)->bitmapqualorig, NULL))
-				return true;
+				*shape |= MX_SHAPE_RECHECKS;
 			break;
 		case T_IndexScan:
-			*indexed |= MxArrayQual((Node *) ((IndexScan *) plan)->indexqual, NULL);
+			if (MxArrayQual((Node *) ((IndexScan *) plan)->indexqual, NULL))
+				*shape |= MX_SHAPE_INDEXED;
 			break;
 		case T_IndexOnlyScan:
-			*indexed |= MxArrayQual((Node *) ((IndexOnlyScan *) plan)->indexqual, NULL);
+			if (MxArrayQual((Node *) ((IndexOnlyScan *) plan)->indexqual, NULL))
+				*shape |= MX_SHAPE_INDEXED;
+			break;
+		case T_BitmapIndexScan:
+			if (MxArrayQual((Node *) ((BitmapIndexScan *) plan)->indexqual, NULL))
+				*shape |= MX_SHAPE_BITMAP;
+			break;
+		case T_BitmapAnd:
+			foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
+				MxPlanShapeWalk((Plan *) lfirst(lc), shape);
+			break;
+		case T_BitmapOr:
+			foreach(lc, ((BitmapOr *) plan)->bitmapplans)
+				MxPlanShapeWalk((Plan *) lfirst(lc), shape);
 			break;
 		case T_Result:
 			if (MxArrayQual(((Result *) plan)->resconstantqual, NULL))
-				return true;
+				*shape |= MX_SHAPE_FILTERS;
 			break;
 		case T_Append:
+			*shape |= MX_SHAPE_APPENDS;
 			foreach(lc, ((Append *) plan)->appendplans)
-				if (MxPlanFiltersArrays(ps, (Plan *) lfirst(lc), indexed))
-					return true;
+				MxPlanShapeWalk((Plan *) lfirst(lc), shape);
 			break;
 		case T_MergeAppend:
+			*shape |= MX_SHAPE_APPENDS;
 			foreach(lc, ((MergeAppend *) plan)->mergeplans)
-				if (MxPlanFiltersArrays(ps, (Plan *) lfirst(lc), indexed))
-					return true;
+				MxPlanShapeWalk((Plan *) lfirst(lc), shape);
 			break;
 		case T_SubqueryScan:
-			if (MxPlanFiltersArrays(ps, ((SubqueryScan *) plan)->subplan, indexed))
-				return true;
+			MxPlanShapeWalk(((SubqueryScan *) plan)->subplan, shape);
 			break;
 		case T_CustomScan:
 			foreach(lc, ((CustomScan *) plan)->custom_plans)
-				if (MxPlanFiltersArrays(ps, (Plan *) lfirst(lc), indexed))
-					return true;
+				MxPlanShapeWalk((Plan *) lfirst(lc), shape);
 			break;
 		default:
 			break;
 	}
-	return MxPlanFiltersArrays(ps, plan->lefttree, indexed) ||
-		MxPlanFiltersArrays(ps, plan->righttree, indexed);
+	MxPlanShapeWalk(plan->lefttree, shape);
+	MxPlanShapeWalk(plan->righttree, shape);
 }
 
 /*
- * The plan to run a statement with nkeys keys.  A custom plan (what
- * SPI's plan cache picks at first) plans with the key array as a
- * constant: the planner then estimates every element on its own, about a
- * microsecond and a few hundred bytes each, without a check for
- * interrupts (a million keys: 0.7 s that a cancel cannot cut short, ten
- * million: 7 s and 3 GB).  Past MX_GENERIC_PLAN_KEYS keys the generic plan
- * is used instead when it matches the key array as an index condition and
- * nowhere tests it row by row (a linear search of the array per row).
+ * The shape of a statement's generic plan (built now if it is not),
+ * remembered for that plan's generation; *planned: it was just built
  */
-SPIPlanPtr
-MxChoosePlan(const char *sql, int nargs, Oid *argtypes, Size nkeys)
+static int
+MxPlanShapeOf(MxPlanEntry *generic, bool *planned)
 {
-	MxPlanEntry *generic;
 	ResourceOwner owner = CurrentResourceOwner;
 	CachedPlan *cplan;
 	ListCell   *lc;
-	bool		filters = false;
-	bool		indexed = false;
+	int			shape = 0;
 
-	if (nkeys < MX_GENERIC_PLAN_KEYS)
-		return MxGetPlan(sql, nargs, argtypes);
-	generic = MxGetPlanWith(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	*planned = false;
 	/* a kept plan: the reference is logged in owner, and released from it */
 	cplan = SPI_plan_get_cached_plan(generic->plan);
 	if (cplan == NULL)
-		return MxGetPlan(sql, nargs, argtypes);
+		return -1;
+	if (generic->shape >= 0 && generic->shape_generation == cplan->generation)
+	{
+		ReleaseCachedPlan(cplan, owner);
+		return generic->shape;
+	}
 	foreach(lc, cplan->stmt_list)
 	{
 		PlannedStmt *ps = lfirst_node(PlannedStmt, lc);
 		ListCell   *sp;
 
-		filters |= MxPlanFiltersArrays(ps, ps->planTree, &indexed);
+		MxPlanShapeWalk(ps->planTree, &shape);
 		foreach(sp, ps->subplans)
-			filters |= MxPlanFiltersArrays(ps, (Plan *) lfirst(sp), &indexed);
+			MxPlanShapeWalk((Plan *) lfirst(sp), &shape);
 	}
+	generic->shape_generation = cplan->generation;
+	generic->shape = shape;
 	ReleaseCachedPlan(cplan, owner);
-	/* the generic plan now exists: count its memory */
-	MxPlanRemeasure(generic);
-	MxPlanTrim(generic);
-	return indexed && !filters ? generic->plan : MxGetPlan(sql, nargs, argtypes);
+	*planned = true;
+	return shape;
+}
+
+/*
+ * The plan to run a statement with nkeys keys: its generic plan when that
+ * reads the key array through an index, else the plan cache's own choice
+ * (a custom plan at first, planned with the keys as a constant).
+ *
+ * Under MX_GENERIC_PLAN_KEYS keys the generic plan is taken when an index
+ * scan or a bitmap index scan matches the keys, no filter tests them row
+ * by row, and no Append holds the scan: a custom plan would prune a
+ * partitioned table's partitions by the keys, which the generic one cannot
+ * (PostgreSQL prunes by a constant array only).  Left to itself, the plan
+ * cache plans a statement anew on every call while its custom plans look
+ * cheaper than the generic one, which for a few keys is always: a nested
+ * load of one order spent a third of its CPU planning its five statements.
+ * With Citus present the plan cache chooses (Citus plans its own tables'
+ * statements with their keys).
+ *
+ * From MX_GENERIC_PLAN_KEYS keys the generic plan is used when an index
+ * scan matches the key array and nothing tests it row by row, not even a
+ * bitmap recheck: a custom plan plans with the key array as a constant,
+ * estimating every element on its own, about a microsecond and a few
+ * hundred bytes each, without a check for interrupts (a million keys:
+ * 0.7 s that a cancel cannot cut short, ten million: 7 s and 3 GB), and a
+ * row-by-row test is a linear search of the whole array.
+ */
+SPIPlanPtr
+MxChoosePlan(const char *sql, int nargs, Oid *argtypes, Size nkeys)
+{
+	MxPlanEntry *generic;
+	bool		many = nkeys >= MX_GENERIC_PLAN_KEYS;
+	bool		planned;
+	int			shape;
+	bool		fits;
+
+	if (!many && MxCitusPresent())
+		return MxGetPlan(sql, nargs, argtypes);
+	generic = MxGetPlanWith(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	shape = MxPlanShapeOf(generic, &planned);
+	if (planned)
+	{
+		/* the generic plan now exists: count its memory */
+		MxPlanRemeasure(generic);
+		MxPlanTrim(generic);
+	}
+	if (shape < 0)
+		return MxGetPlan(sql, nargs, argtypes);
+	if (many)
+		fits = (shape & MX_SHAPE_INDEXED) &&
+			!(shape & (MX_SHAPE_FILTERS | MX_SHAPE_RECHECKS));
+	else
+		fits = (shape & (MX_SHAPE_INDEXED | MX_SHAPE_BITMAP)) &&
+			!(shape & (MX_SHAPE_FILTERS | MX_SHAPE_APPENDS));
+	return fits ? generic->plan : MxGetPlan(sql, nargs, argtypes);
 }
 
 /* The cache entry of a statement prepared with the given cursor options */
@@ -362,6 +437,8 @@ MxGetPlanWith(const char *sql, int nargs, Oid *argtypes, int options)
 	e->argtypes = types_copy;
 	e->options = options;
 	e->plan = plan;
+	e->shape = -1;
+	e->shape_generation = 0;
 	e->bytes = MxPlanMeasure(plan);
 	dlist_push_head(&mx_plan_lru, &e->lru);
 	mx_plan_count++;
