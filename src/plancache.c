@@ -86,6 +86,7 @@ static void MxPlanFreeEvicted(void);
 static MxPlanEntry *MxGetPlanWith(const char *sql, int nargs, Oid *argtypes, int options);
 static bool MxArrayQual(Node *node, void *context);
 static void MxPlanShapeWalk(Plan *plan, int *shape);
+static void MxPlanShapeWalkList(List *plans, int *shape);
 static int	MxPlanShapeOf(MxPlanEntry *generic, bool *planned);
 
 /* Defines matrx_relations.plan_cache_size (from _PG_init) */
@@ -230,8 +231,6 @@ MxArrayQual(Node *node, void *context)
 static void
 MxPlanShapeWalk(Plan *plan, int *shape)
 {
-	ListCell   *lc;
-
 	if (plan == NULL)
 		return;
 	check_stack_depth();
@@ -262,12 +261,10 @@ MxPlanShapeWalk(Plan *plan, int *shape)
 				*shape |= MX_SHAPE_BITMAP;
 			break;
 		case T_BitmapAnd:
-			foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
-				MxPlanShapeWalk((Plan *) lfirst(lc), shape);
+			MxPlanShapeWalkList(((BitmapAnd *) plan)->bitmapplans, shape);
 			break;
 		case T_BitmapOr:
-			foreach(lc, ((BitmapOr *) plan)->bitmapplans)
-				MxPlanShapeWalk((Plan *) lfirst(lc), shape);
+			MxPlanShapeWalkList(((BitmapOr *) plan)->bitmapplans, shape);
 			break;
 		case T_Result:
 			if (MxArrayQual(((Result *) plan)->resconstantqual, NULL))
@@ -275,20 +272,17 @@ MxPlanShapeWalk(Plan *plan, int *shape)
 			break;
 		case T_Append:
 			*shape |= MX_SHAPE_APPENDS;
-			foreach(lc, ((Append *) plan)->appendplans)
-				MxPlanShapeWalk((Plan *) lfirst(lc), shape);
+			MxPlanShapeWalkList(((Append *) plan)->appendplans, shape);
 			break;
 		case T_MergeAppend:
 			*shape |= MX_SHAPE_APPENDS;
-			foreach(lc, ((MergeAppend *) plan)->mergeplans)
-				MxPlanShapeWalk((Plan *) lfirst(lc), shape);
+			MxPlanShapeWalkList(((MergeAppend *) plan)->mergeplans, shape);
 			break;
 		case T_SubqueryScan:
 			MxPlanShapeWalk(((SubqueryScan *) plan)->subplan, shape);
 			break;
 		case T_CustomScan:
-			foreach(lc, ((CustomScan *) plan)->custom_plans)
-				MxPlanShapeWalk((Plan *) lfirst(lc), shape);
+			MxPlanShapeWalkList(((CustomScan *) plan)->custom_plans, shape);
 			break;
 		default:
 			break;
@@ -297,9 +291,20 @@ MxPlanShapeWalk(Plan *plan, int *shape)
 	MxPlanShapeWalk(plan->righttree, shape);
 }
 
+/* MxPlanShapeWalk of each plan of a list (an Append's, a BitmapOr's ...) */
+static void
+MxPlanShapeWalkList(List *plans, int *shape)
+{
+	ListCell   *lc;
+
+	foreach(lc, plans)
+		MxPlanShapeWalk((Plan *) lfirst(lc), shape);
+}
+
 /*
  * The shape of a statement's generic plan (built now if it is not),
- * remembered for that plan's generation; *planned: it was just built
+ * remembered for that plan's generation; *planned: a generation not seen
+ * before (its memory is to be counted)
  */
 static int
 MxPlanShapeOf(MxPlanEntry *generic, bool *planned)

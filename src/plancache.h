@@ -22,7 +22,8 @@
 /* plans kept at most, whatever their size */
 #define MX_PLAN_CACHE_MAX_PLANS		1024
 
-/* keys from which a statement runs its generic plan when that uses an index */
+/* keys from which a bitmap recheck of the key array also keeps a statement
+ * off its generic plan, and an Append does not (MxChoosePlan) */
 #define MX_GENERIC_PLAN_KEYS 10000
 
 extern int	mx_plan_cache_size_kb;
