@@ -55,7 +55,7 @@ typedef struct MxPlanEntry
 	SPIPlanPtr	plan;
 	Size		bytes;			/* its contexts' memory when last measured */
 	dlist_node	lru;			/* most recently used first */
-	/* a generic plan's shape (MxPlanShape), as of its plan's generation */
+	/* a generic plan's MX_SHAPE_ bits (MxPlanShapeOf), as of its plan's generation */
 	int			shape_generation;
 	int			shape;
 } MxPlanEntry;
